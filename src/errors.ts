@@ -1,0 +1,106 @@
+/**
+ * Every error Skein raises is a SkeinError with a stable `code` from the closed list below.
+ *
+ * Owns: the list of codes and the error classes. The native addon creates its errors
+ * through `createNativeError` (handed to it once at load by src/native/binding.ts), so
+ * errors thrown in C++ are SkeinErrors too. Kafka's numeric error codes do not belong
+ * here: the protocol layer maps these codes to them in one table.
+ *
+ * Classes are branded with Symbol.for so `instanceof` holds across two copies of Skein
+ * loaded in one process (the undici idiom).
+ */
+
+export const ERROR_CODES = [
+  'SKEIN_INVALID_ARGUMENT',
+  'SKEIN_CLOSED',
+  'SKEIN_CORRUPT_MESSAGE',
+  'SKEIN_UNSUPPORTED_MESSAGE_FORMAT',
+  'SKEIN_INVALID_RECORD',
+  'SKEIN_MESSAGE_TOO_LARGE',
+  'SKEIN_UNSUPPORTED_COMPRESSION',
+  'SKEIN_OFFSET_OUT_OF_RANGE',
+  'SKEIN_CORRUPT_SEGMENT',
+  'SKEIN_LOG_DIR_UNAVAILABLE',
+  'SKEIN_LOG_LOCKED',
+  'SKEIN_DISK_FULL',
+  'SKEIN_IO_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const SKEIN_ERROR_BRAND = Symbol.for('skein.error');
+
+export interface SkeinErrorOptions {
+  cause?: unknown;
+  /** Context that callers may branch on or log: topic, partition, offset, path, errno... */
+  [key: string]: unknown;
+}
+
+export class SkeinError extends Error {
+  readonly code: ErrorCode;
+  [key: string]: unknown;
+
+  constructor(code: ErrorCode, message: string, options: SkeinErrorOptions = {}) {
+    const { cause, ...context } = options;
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    Object.assign(this, context);
+    Object.defineProperty(this, SKEIN_ERROR_BRAND, { value: true });
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== SkeinError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[SKEIN_ERROR_BRAND] === true;
+  }
+}
+
+/** A read asked for an offset below the log start offset or above the log end offset. */
+export class OffsetOutOfRangeError extends SkeinError {
+  readonly offset: number;
+  readonly logStartOffset: number;
+  readonly logEndOffset: number;
+
+  constructor(offset: number, logStartOffset: number, logEndOffset: number, options: SkeinErrorOptions = {}) {
+    super(
+      'SKEIN_OFFSET_OUT_OF_RANGE',
+      `offset ${offset} is outside the log [${logStartOffset}, ${logEndOffset}]`,
+      options,
+    );
+    this.offset = offset;
+    this.logStartOffset = logStartOffset;
+    this.logEndOffset = logEndOffset;
+  }
+}
+
+/** Stored bytes failed their length or CRC check where recovery cannot simply cut a tail. */
+export class CorruptSegmentError extends SkeinError {
+  constructor(message: string, options: SkeinErrorOptions = {}) {
+    super('SKEIN_CORRUPT_SEGMENT', message, options);
+  }
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
+
+/** Maps a Node.js system error (fs, native) to the SkeinError callers can branch on. */
+export function fromSystemError(err: NodeJS.ErrnoException, what: string, context: SkeinErrorOptions = {}): SkeinError {
+  if (err instanceof SkeinError) return err;
+  const code: ErrorCode =
+    err.code === 'ENOSPC' || err.code === 'EDQUOT'
+      ? 'SKEIN_DISK_FULL'
+      : err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'ENOTDIR' || err.code === 'EROFS'
+        ? 'SKEIN_LOG_DIR_UNAVAILABLE'
+        : 'SKEIN_IO_ERROR';
+  return new SkeinError(code, `${what}: ${err.message}`, {
+    cause: err,
+    errno: err.code,
+    syscall: err.syscall,
+    path: err.path,
+    ...context,
+  });
+}
