@@ -1,0 +1,14 @@
+// The addon's free functions (everything but the MappedFile class): CRC-32C, buffer scans,
+// the N-API crossing baseline, error-factory registration, copy mode and statistics.
+// JS thread only; each reads per-environment state from AddonState.
+#pragma once
+
+#include <napi.h>
+
+namespace skein {
+
+// Adds crc32c, crc32cTable, crc32cImplementation, scanBuffer, noop, setErrorFactory,
+// setForceCopy and stats to `exports`.
+void register_module_functions(Napi::Env env, Napi::Object exports);
+
+}  // namespace skein
