@@ -1,0 +1,24 @@
+/**
+ * The public surface of Skein. Every export is named here on purpose (no `export *`), and
+ * test/index.test.ts pins the list, so widening the API is a deliberate decision.
+ */
+export { PartitionLog } from './storage/partition-log.js';
+export type {
+  PartitionLogOptions,
+  AppendResult,
+  ReadOptions,
+  ReadResult,
+  TimestampLookup,
+  RetentionResult,
+} from './storage/partition-log.js';
+export type { LogConfig } from './storage/log-config.js';
+export { DEFAULT_LOG_CONFIG } from './storage/log-config.js';
+export { MappingLru } from './storage/mapping-lru.js';
+export { encodeRecordBatch } from './records/encode-record-batch.js';
+export { decodeRecordBatch } from './records/decode-record-batch.js';
+export { iterateRecords, iterateBatches } from './records/record-iterator.js';
+export type { RecordInput, BatchOptions } from './records/encode-record-batch.js';
+export type { DecodedBatch, DecodedRecord } from './records/decode-record-batch.js';
+export { crc32c } from './native/crc32c.js';
+export { SkeinError, OffsetOutOfRangeError, CorruptSegmentError, ERROR_CODES } from './errors.js';
+export type { ErrorCode } from './errors.js';

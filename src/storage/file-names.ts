@@ -1,0 +1,55 @@
+/**
+ * Names of the files in a partition folder.
+ *
+ * A segment is named by its base offset padded to 20 digits, so a plain directory listing
+ * sorts segments in offset order (Kafka's LogFileUtils rule):
+ *   00000000000000000000.log         the batches, byte for byte as they travel on the wire
+ *   00000000000000000000.index       sparse offset index (derived; rebuilt when in doubt)
+ *   00000000000000000000.timeindex   sparse time index (derived; rebuilt when in doubt)
+ * A file being deleted is first renamed with the suffix `.deleted`, then unlinked; a crash
+ * between the two leaves a `.deleted` file that the loader removes.
+ */
+import { join } from 'node:path';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+export const DELETED_SUFFIX = '.deleted';
+/** Temporary files written before an atomic rename (index files, checkpoints). */
+export const TEMP_SUFFIX = '.tmp';
+
+/** Present only between a clean close and the next open. */
+export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/** Offset below which every byte is known to be flushed (segments from there are rescanned after a crash). */
+export const RECOVERY_POINT_FILE = 'recovery-point';
+/** Holds the pid of the process that has the folder open. */
+export const LOCK_FILE = '.lock';
+
+const OFFSET_DIGITS = 20;
+const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
+
+export function segmentBaseName(baseOffset: number): string {
+  return String(baseOffset).padStart(OFFSET_DIGITS, '0');
+}
+
+export function logFile(dir: string, baseOffset: number): string {
+  return join(dir, segmentBaseName(baseOffset) + LOG_SUFFIX);
+}
+
+export function indexFile(dir: string, baseOffset: number): string {
+  return join(dir, segmentBaseName(baseOffset) + INDEX_SUFFIX);
+}
+
+export function timeIndexFile(dir: string, baseOffset: number): string {
+  return join(dir, segmentBaseName(baseOffset) + TIME_INDEX_SUFFIX);
+}
+
+/** The base offset named by a segment's `.log` file, or undefined for any other file. */
+export function parseLogFileName(name: string): number | undefined {
+  const match = SEGMENT_FILE.exec(name);
+  return match && match[2] === 'log' ? Number(match[1]) : undefined;
+}
+
+export function isLeftoverFile(name: string): boolean {
+  return name.endsWith(DELETED_SUFFIX) || name.endsWith(TEMP_SUFFIX);
+}

@@ -1,0 +1,588 @@
+/**
+ * One segment: a `.log` file of RecordBatch v2 bytes, exactly as they travel on the wire, with
+ * its sparse offset and time indexes.
+ *
+ * Lifecycle: created empty as the active segment of a log (mapped read-write over
+ * `capacity` bytes of address space, disk reserved in extents by fallocate), appended to,
+ * sealed when the log rolls, then read until retention deletes it. A sealed segment is
+ * mapped only on demand and may be unmapped and closed by the MappingLru at any time; the
+ * next read reopens it. Runs on the event loop; flushes and recovery scans go to the addon's
+ * async work.
+ *
+ * Positions and offsets: a *position* locates bytes in this file, an *offset* numbers a
+ * record; `size` is the logical end (bytes of whole valid batches), `nextOffset` the offset
+ * after the last record. Bytes past `size` are zeros or a torn tail and are never read.
+ *
+ * Views: reads return subarrays of one external Buffer over the mapping. A view keeps that
+ * mapping alive after unmap, close or deletion (reference counted in native/), so a reader
+ * never touches unmapped memory.
+ *
+ * Knows nothing of topics, partitions or the protocol.
+ */
+import { renameSync, unlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { native, ScanStop, type NativeMappedFile, type ScanResult } from '../native/binding.js';
+import { SkeinError, CorruptSegmentError, fromSystemError } from '../errors.js';
+import {
+  HEADER_SIZE,
+  LOG_OVERHEAD,
+  readBaseOffset,
+  readBatchLength,
+  readLastOffsetDelta,
+  readMaxTimestamp,
+  writeBaseOffset,
+} from '../records/batch-header.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+import { DELETED_SUFFIX, TEMP_SUFFIX, indexFile, logFile, timeIndexFile } from './file-names.js';
+import type { LogConfig } from './log-config.js';
+import type { MappingLru } from './mapping-lru.js';
+
+/** What appending one validated buffer of batches did to the segment. */
+export interface SegmentAppend {
+  /** Position of the first byte written. */
+  position: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
+}
+
+/** Where a read found its batches. `view` is zero-copy unless the runtime refuses external buffers. */
+export interface SegmentSlice {
+  view: Buffer;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+/** Bytes read per step when walking batch headers through copies (recovery, copy mode). */
+const WALK_CHUNK_BYTES = 1024 * 1024;
+
+export class Segment {
+  readonly baseOffset: number;
+  readonly path: string;
+  private readonly dir: string;
+  private readonly config: LogConfig;
+  private readonly lru: MappingLru;
+
+  private file: NativeMappedFile | undefined;
+  /** External Buffer over the whole current mapping; null in copy mode; undefined when not asked yet. */
+  private mapping: Buffer | null | undefined;
+  /** Address space mapped for the active segment; at least segmentBytes. */
+  private capacity: number;
+  /** Disk reserved so far (fileSize of the active segment). */
+  private allocated: number;
+
+  size = 0;
+  nextOffset: number;
+  /** Largest record timestamp in the segment (-1 when empty or unknown). */
+  maxTimestamp = -1;
+  offsetOfMaxTimestamp = -1;
+  /** maxTimestamp of the first batch, the clock for segment.ms (as Kafka's rollingBasedTimestamp). */
+  firstBatchTimestamp = -1;
+  /** Wall-clock creation, used for segment.ms when batches carry no usable timestamp. */
+  private readonly createdMs: number;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  private bytesSinceIndexEntry = 0;
+  /** Bytes [0, verifiedEnd) had their CRCs checked in this process (appended here, or scanned). */
+  private verifiedEnd = 0;
+  /** Bytes [0, flushedEnd) are known to be on disk. */
+  flushedEnd = 0;
+  active: boolean;
+  private indexesDirty = false;
+  private closed = false;
+  private deleted = false;
+
+  private constructor(
+    dir: string,
+    baseOffset: number,
+    config: LogConfig,
+    lru: MappingLru,
+    capacity: number,
+    active: boolean,
+  ) {
+    this.dir = dir;
+    this.baseOffset = baseOffset;
+    this.path = logFile(dir, baseOffset);
+    this.config = config;
+    this.lru = lru;
+    this.capacity = capacity;
+    this.active = active;
+    this.nextOffset = baseOffset;
+    this.allocated = 0;
+    this.createdMs = Date.now();
+    this.offsetIndex = new OffsetIndex(baseOffset);
+    this.timeIndex = new TimeIndex(baseOffset);
+  }
+
+  /**
+   * Creates a new, empty active segment. `minCapacity` lets one batch larger than
+   * segmentBytes still fit in a segment of its own. On ENOSPC nothing is left behind.
+   */
+  static create(dir: string, baseOffset: number, config: LogConfig, lru: MappingLru, minCapacity = 0): Segment {
+    const capacity = Math.max(config.segmentBytes, minCapacity);
+    const segment = new Segment(dir, baseOffset, config, lru, capacity, true);
+    const file = new native.MappedFile(segment.path, { create: true, writable: true });
+    try {
+      const first = Math.min(capacity, Math.max(config.preallocateBytes, minCapacity));
+      file.allocate(first);
+      file.map(capacity);
+      segment.allocated = file.fileSize;
+    } catch (err) {
+      file.close();
+      try {
+        unlinkSync(segment.path);
+      } catch {
+        // The file is empty; if it cannot be removed the loader treats it as an empty segment.
+      }
+      throw err;
+    }
+    segment.file = file;
+    segment.mapping = file.buffer();
+    segment.indexesDirty = true;
+    return segment;
+  }
+
+  /**
+   * Opens an existing segment file. With `recover`, every batch is checked (CRC included) and
+   * the indexes are rebuilt; otherwise the persisted indexes are trusted when they pass their
+   * checks and only the bytes after the last index entry are checked. Either way the first
+   * invalid batch and everything after it are cut off, so `size` ends on a valid batch.
+   * The returned segment is sealed and unmapped; `activate()` makes it the active one.
+   */
+  static async load(dir: string, baseOffset: number, config: LogConfig, lru: MappingLru, recover: boolean): Promise<Segment> {
+    const segment = new Segment(dir, baseOffset, config, lru, config.segmentBytes, false);
+    const file = new native.MappedFile(segment.path, { create: false, writable: true });
+    try {
+      await segment.loadFrom(file, recover);
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+    return segment;
+  }
+
+  private async loadFrom(file: NativeMappedFile, recover: boolean): Promise<void> {
+    const fileSize = file.fileSize;
+    const tailOnly = !recover && this.readPersistedIndexes(file, fileSize);
+    const start = tailOnly ? this.offsetIndex.lastPosition : 0;
+
+    let scan: ScanResult = { validEnd: 0, batches: 0, stop: ScanStop.END };
+    if (fileSize > start) {
+      file.map(fileSize);
+      try {
+        scan = await file.scanAsync(start, fileSize);
+      } finally {
+        // No buffer() was taken, so this releases the mapping now and the truncate below is immediate.
+        file.unmap();
+      }
+    }
+    const validEnd = start + scan.validEnd;
+    this.nextOffset = this.baseOffset;
+    walkWithCopies(file, start, validEnd, (buf, at, position, batchSize) => {
+      const lastOffset = readBaseOffset(buf, at) + readLastOffsetDelta(buf, at);
+      this.noteBatch(position, batchSize, lastOffset, readMaxTimestamp(buf, at));
+      this.nextOffset = lastOffset + 1;
+    });
+    const indexBeyondData = tailOnly && start > 0 && (scan.batches === 0 || this.timeIndexLastOffset() >= this.nextOffset);
+    if (indexBeyondData) {
+      // The persisted indexes point past the valid data (damaged index, cut file): rebuild from scratch.
+      this.resetDerivedState();
+      await this.loadFrom(file, true);
+      return;
+    }
+    this.size = validEnd;
+    if (this.size >= HEADER_SIZE) this.firstBatchTimestamp = readMaxTimestamp(file.readCopy(0, HEADER_SIZE), 0);
+    if (validEnd < fileSize) file.truncate(validEnd);
+    this.file = file;
+    this.allocated = validEnd;
+    this.verifiedEnd = recover ? validEnd : 0;
+    this.flushedEnd = validEnd;
+    this.indexesDirty = !tailOnly;
+    // Finish the time index as a sealed segment would have it.
+    if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+  }
+
+  private resetDerivedState(): void {
+    this.offsetIndex.truncateToPosition(0);
+    this.timeIndex.truncateToOffset(this.baseOffset);
+    this.maxTimestamp = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.bytesSinceIndexEntry = 0;
+    this.nextOffset = this.baseOffset;
+  }
+
+  private timeIndexLastOffset(): number {
+    const last = this.timeIndex.lookupBefore(Infinity);
+    return last ? last.offset : -1;
+  }
+
+  /** Loads `.index` and `.timeindex` if they pass their checks; false means rebuild. */
+  private readPersistedIndexes(file: NativeMappedFile, fileSize: number): boolean {
+    let offsetBytes: Buffer;
+    let timeBytes: Buffer;
+    try {
+      offsetBytes = readFileSync(indexFile(this.dir, this.baseOffset));
+      timeBytes = readFileSync(timeIndexFile(this.dir, this.baseOffset));
+    } catch {
+      return false;
+    }
+    const offsets = OffsetIndex.parse(offsetBytes, this.baseOffset, fileSize);
+    const times = TimeIndex.parse(timeBytes, this.baseOffset, Number.MAX_SAFE_INTEGER);
+    if (!offsets || !times) return false;
+    if (offsets.entries > 0) {
+      // The last entry must point at a batch header that ends at the entry's offset.
+      const position = offsets.lastPosition;
+      if (position + HEADER_SIZE > fileSize) return false;
+      file.map(fileSize);
+      const header = file.readCopy(position, HEADER_SIZE);
+      file.unmap();
+      if (readBaseOffset(header, 0) + readLastOffsetDelta(header, 0) !== offsets.lastOffset) return false;
+    }
+    for (const { offset, position } of offsets.allEntries()) this.offsetIndex.append(offset, position);
+    for (const { timestamp, offset } of times.allEntries()) this.timeIndex.maybeAppend(timestamp, offset);
+    const last = times.lookupBefore(Infinity);
+    if (last) {
+      this.maxTimestamp = last.timestamp;
+      this.offsetOfMaxTimestamp = last.offset;
+    }
+    return true;
+  }
+
+  /** Index bookkeeping for one batch written at `position` (Kafka's LogSegment.append rule). */
+  private noteBatch(position: number, batchSize: number, lastOffset: number, maxTimestamp: number): void {
+    if (maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = maxTimestamp;
+      this.offsetOfMaxTimestamp = lastOffset;
+    }
+    if (this.bytesSinceIndexEntry > this.config.indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += batchSize;
+  }
+
+  /** Makes a loaded (last) segment the active one: reserves disk and maps it for appends. */
+  activate(): void {
+    const file = this.openFile();
+    this.lru.forget(this);
+    file.unmap();
+    this.mapping = undefined;
+    const capacity = Math.max(this.capacity, this.size);
+    this.allocated = Math.max(this.size, Math.min(capacity, this.size + this.config.preallocateBytes));
+    file.allocate(this.allocated);
+    file.map(capacity);
+    this.mapping = file.buffer();
+    this.capacity = capacity;
+    this.active = true;
+  }
+
+  /** Bytes still free in the active segment's address space. */
+  get remaining(): number {
+    return this.capacity - this.size;
+  }
+
+  /**
+   * Copies `src` (one or more batches, already validated) to the end of the segment and
+   * assigns offsets from `firstOffset` by patching each batch's baseOffset. Throws
+   * SKEIN_DISK_FULL before writing anything when disk cannot be reserved.
+   */
+  append(src: Uint8Array, firstOffset: number): SegmentAppend {
+    const file = this.writableFile();
+    const position = this.size;
+    const end = position + src.length;
+    if (end > this.capacity) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `append of ${src.length} bytes does not fit in segment ${this.path}`);
+    }
+    if (end > this.allocated) {
+      const want = Math.min(this.capacity, Math.max(end, this.allocated + this.config.preallocateBytes));
+      file.allocate(want);
+      this.allocated = want;
+    }
+    const mapping = this.mapping;
+    if (mapping) mapping.set(src, position);
+    else file.write(src, position);
+
+    let offset = firstOffset;
+    let at = 0;
+    let maxTimestamp = -1;
+    let offsetOfMaxTimestamp = -1;
+    while (at < src.length) {
+      const batchSize = LOG_OVERHEAD + readBatchLength(src, at);
+      const lastOffset = offset + readLastOffsetDelta(src, at);
+      if (mapping) writeBaseOffset(mapping, position + at, offset);
+      else file.writeInt64BE(position + at, offset);
+      const batchMaxTimestamp = readMaxTimestamp(src, at);
+      if (batchMaxTimestamp > maxTimestamp) {
+        maxTimestamp = batchMaxTimestamp;
+        offsetOfMaxTimestamp = lastOffset;
+      }
+      if (this.size === 0 && at === 0) this.firstBatchTimestamp = batchMaxTimestamp;
+      this.noteBatch(position + at, batchSize, lastOffset, batchMaxTimestamp);
+      offset = lastOffset + 1;
+      at += batchSize;
+    }
+    this.size = end;
+    this.verifiedEnd = end;
+    this.nextOffset = offset;
+    this.indexesDirty = true;
+    return { position, lastOffset: offset - 1, maxTimestamp, offsetOfMaxTimestamp };
+  }
+
+  /** True when segment.ms has passed since the first batch (or creation, for future-dated batches). */
+  isOlderThan(segmentMs: number, now: number): boolean {
+    if (this.size === 0 || segmentMs === Infinity) return false;
+    const since = this.firstBatchTimestamp >= 0 && this.firstBatchTimestamp <= now ? this.firstBatchTimestamp : this.createdMs;
+    return now - since >= segmentMs;
+  }
+
+  /**
+   * The batches from the one containing `offset`, whole, up to `maxBytes` (at least one batch
+   * when `minOneBatch`), stopping before any batch that ends at or past `maxOffset`.
+   * Returns undefined when no batch of the segment qualifies.
+   */
+  read(offset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentSlice | undefined {
+    if (offset >= this.nextOffset || this.size === 0) return undefined;
+    const buf = this.bytes();
+    const start = this.locate(offset, buf);
+    if (start === undefined) return undefined;
+    let position = start.position;
+    let end = position;
+    let lastOffset = -1;
+    let firstOffset = -1;
+    let header: Buffer;
+    let at: number;
+    while (end < this.size) {
+      if (buf) {
+        header = buf;
+        at = end;
+      } else {
+        header = this.file!.readCopy(end, HEADER_SIZE);
+        at = 0;
+      }
+      const batchSize = LOG_OVERHEAD + readBatchLength(header, at);
+      const batchLast = readBaseOffset(header, at) + readLastOffsetDelta(header, at);
+      if (batchLast >= maxOffset) break;
+      const taken = end - position;
+      if (taken + batchSize > maxBytes && (taken > 0 || !minOneBatch)) break;
+      if (firstOffset < 0) firstOffset = readBaseOffset(header, at);
+      lastOffset = batchLast;
+      end += batchSize;
+    }
+    if (end === position) return undefined;
+    this.verify(position, end);
+    const view = buf ? buf.subarray(position, end) : this.file!.readCopy(position, end - position);
+    return { view, firstOffset, lastOffset };
+  }
+
+  /** The position of the batch containing `offset` (or the first batch after it, in a gap). */
+  private locate(offset: number, buf: Buffer | null): { position: number } | undefined {
+    let position = this.offsetIndex.lookup(offset).position;
+    while (position < this.size) {
+      let header: Buffer;
+      let at: number;
+      if (buf) {
+        header = buf;
+        at = position;
+      } else {
+        header = this.file!.readCopy(position, HEADER_SIZE);
+        at = 0;
+      }
+      if (readBaseOffset(header, at) + readLastOffsetDelta(header, at) >= offset) return { position };
+      position += LOG_OVERHEAD + readBatchLength(header, at);
+    }
+    return undefined;
+  }
+
+  /**
+   * Finds the first batch whose maxTimestamp >= `timestamp`, returning its position and bytes,
+   * or undefined when no batch of this segment qualifies.
+   */
+  findBatchByTimestamp(timestamp: number): Buffer | undefined {
+    if (this.size === 0 || this.maxTimestamp < timestamp) return undefined;
+    const entry = this.timeIndex.lookupBefore(timestamp);
+    const fromOffset = entry ? entry.offset : this.baseOffset;
+    const buf = this.bytes();
+    let position = this.offsetIndex.lookup(fromOffset).position;
+    while (position < this.size) {
+      const header = buf ?? this.file!.readCopy(position, HEADER_SIZE);
+      const at = buf ? position : 0;
+      const batchSize = LOG_OVERHEAD + readBatchLength(header, at);
+      if (readMaxTimestamp(header, at) >= timestamp) {
+        this.verify(position, position + batchSize);
+        return buf ? buf.subarray(position, position + batchSize) : this.file!.readCopy(position, batchSize);
+      }
+      position += batchSize;
+    }
+    return undefined;
+  }
+
+  /**
+   * Checks the CRCs of [start, end) unless this process already did. Bytes written by this
+   * process were checked on append; bytes found on disk are checked on first read, so a
+   * flipped bit is reported as CorruptSegmentError instead of being handed to a reader.
+   */
+  private verify(start: number, end: number): void {
+    if (end <= this.verifiedEnd) return;
+    const from = start <= this.verifiedEnd ? this.verifiedEnd : start;
+    const result = this.file!.scan(from, end);
+    if (result.stop !== ScanStop.END || from + result.validEnd !== end) {
+      throw new CorruptSegmentError(
+        `segment ${this.path} is damaged at position ${from + result.validEnd} (${stopName(result.stop)})`,
+        { path: this.path, position: from + result.validEnd },
+      );
+    }
+    if (from === this.verifiedEnd) this.verifiedEnd = end;
+  }
+
+  /** The mapping to read from: the external buffer, or null in copy mode (reads then copy). */
+  private bytes(): Buffer | null {
+    if (this.closed) throw new SkeinError('SKEIN_CLOSED', `segment ${this.path} is closed`);
+    if (!this.active) {
+      const file = this.openFile();
+      if (!file.mapped) {
+        file.map(this.size);
+        this.mapping = undefined;
+      }
+      this.lru.touch(this);
+    }
+    if (this.mapping === undefined) this.mapping = this.file!.buffer();
+    return this.mapping;
+  }
+
+  private openFile(): NativeMappedFile {
+    if (this.closed) throw new SkeinError('SKEIN_CLOSED', `segment ${this.path} is closed`);
+    if (!this.file) this.file = new native.MappedFile(this.path, { create: false, writable: false });
+    return this.file;
+  }
+
+  private writableFile(): NativeMappedFile {
+    if (this.closed) throw new SkeinError('SKEIN_CLOSED', `segment ${this.path} is closed`);
+    if (!this.active || !this.file) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `segment ${this.path} is not active`);
+    return this.file;
+  }
+
+  /** Called by the MappingLru: drop the mapping and the fd; the next read reopens. Views stay valid. */
+  evict(): void {
+    if (this.active || !this.file) return;
+    this.file.close();
+    this.file = undefined;
+    this.mapping = undefined;
+  }
+
+  /** Flushes [flushedEnd, size) to disk off the event loop. */
+  async flush(): Promise<void> {
+    const end = this.size;
+    if (end <= this.flushedEnd || !this.file) return;
+    await this.file.flushAsync(this.flushedEnd, end);
+    if (end > this.flushedEnd) this.flushedEnd = end;
+  }
+
+  /** The same as flush, on this thread (close, tests). */
+  flushSync(): void {
+    const end = this.size;
+    if (end <= this.flushedEnd || !this.file) return;
+    this.file.flush(this.flushedEnd, end);
+    this.flushedEnd = end;
+  }
+
+  /**
+   * Ends the active life of the segment (roll or close): the indexes get their final entry and
+   * are written, and the file is cut to `size` once no view of the mapping remains. The
+   * mapping stays for readers until the LRU evicts it.
+   */
+  seal(): void {
+    if (!this.active) return;
+    this.active = false;
+    if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    this.writeIndexes();
+    this.file?.truncate(this.size);
+    this.allocated = this.size;
+    if (this.file) this.lru.touch(this);
+  }
+
+  /** Writes the indexes with write-to-temp and rename, so a crash leaves the old file or the new one. */
+  writeIndexes(): void {
+    if (!this.indexesDirty || this.deleted) return;
+    writeAtomically(indexFile(this.dir, this.baseOffset), this.offsetIndex.serialize());
+    writeAtomically(timeIndexFile(this.dir, this.baseOffset), this.timeIndex.serialize());
+    this.indexesDirty = false;
+  }
+
+  /**
+   * Removes the segment's files: renamed to `.deleted` first and then unlinked, so a crash in
+   * between leaves a file the loader deletes. Views already handed out keep reading.
+   */
+  delete(): void {
+    this.lru.forget(this);
+    this.file?.close();
+    this.file = undefined;
+    this.mapping = undefined;
+    this.closed = true;
+    this.deleted = true;
+    for (const path of [this.path, indexFile(this.dir, this.baseOffset), timeIndexFile(this.dir, this.baseOffset)]) {
+      if (!existsSync(path)) continue;
+      try {
+        renameSync(path, path + DELETED_SUFFIX);
+        unlinkSync(path + DELETED_SUFFIX);
+      } catch (err) {
+        throw fromSystemError(err as NodeJS.ErrnoException, `cannot delete ${path}`);
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    if (this.active) this.seal();
+    else this.writeIndexes();
+    this.lru.forget(this);
+    this.file?.close();
+    this.file = undefined;
+    this.mapping = undefined;
+    this.closed = true;
+  }
+}
+
+function writeAtomically(path: string, bytes: Buffer): void {
+  try {
+    writeFileSync(path + TEMP_SUFFIX, bytes);
+    renameSync(path + TEMP_SUFFIX, path);
+  } catch (err) {
+    throw fromSystemError(err as NodeJS.ErrnoException, `cannot write ${path}`);
+  }
+}
+
+/**
+ * Calls `visit` for each batch in [start, end) of a file whose framing was already validated,
+ * reading through copies of up to 1 MiB so no external buffer pins the mapping (recovery must be
+ * able to cut the file right after).
+ */
+function walkWithCopies(
+  file: NativeMappedFile,
+  start: number,
+  end: number,
+  visit: (buf: Buffer, at: number, position: number, batchSize: number) => void,
+): void {
+  if (end <= start) return;
+  file.map(end);
+  try {
+    let position = start;
+    while (position < end) {
+      const chunk = file.readCopy(position, Math.min(WALK_CHUNK_BYTES, end - position));
+      let at = 0;
+      while (at + HEADER_SIZE <= chunk.length) {
+        const batchSize = LOG_OVERHEAD + readBatchLength(chunk, at);
+        visit(chunk, at, position + at, batchSize);
+        at += batchSize;
+      }
+      if (at === 0) break;
+      position += at;
+    }
+  } finally {
+    file.unmap();
+  }
+}
+
+function stopName(stop: number): string {
+  return Object.entries(ScanStop).find(([, value]) => value === stop)?.[0] ?? String(stop);
+}
