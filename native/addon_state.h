@@ -35,7 +35,6 @@ struct EnvRegistry {
 struct AddonState {
   std::shared_ptr<EnvRegistry> registry = std::make_shared<EnvRegistry>();
   Napi::FunctionReference error_factory;
-  Napi::FunctionReference mapped_file_constructor;
 
   static AddonState* of(Napi::Env env) { return env.GetInstanceData<AddonState>(); }
 };

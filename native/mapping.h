@@ -1,0 +1,103 @@
+// One mmap(MAP_SHARED) of a segment file, reference counted.
+//
+// Who holds a reference:
+//   - the MappedFile handle, from map() until unmap(), a remap, close() or env cleanup;
+//   - the one external buffer created over the mapping (buffer()), until V8 collects it and
+//     its finalizer runs;
+//   - each async operation (flushAsync, scanAsync) while it runs, so an unmap or close
+//     during the work is safe.
+// The last release munmaps, then tells the OpenFile, which applies a pending truncate and
+// closes the fd if the handle has closed. References are atomic: release may happen on any
+// thread, though in practice it is the JS thread.
+//
+// One external buffer per mapping, never two over one address: V8 keeps a registry of
+// backing stores by address and aborted when two shared one (nodejs/node issue 32463).
+// MappedFile keeps a strong reference to the buffer while the mapping is its current one,
+// so buffer() never needs a second; munmap happens only after the finalizer, so a later
+// mapping that reuses the address cannot meet a live backing store.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "addon_state.h"
+#include "errors.h"
+#include "open_file.h"
+
+namespace skein {
+
+class Mapping {
+ public:
+  // Maps [0, size) of `file` (size may exceed the file: the pages past EOF are reserved
+  // address space). Returns a mapping holding one reference (the caller's), or null with
+  // *error filled in.
+  static Mapping* create(std::shared_ptr<OpenFile> file, uint64_t size, std::shared_ptr<EnvRegistry> registry,
+                         ErrorInfo* error);
+
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+
+  void acquire() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept;
+
+  uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  OpenFile& file() const { return *file_; }
+
+  // msync(MS_SYNC) of the whole pages covering [start, end), end <= size(). Any thread.
+  ErrorInfo sync(uint64_t start, uint64_t end) const;
+
+  // JS thread. The external Buffer over the whole mapping; it holds a reference released by
+  // its finalizer. Returns an empty value, and takes no reference, when the runtime refuses
+  // external buffers (napi_no_external_buffers_allowed). Called at most once per mapping.
+  Napi::Value create_external_buffer(Napi::Env env);
+  bool has_external_buffer() const { return external_buffer_created_; }
+
+ private:
+  Mapping(std::shared_ptr<OpenFile> file, uint8_t* data, uint64_t size, std::shared_ptr<EnvRegistry> registry);
+  ~Mapping();
+  static void finalize_external_buffer(napi_env env, void* data, void* hint);
+
+  std::atomic<int64_t> refs_{1};
+  const std::shared_ptr<OpenFile> file_;
+  uint8_t* const data_;
+  const uint64_t size_;
+  const std::shared_ptr<EnvRegistry> registry_;
+  bool external_buffer_created_ = false;  // JS thread
+};
+
+// An owning pointer to one reference of a Mapping.
+class MappingRef {
+ public:
+  MappingRef() = default;
+  // Adopts a reference the caller already holds (as returned by Mapping::create).
+  static MappingRef adopt(Mapping* mapping) {
+    MappingRef ref;
+    ref.mapping_ = mapping;
+    return ref;
+  }
+  MappingRef(const MappingRef& other) : mapping_(other.mapping_) {
+    if (mapping_ != nullptr) mapping_->acquire();
+  }
+  MappingRef(MappingRef&& other) noexcept : mapping_(other.mapping_) { other.mapping_ = nullptr; }
+  MappingRef& operator=(MappingRef other) noexcept {
+    std::swap(mapping_, other.mapping_);
+    return *this;
+  }
+  ~MappingRef() { reset(); }
+
+  void reset() noexcept {
+    if (mapping_ != nullptr) std::exchange(mapping_, nullptr)->release();
+  }
+  Mapping* get() const { return mapping_; }
+  Mapping* operator->() const { return mapping_; }
+  explicit operator bool() const { return mapping_ != nullptr; }
+
+ private:
+  Mapping* mapping_ = nullptr;
+};
+
+}  // namespace skein

@@ -1,0 +1,79 @@
+// One open file descriptor of a segment file, shared by the MappedFile handle that opened
+// it and by every Mapping made from it.
+//
+// Owns: open/create, the file's sizes, posix_fallocate, ftruncate (applied at once or
+// deferred) and close(fd). No N-API: plain POSIX, so the last Mapping reference may be
+// dropped on any thread. A mutex guards the sizes and flags.
+//
+// Sizes. `size` is the logical size: what the file is, or what it will be cut to once no
+// mapping is alive. `disk_size` is what ftruncate/fallocate last made it. They differ only
+// while a truncate below disk_size waits for the file's live mappings to go, because
+// shrinking a file under a live MAP_SHARED mapping makes every access past the new end a
+// SIGBUS. Callers bounds-check against `size`; disk_size >= size always, so that is safe.
+//
+// Lifetime. The fd closes when the handle has closed and no mapping of the file is alive;
+// the last mapping to go first applies a pending truncate, then closes the fd if the handle
+// is gone.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "errors.h"
+
+namespace skein {
+
+class OpenFile {
+ public:
+  // Opens `path` (create: O_CREAT | O_EXCL, mode 0644 before umask). On failure returns null
+  // and fills *error.
+  static std::shared_ptr<OpenFile> open(const std::string& path, bool create, bool writable, ErrorInfo* error);
+
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  ~OpenFile();
+
+  const std::string& path() const { return path_; }
+  bool writable() const { return writable_; }
+  int fd() const { return fd_; }
+  uint64_t size() const;
+  uint64_t disk_size() const;
+
+  // Grows the file to at least `size` and makes sure [0, size) is backed by blocks, so
+  // writes below `size` through a mapping cannot SIGBUS for lack of space. On failure
+  // (ENOSPC, EDQUOT, ...) the file keeps its previous size: a partial extension is cut back.
+  ErrorInfo allocate(uint64_t size);
+
+  // Sets the logical size. Applied at once when no mapping of the file is alive or when it
+  // grows the file; otherwise recorded and applied when the last mapping is released.
+  ErrorInfo truncate(uint64_t size);
+
+  // Bookkeeping called by Mapping.
+  void mapping_created();
+  void mapping_released();
+
+  // The handle closed: the fd closes now, or when the last mapping is released.
+  void close_handle();
+
+ private:
+  OpenFile(std::string path, int fd, bool writable, uint64_t size);
+  // mutex_ held.
+  void apply_pending_truncate_locked();
+  void close_fd_locked();
+
+  const std::string path_;
+  int fd_;
+  const bool writable_;
+
+  mutable std::mutex mutex_;
+  uint64_t size_;
+  uint64_t disk_size_;
+  // [0, allocated_) is known to be backed by disk blocks (posix_fallocate succeeded).
+  uint64_t allocated_ = 0;
+  int live_mappings_ = 0;
+  bool handle_open_ = true;
+};
+
+}  // namespace skein
