@@ -81,7 +81,11 @@ export interface DecodedHeader {
 export interface DecodedRecord {
   /** baseOffset + offsetDelta. */
   offset: number;
-  /** baseTimestamp + timestampDelta (CreateTime; under LogAppendTime the batch's maxTimestamp is authoritative). */
+  /**
+   * CreateTime batches: baseTimestamp + timestampDelta. LogAppendTime batches: the batch's
+   * maxTimestamp, which the broker set at append (Kafka's DefaultRecord does the same; the
+   * deltas still hold the producer's clock and remain available as timestampDelta).
+   */
   timestamp: number;
   /** A view into the input, or null. */
   key: Buffer | null;
@@ -216,18 +220,30 @@ function checkSafe(value: number, field: string): void {
   }
 }
 
+/** What readRecord needs from the batch header, read once per batch. */
+export interface RecordContext {
+  baseOffset: number;
+  baseTimestamp: number;
+  /** True for LogAppendTime batches: every record's timestamp is then maxTimestamp. */
+  logAppendTime: boolean;
+  maxTimestamp: number;
+}
+
+/** Reads the header fields readRecord needs from a batch checked by `checkBatch`. */
+export function recordContextOf(buf: Uint8Array): RecordContext {
+  return {
+    baseOffset: readInt64BE(buf, BASE_OFFSET),
+    baseTimestamp: readInt64BE(buf, BASE_TIMESTAMP),
+    logAppendTime: (readInt16BE(buf, ATTRIBUTES) & TIMESTAMP_TYPE_MASK) !== 0,
+    maxTimestamp: readInt64BE(buf, MAX_TIMESTAMP),
+  };
+}
+
 /**
  * Reads the record at `cursor.pos` (inside a batch checked by `checkBatch`), which must be
  * the `index`-th record, never reading at or past `end`. Advances the cursor past it.
  */
-export function readRecord(
-  buf: Buffer,
-  cursor: Cursor,
-  end: number,
-  baseOffset: number,
-  baseTimestamp: number,
-  index: number,
-): DecodedRecord {
+export function readRecord(buf: Buffer, cursor: Cursor, end: number, context: RecordContext, index: number): DecodedRecord {
   const start = cursor.pos;
   const length = readVarint(buf, cursor, end);
   let pos = cursor.pos;
@@ -297,12 +313,13 @@ export function readRecord(
       index,
     });
   }
-  const timestamp = baseTimestamp + timestampDelta;
-  if (timestamp > MAX_SAFE || timestamp < -MAX_SAFE) {
+  const createTime = context.baseTimestamp + timestampDelta;
+  if (createTime > MAX_SAFE || createTime < -MAX_SAFE) {
     throw invalidRecord(`record ${index} timestamp lies outside the safe integer range`, { position: start, index });
   }
+  const timestamp = context.logAppendTime ? context.maxTimestamp : createTime;
   return {
-    offset: baseOffset + offsetDelta,
+    offset: context.baseOffset + offsetDelta,
     timestamp,
     key,
     value,
@@ -335,8 +352,7 @@ export function decodeRecordBatch(buf: Uint8Array, options?: DecodeOptions): Dec
   const view = asBuffer(buf);
   const batchLength = readInt32BE(view, BATCH_LENGTH);
   const end = LOG_OVERHEAD + batchLength;
-  const baseOffset = readInt64BE(view, BASE_OFFSET);
-  const baseTimestamp = readInt64BE(view, BASE_TIMESTAMP);
+  const context = recordContextOf(view);
   const attributes = readInt16BE(view, ATTRIBUTES);
   const lastOffsetDelta = readInt32BE(view, LAST_OFFSET_DELTA);
   const count = readInt32BE(view, RECORDS_COUNT);
@@ -344,10 +360,11 @@ export function decodeRecordBatch(buf: Uint8Array, options?: DecodeOptions): Dec
   const records: DecodedRecord[] = [];
   const cursor: Cursor = { pos: HEADER_SIZE };
   for (let i = 0; i < count; i++) {
-    records.push(readRecord(view, cursor, end, baseOffset, baseTimestamp, i));
+    records.push(readRecord(view, cursor, end, context, i));
   }
   checkRecordsEnd(cursor.pos, end);
 
+  const baseOffset = context.baseOffset;
   return {
     baseOffset,
     batchLength,
@@ -360,8 +377,8 @@ export function decodeRecordBatch(buf: Uint8Array, options?: DecodeOptions): Dec
     isTransactional: (attributes & TRANSACTIONAL_FLAG_MASK) !== 0,
     isControl: (attributes & CONTROL_FLAG_MASK) !== 0,
     lastOffsetDelta,
-    baseTimestamp,
-    maxTimestamp: readInt64BE(view, MAX_TIMESTAMP),
+    baseTimestamp: context.baseTimestamp,
+    maxTimestamp: context.maxTimestamp,
     producerId: readInt64BE(view, PRODUCER_ID),
     producerEpoch: readInt16BE(view, PRODUCER_EPOCH),
     baseSequence: readInt32BE(view, BASE_SEQUENCE),

@@ -24,8 +24,6 @@
  */
 import { SkeinError } from '../errors.js';
 import {
-  BASE_OFFSET,
-  BASE_TIMESTAMP,
   BATCH_LENGTH,
   CURRENT_MAGIC,
   HEADER_SIZE,
@@ -34,14 +32,15 @@ import {
   MIN_BATCH_LENGTH,
   RECORDS_COUNT,
   readInt32BE,
-  readInt64BE,
 } from './batch-header.js';
 import {
   asBuffer,
   checkBatch,
   checkRecordsEnd,
   readRecord,
+  recordContextOf,
   type DecodeOptions,
+  type RecordContext,
   type DecodedRecord,
 } from './decode-record-batch.js';
 import type { Cursor } from './varint.js';
@@ -54,8 +53,7 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
   readonly #buf: Buffer;
   readonly #cursor: Cursor;
   readonly #end: number;
-  readonly #baseOffset: number;
-  readonly #baseTimestamp: number;
+  readonly #context: RecordContext;
   readonly #count: number;
   #index = 0;
   #finished = false;
@@ -65,15 +63,14 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
     this.#buf = batch;
     this.#cursor = { pos: HEADER_SIZE };
     this.#end = LOG_OVERHEAD + readInt32BE(batch, BATCH_LENGTH);
-    this.#baseOffset = readInt64BE(batch, BASE_OFFSET);
-    this.#baseTimestamp = readInt64BE(batch, BASE_TIMESTAMP);
+    this.#context = recordContextOf(batch);
     this.#count = readInt32BE(batch, RECORDS_COUNT);
   }
 
   next(): IteratorResult<DecodedRecord, undefined> {
     const index = this.#index;
     if (index < this.#count) {
-      const record = readRecord(this.#buf, this.#cursor, this.#end, this.#baseOffset, this.#baseTimestamp, index);
+      const record = readRecord(this.#buf, this.#cursor, this.#end, this.#context, index);
       this.#index = index + 1;
       return { done: false, value: record };
     }

@@ -122,16 +122,17 @@ function checkDecoded(
   let maxTimestamp = -Infinity;
   records.forEach((input, i) => {
     const record = batch.records[i];
+    // The timestamp the producer gave (or the clock's), as stored in the delta.
+    const createTime = batch.baseTimestamp + record.timestampDelta;
     if (input.timestamp === undefined) {
-      clocked.add(record.timestamp);
-      assert.ok(record.timestamp >= now.before && record.timestamp <= now.after, 'clock timestamp within the call');
+      clocked.add(createTime);
+      assert.ok(createTime >= now.before && createTime <= now.after, 'clock timestamp within the call');
     } else {
-      assert.is(record.timestamp, input.timestamp, `records[${i}].timestamp`);
+      assert.is(createTime, input.timestamp, `records[${i}].timestamp`);
     }
-    maxTimestamp = Math.max(maxTimestamp, record.timestamp);
+    maxTimestamp = Math.max(maxTimestamp, createTime);
     assert.is(record.offset, baseOffset + i);
     assert.is(record.offsetDelta, i);
-    assert.is(record.timestampDelta, record.timestamp - batch.baseTimestamp);
     assert.is(record.attributes, 0);
     sameBytes(record.key, expectedBytes(input.key), `records[${i}].key`);
     sameBytes(record.value, expectedBytes(input.value), `records[${i}].value`);
@@ -145,14 +146,19 @@ function checkDecoded(
   assert.ok(clocked.size <= 1, 'one clock reading per batch');
   if (options.baseTimestamp !== undefined) assert.is(batch.baseTimestamp, options.baseTimestamp);
   else if (records[0].timestamp !== undefined) assert.is(batch.baseTimestamp, records[0].timestamp);
-  else assert.is(batch.baseTimestamp, batch.records[0].timestamp);
+  else assert.is(batch.records[0].timestampDelta, 0);
   assert.is(batch.maxTimestamp, maxTimestamp);
+  // LogAppendTime: every record reports the batch's maxTimestamp, as Kafka's DefaultRecord does.
+  for (const record of batch.records) {
+    const expected = batch.timestampType === 'log-append' ? batch.maxTimestamp : batch.baseTimestamp + record.timestampDelta;
+    assert.is(record.timestamp, expected);
+  }
 }
 
 /** The inputs that reproduce a decoded batch. */
 function reencode(batch: DecodedBatch): Buffer {
   return encodeRecordBatch(
-    batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp })),
+    batch.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: batch.baseTimestamp + r.timestampDelta })),
     {
       baseOffset: batch.baseOffset,
       partitionLeaderEpoch: batch.partitionLeaderEpoch,
