@@ -1,5 +1,6 @@
 #include "mapped_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -93,12 +94,13 @@ void MappedFile::require_writable(Napi::Env env, const char* what) const {
 
 void MappedFile::check_range(Napi::Env env, const char* what, uint64_t position, uint64_t length) const {
   const uint64_t file_size = file_->size();
-  const uint64_t limit = std::min(file_size, mapping_->size());
+  const uint64_t mapped_size = mapping_ ? mapping_->size() : file_size;
+  const uint64_t limit = std::min(file_size, mapped_size);
   // position and length are below 2^53, so the sum cannot overflow.
   if (position + length > limit) {
     throw_invalid_argument(env, std::string("MappedFile.") + what + ": range [" + std::to_string(position) + ", " +
                                     std::to_string(position + length) + ") is outside the file (fileSize " +
-                                    std::to_string(file_size) + ", mappedSize " + std::to_string(mapping_->size()) +
+                                    std::to_string(file_size) + ", mappedSize " + std::to_string(mapping_ ? mapping_->size() : 0) +
                                     "): '" + path_ + "'");
   }
 }
@@ -163,33 +165,49 @@ Napi::Value MappedFile::buffer(const Napi::CallbackInfo& info) {
 
 void MappedFile::write(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  require_mapped(env, "write");
+  require_open(env, "write");
   require_writable(env, "write");
   const ByteRange src = bytes_argument(info, 0, "src");
   const uint64_t position = position_argument(info, 1, "position");
   check_range(env, "write", position, src.size);
-  // memmove: src may be a view of this very mapping.
-  if (src.size != 0) std::memmove(mapping_->data() + position, src.data, src.size);
+  if (src.size == 0) return;
+  if (mapping_) {
+    // memmove: src may be a view of this very mapping.
+    std::memmove(mapping_->data() + position, src.data, src.size);
+    return;
+  }
+  const ErrorInfo error = file_->write_at(position, src.data, src.size);
+  if (error) throw_error(env, error);
 }
 
 void MappedFile::write_int64_be(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  require_mapped(env, "writeInt64BE");
+  require_open(env, "writeInt64BE");
   require_writable(env, "writeInt64BE");
   const uint64_t position = position_argument(info, 0, "position");
   const uint64_t value = static_cast<uint64_t>(int64_argument(info, 1, "value"));
   check_range(env, "writeInt64BE", position, 8);
-  uint8_t* out = mapping_->data() + position;
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
+  uint8_t bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
+  if (mapping_) {
+    std::memcpy(mapping_->data() + position, bytes, sizeof bytes);
+    return;
+  }
+  const ErrorInfo error = file_->write_at(position, bytes, sizeof bytes);
+  if (error) throw_error(env, error);
 }
 
 Napi::Value MappedFile::read_copy(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  require_mapped(env, "readCopy");
+  require_open(env, "readCopy");
   const uint64_t position = position_argument(info, 0, "position");
   const uint64_t length = position_argument(info, 1, "length");
   check_range(env, "readCopy", position, length);
-  return Napi::Buffer<uint8_t>::Copy(env, mapping_->data() + position, static_cast<size_t>(length));
+  if (mapping_) return Napi::Buffer<uint8_t>::Copy(env, mapping_->data() + position, static_cast<size_t>(length));
+  Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(length));
+  const ErrorInfo error = file_->read_at(position, copy.Data(), static_cast<size_t>(length));
+  if (error) throw_error(env, error);
+  return copy;
 }
 
 void MappedFile::flush(const Napi::CallbackInfo& info) {

@@ -59,7 +59,7 @@ class MappedFile : public Napi::ObjectWrap<MappedFile> {
   void require_mapped(Napi::Env env, const char* what) const;
   void require_writable(Napi::Env env, const char* what) const;
   // Throws SKEIN_INVALID_ARGUMENT unless [position, position + length) lies within the
-  // logical file size and the mapping.
+  // logical file size and, when mapped, the mapping.
   void check_range(Napi::Env env, const char* what, uint64_t position, uint64_t length) const;
   // Drops the cached buffer and the handle's mapping reference.
   void release_mapping();

@@ -100,6 +100,40 @@ ErrorInfo OpenFile::truncate(uint64_t size) {
   return {};
 }
 
+ErrorInfo OpenFile::read_at(uint64_t position, uint8_t* out, size_t size) const {
+  while (size > 0) {
+    const ssize_t n = pread(fd_, out, size, static_cast<off_t>(position));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return system_error(errno, "pread", path_);
+    }
+    if (n == 0) {
+      // The file is shorter than this handle believes: someone else cut it.
+      ErrorInfo info = system_error(EIO, "pread", path_);
+      info.message = "unexpected end of file at " + std::to_string(position) + ", pread '" + path_ + "'";
+      return info;
+    }
+    out += n;
+    position += static_cast<uint64_t>(n);
+    size -= static_cast<size_t>(n);
+  }
+  return {};
+}
+
+ErrorInfo OpenFile::write_at(uint64_t position, const uint8_t* data, size_t size) const {
+  while (size > 0) {
+    const ssize_t n = pwrite(fd_, data, size, static_cast<off_t>(position));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return system_error(errno, "pwrite", path_);
+    }
+    data += n;
+    position += static_cast<uint64_t>(n);
+    size -= static_cast<size_t>(n);
+  }
+  return {};
+}
+
 void OpenFile::mapping_created() {
   std::lock_guard<std::mutex> lock(mutex_);
   ++live_mappings_;

@@ -2,7 +2,7 @@
 // it and by every Mapping made from it.
 //
 // Owns: open/create, the file's sizes, posix_fallocate, ftruncate (applied at once or
-// deferred) and close(fd). No N-API: plain POSIX, so the last Mapping reference may be
+// deferred), pread/pwrite for unmapped access, and close(fd). No N-API: plain POSIX, so the last Mapping reference may be
 // dropped on any thread. A mutex guards the sizes and flags.
 //
 // Sizes. `size` is the logical size: what the file is, or what it will be cut to once no
@@ -49,6 +49,11 @@ class OpenFile {
   // Sets the logical size. Applied at once when no mapping of the file is alive or when it
   // grows the file; otherwise recorded and applied when the last mapping is released.
   ErrorInfo truncate(uint64_t size);
+
+  // pread/pwrite of exactly `size` bytes at `position` (copy-mode access without a
+  // mapping). Callers bounds-check against size().
+  ErrorInfo read_at(uint64_t position, uint8_t* out, size_t size) const;
+  ErrorInfo write_at(uint64_t position, const uint8_t* data, size_t size) const;
 
   // Bookkeeping called by Mapping.
   void mapping_created();

@@ -48,7 +48,11 @@ export interface ScanResult {
 export interface NativeMappedFile {
   /** Path given at open. */
   readonly path: string;
-  /** Current size of the file on disk in bytes (after growth by `allocate`). */
+  /**
+   * Logical size of the file in bytes: what `allocate` grew it to or `truncate` set it to. Writes,
+   * reads and scans are bounds-checked against it. While a truncate waits for live mappings to go,
+   * the file on disk is still larger (never shrunk under a mapping); it is cut when they are gone.
+   */
   readonly fileSize: number;
   /** Size of the virtual mapping in bytes (0 when unmapped). Pages past fileSize must never be touched. */
   readonly mappedSize: number;
@@ -60,7 +64,8 @@ export interface NativeMappedFile {
   /**
    * Maps `[0, size)` of the file (size may exceed fileSize: the pages past EOF are reserved
    * address space that `allocate` later backs). Writable if opened writable. No-op if mapped
-   * with the same size. Throws SKEIN_CLOSED after close.
+   * with the same size; another size makes a new mapping (views of the old one stay valid).
+   * size must be > 0. Throws SKEIN_CLOSED after close.
    */
   map(size: number): void;
   /** Drops the handle's reference to the current mapping; views keep it alive. Idempotent. */
@@ -75,16 +80,20 @@ export interface NativeMappedFile {
    * One external Buffer over the whole current mapping (length = mappedSize), created on
    * first call and cached natively until unmap. Returns null where the runtime refuses
    * external buffers (V8 sandbox) or when copy mode is forced with setForceCopy(true):
-   * callers then use write() and readCopy().
+   * callers then use write() and readCopy(). Throws SKEIN_INVALID_ARGUMENT when not mapped.
+   * Never touch its bytes past fileSize (SIGBUS), nor write through it on a read-only file (SIGSEGV).
    */
   buffer(): Buffer | null;
-  /** Copies `src` into the mapping at `position` (bounds-checked against fileSize). */
+  /**
+   * Copies `src` into the file at `position` (bounds-checked against fileSize and, when mapped,
+   * mappedSize): through the mapping when mapped, with pwrite otherwise.
+   */
   write(src: Uint8Array, position: number): void;
-  /** Writes a big-endian int64 at `position` (used to patch a batch's baseOffset). */
+  /** Writes a big-endian int64 at `position` (used to patch a batch's baseOffset); mapped or not, as write. */
   writeInt64BE(position: number, value: number): void;
-  /** Copies `[position, position + length)` of the mapping into a new Buffer. */
+  /** Copies `[position, position + length)` of the file into a new Buffer: from the mapping, or with pread when unmapped. */
   readCopy(position: number, length: number): Buffer;
-  /** msync(MS_SYNC) of the pages covering `[start, end)`, on the calling thread. */
+  /** msync(MS_SYNC) of the pages covering `[start, end)`, on the calling thread. Needs a mapping, as scan does. */
   flush(start: number, end: number): void;
   /** The same as flush, run as async work off the event loop. */
   flushAsync(start: number, end: number): Promise<void>;
@@ -103,8 +112,9 @@ export interface NativeMappedFile {
 
 export interface NativeMappedFileConstructor {
   /**
-   * Opens (or with `create`, creates exclusively) the file at `path`.
-   * Missing folder or file: SKEIN_LOG_DIR_UNAVAILABLE; other errno: SKEIN_IO_ERROR.
+   * Opens (or with `create`, creates exclusively) the file at `path`. `writable` defaults to
+   * `create`; `create` with `writable: false` is SKEIN_INVALID_ARGUMENT.
+   * Missing folder or file: SKEIN_LOG_DIR_UNAVAILABLE; other errno (EEXIST included): SKEIN_IO_ERROR.
    */
   new (path: string, options: { create?: boolean; writable?: boolean }): NativeMappedFile;
 }
