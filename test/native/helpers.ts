@@ -77,6 +77,11 @@ export async function collectUntil(done: () => boolean, tries = 20): Promise<boo
   return done();
 }
 
+/** Collects what earlier tests left behind, so stats() baselines hold only the test's own mappings. */
+export async function settle(rounds = 5): Promise<void> {
+  await collectUntil(() => false, rounds);
+}
+
 /** The error `fn` throws (or the rejection of the promise it returns). */
 export async function caught(fn: () => unknown): Promise<Error & { code?: string; errno?: string; syscall?: string; path?: string }> {
   try {
