@@ -166,7 +166,10 @@ export class Segment {
     const tailOnly = !recover && this.readPersistedIndexes(file, fileSize);
     const start = tailOnly ? this.offsetIndex.lastPosition : 0;
 
-    let scan: ScanResult = { validEnd: 0, batches: 0, stop: ScanStop.END };
+    // MappedFile.scan reports validEnd as a file position, also when the scan starts mid-file
+    // (native/conversions.cc, test/native/mapped-file.test.ts); adding `start` again cut or
+    // misplaced the tail of every segment opened from its persisted indexes.
+    let scan: ScanResult = { validEnd: start, batches: 0, stop: ScanStop.END };
     if (fileSize > start) {
       file.map(fileSize);
       try {
@@ -176,7 +179,7 @@ export class Segment {
         file.unmap();
       }
     }
-    const validEnd = start + scan.validEnd;
+    const validEnd = scan.validEnd;
     this.nextOffset = this.baseOffset;
     walkWithCopies(file, start, validEnd, (buf, at, position, batchSize) => {
       const lastOffset = readBaseOffset(buf, at) + readLastOffsetDelta(buf, at);
@@ -426,10 +429,11 @@ export class Segment {
     if (end <= this.verifiedEnd) return;
     const from = start <= this.verifiedEnd ? this.verifiedEnd : start;
     const result = this.file!.scan(from, end);
-    if (result.stop !== ScanStop.END || from + result.validEnd !== end) {
+    // result.validEnd is a file position (see loadFrom), not relative to `from`.
+    if (result.stop !== ScanStop.END || result.validEnd !== end) {
       throw new CorruptSegmentError(
-        `segment ${this.path} is damaged at position ${from + result.validEnd} (${stopName(result.stop)})`,
-        { path: this.path, position: from + result.validEnd },
+        `segment ${this.path} is damaged at position ${result.validEnd} (${stopName(result.stop)})`,
+        { path: this.path, position: result.validEnd },
       );
     }
     if (from === this.verifiedEnd) this.verifiedEnd = end;
