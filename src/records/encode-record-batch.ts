@@ -57,6 +57,9 @@ import {
   RECORDS_COUNT,
   TIMESTAMP_TYPE_MASK,
   TRANSACTIONAL_FLAG_MASK,
+  writeInt16BE,
+  writeInt32BE,
+  writeInt64BE,
   type CompressionName,
   type TimestampType,
 } from './batch-header.js';
@@ -364,8 +367,9 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
       // Unreachable unless pass 1 and pass 2 disagree: a defect here, never user input.
       throw new SkeinError('SKEIN_INVALID_RECORD', `internal: wrote ${pos} bytes for a batch measured at ${total}`);
     }
-    const crc = native.crc32c(buf.subarray(CRC_START, total)) >>> 0;
-    buf.writeUInt32BE(crc, CRC);
+    // A plain Uint8Array view: cheaper to create than Buffer#subarray, and all the addon needs.
+    const crc = native.crc32c(new Uint8Array(buf.buffer, buf.byteOffset + CRC_START, total - CRC_START));
+    writeInt32BE(buf, CRC, crc);
     return buf;
   } finally {
     // Drop references to user data so the scratch area does not keep it alive.
@@ -387,25 +391,21 @@ function writeHeader(
   producerEpoch: number,
   baseSequence: number,
 ): void {
-  writeInt64(buf, BASE_OFFSET, baseOffset);
-  buf.writeInt32BE(total - LOG_OVERHEAD, BATCH_LENGTH);
-  buf.writeInt32BE(partitionLeaderEpoch, PARTITION_LEADER_EPOCH);
+  // Plain byte stores (batch-header.ts): all values were range-checked above, and Buffer's
+  // own write methods re-check them at a cost that shows on small batches.
+  writeInt64BE(buf, BASE_OFFSET, baseOffset);
+  writeInt32BE(buf, BATCH_LENGTH, total - LOG_OVERHEAD);
+  writeInt32BE(buf, PARTITION_LEADER_EPOCH, partitionLeaderEpoch);
   buf[MAGIC] = CURRENT_MAGIC;
   // CRC (17..20) is written last, over the finished bytes.
-  buf.writeInt16BE(attributes, ATTRIBUTES);
-  buf.writeInt32BE(count - 1, LAST_OFFSET_DELTA);
-  writeInt64(buf, BASE_TIMESTAMP, baseTimestamp);
-  writeInt64(buf, MAX_TIMESTAMP, maxTimestamp);
-  writeInt64(buf, PRODUCER_ID, producerId);
-  buf.writeInt16BE(producerEpoch, PRODUCER_EPOCH);
-  buf.writeInt32BE(baseSequence, BASE_SEQUENCE);
-  buf.writeInt32BE(count, RECORDS_COUNT);
-}
-
-function writeInt64(buf: Buffer, pos: number, value: number): void {
-  const hi = Math.floor(value / 4294967296);
-  buf.writeInt32BE(hi, pos);
-  buf.writeUInt32BE(value - hi * 4294967296, pos + 4);
+  writeInt16BE(buf, ATTRIBUTES, attributes);
+  writeInt32BE(buf, LAST_OFFSET_DELTA, count - 1);
+  writeInt64BE(buf, BASE_TIMESTAMP, baseTimestamp);
+  writeInt64BE(buf, MAX_TIMESTAMP, maxTimestamp);
+  writeInt64BE(buf, PRODUCER_ID, producerId);
+  writeInt16BE(buf, PRODUCER_EPOCH, producerEpoch);
+  writeInt32BE(buf, BASE_SEQUENCE, baseSequence);
+  writeInt32BE(buf, RECORDS_COUNT, count);
 }
 
 /** Writes a length-prefixed field measured in pass 1 (`length` -1 = null). */
