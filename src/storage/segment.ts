@@ -494,13 +494,21 @@ export class Segment {
    * Ends the active life of the segment (roll or close): the indexes get their final entry and
    * are written, and the file is cut to `size` once no view of the mapping remains. The
    * mapping stays for readers until the LRU evicts it.
+   *
+   * `cutFile` false (close) leaves the preallocated zeros after `size` for the next open to cut.
+   * The truncate is deferred while any view of the mapping lives, i.e. until garbage
+   * collection, which may come after close() unlocked the folder: the cut would then land on
+   * a file that its next owner (another process, or this one after a reopen) has appended to
+   * past `size`, silently dropping acknowledged batches and leaving that owner's mapping past
+   * EOF (SIGBUS). A segment sealed by a roll is never appended to again, so cutting it later is
+   * harmless; the active segment at close is the one the next owner appends to.
    */
-  seal(): void {
+  seal(cutFile = true): void {
     if (!this.active) return;
     this.active = false;
     if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     this.writeIndexes();
-    this.file?.truncate(this.size);
+    if (cutFile) this.file?.truncate(this.size);
     this.allocated = this.size;
     if (this.file) this.lru.touch(this);
   }
@@ -537,7 +545,8 @@ export class Segment {
 
   close(): void {
     if (this.closed) return;
-    if (this.active) this.seal();
+    // Not cut here: see seal(). The next open cuts the zeros after the last batch at once.
+    if (this.active) this.seal(false);
     else this.writeIndexes();
     this.lru.forget(this);
     this.file?.close();
