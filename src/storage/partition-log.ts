@@ -360,7 +360,11 @@ export class PartitionLog {
         nextOffset = slice.lastOffset + 1;
       }
       if (bytes >= maxBytes || nextOffset >= maxOffset) break;
-      if (slice && nextOffset < segment.nextOffset) break;
+      // Go on to the next segment only when this one has nothing left from nextOffset on. A
+      // segment that returned no slice because its next batch did not fit in the bytes left
+      // (or ends at or past maxOffset) still holds that batch: skipping to a later segment
+      // would hand the reader batches after a hole of unread offsets.
+      if (nextOffset < segment.nextOffset) break;
     }
     return { views, bytes, firstOffset, nextOffset, logStartOffset: this.startOffset, logEndOffset };
   }
