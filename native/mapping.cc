@@ -4,9 +4,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <utility>
 
 namespace skein {
+namespace {
+
+// The largest Buffer every supported Node accepts on 64-bit targets (Node 20's
+// buffer.constants.MAX_LENGTH; later versions allow more). Segments stay far below it:
+// Kafka positions are int32.
+constexpr uint64_t kMaxExternalBufferBytes = uint64_t{1} << 32;
+
+}  // namespace
 
 Mapping* Mapping::create(std::shared_ptr<OpenFile> file, uint64_t size, std::shared_ptr<EnvRegistry> registry,
                          ErrorInfo* error) {
@@ -85,6 +94,15 @@ Napi::Value Mapping::create_external_buffer(Napi::Env env) {
   // would come too late) and put back by the finalizer after V8 took it off again on free,
   // so the count ends where it started (lmdb-js does the same for its maps). The events
   // left come from V8 lowering its limit when the count dips, then seeing it rise again.
+  if (size_ > kMaxExternalBufferBytes) {
+    // Checked here because node::Buffer::New, refusing a length over its maximum, calls the
+    // finalizer before returning the error, which would drop the reference twice.
+    ErrorInfo info;
+    info.code = error_code::kInvalidArgument;
+    info.message = "a mapping of " + std::to_string(size_) + " bytes is too large for one Buffer (at most " +
+                   std::to_string(kMaxExternalBufferBytes) + "): '" + file_->path() + "'";
+    throw_error(env, info);
+  }
   int64_t ignored;
   napi_adjust_external_memory(env, -static_cast<int64_t>(size_), &ignored);
   napi_value buffer = nullptr;

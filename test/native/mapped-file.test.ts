@@ -454,6 +454,21 @@ test('async work keeps its mapping: unmap and close right after queuing', async 
   assert.equal(readFileSync(file.path), bytes);
 });
 
+test('a mapping over 4 GiB: buffer() refuses with a coded error, copies still work', async () => {
+  await settle();
+  const before = native.stats();
+  const file = created(4096, 2 ** 32 + 4096); // address space only
+  const err = await caught(() => file.buffer());
+  assert.is(err.code, 'SKEIN_INVALID_ARGUMENT');
+  assert.match(err.message, /too large for one Buffer/);
+  file.write(Buffer.from('still'), 0);
+  assert.is(file.readCopy(0, 5).toString(), 'still');
+  assert.is(native.stats().externalBuffers, before.externalBuffers);
+  assert.is(native.stats().liveMappings, before.liveMappings + 1);
+  file.close();
+  assert.is(native.stats().liveMappings, before.liveMappings, 'no reference leaked');
+});
+
 test('map with another size: a new mapping, old views keep theirs', () => {
   const file = created(1 << 16, 4096);
   const small = file.buffer()!;
