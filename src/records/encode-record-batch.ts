@@ -225,18 +225,10 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
   // Records without a timestamp all get the same clock reading, taken at most once.
   let now = 0;
   let haveNow = false;
-  let baseTimestamp: number;
-  if (options.baseTimestamp !== undefined) {
-    baseTimestamp = checkTimestamp(options.baseTimestamp, 'options.baseTimestamp');
-  } else {
-    const first = records[0] as RecordInput | undefined;
-    const ts = typeof first === 'object' && first !== null ? first.timestamp : undefined;
-    if (ts == null) {
-      baseTimestamp = now = Date.now();
-      haveNow = true;
-    }
-    else baseTimestamp = checkTimestamp(ts, 'records[0].timestamp');
-  }
+  // Without the option, the first record's timestamp, set when pass 1 reads it.
+  const givenBaseTimestamp = options.baseTimestamp;
+  const baseTimestampGiven = givenBaseTimestamp !== undefined;
+  let baseTimestamp = baseTimestampGiven ? checkTimestamp(givenBaseTimestamp, 'options.baseTimestamp') : 0;
 
   const scratch = sharedInUse ? new Scratch() : shared;
   const ownsShared = scratch === shared;
@@ -265,13 +257,15 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
       } else {
         timestamp = checkTimestamp(ts, `records[${i}].timestamp`);
       }
+      if (i === 0 && !baseTimestampGiven) baseTimestamp = timestamp;
       if (timestamp > maxTimestamp) maxTimestamp = timestamp;
       const timestampDelta = timestamp - baseTimestamp;
       if (!Number.isSafeInteger(timestampDelta)) {
         throw invalid(`records[${i}].timestamp ${timestamp} is too far from baseTimestamp ${baseTimestamp}`, { record: i });
       }
 
-      const key = record.key === undefined ? null : record.key;
+      const givenKey = record.key;
+      const key = givenKey === undefined ? null : givenKey;
       const value = record.value;
       const keyLength = measureBytes(key, i, 'key');
       const valueLength = measureBytes(value, i, 'value');

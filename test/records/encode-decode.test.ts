@@ -274,18 +274,34 @@ test('a re-entrant call from a getter gets its own scratch area and both batches
   assert.ok(inner[0].equals(encodeRecordBatch([{ key: 'inner-key', value: 'inner-value', timestamp: 2 }])));
 });
 
-test('getters run once: a value getter returning something new each time is read once', () => {
-  let reads = 0;
+test('getters run once: fields returning something new on each read are read once', () => {
+  const reads = { key: 0, value: 0, headers: 0, timestamp: 0 };
   const record = {
-    get value(): string {
-      reads += 1;
-      return 'x'.repeat(reads * 10);
+    get key(): string {
+      reads.key += 1;
+      return 'k'.repeat(reads.key * 3);
     },
-    timestamp: 0,
+    get value(): string {
+      reads.value += 1;
+      return 'x'.repeat(reads.value * 10);
+    },
+    get headers(): Record<string, string> {
+      reads.headers += 1;
+      return { [`h${reads.headers}`]: 'v' };
+    },
+    get timestamp(): number {
+      reads.timestamp += 1;
+      return 1000 * reads.timestamp;
+    },
   };
   const batch = decodeRecordBatch(encodeRecordBatch([record]));
-  assert.is(reads, 1);
-  assert.is(batch.records[0].value!.toString(), 'x'.repeat(10));
+  assert.equal(reads, { key: 1, value: 1, headers: 1, timestamp: 1 });
+  const decoded = batch.records[0];
+  assert.is(decoded.key!.toString(), 'kkk');
+  assert.is(decoded.value!.toString(), 'x'.repeat(10));
+  assert.is(decoded.headers[0].key, 'h1');
+  assert.is(batch.baseTimestamp, 1000);
+  assert.is(decoded.timestamp, 1000);
 });
 
 test('strings are UTF-8; lone surrogates become U+FFFD as Buffer.from does', () => {
