@@ -104,6 +104,9 @@ export interface NativeMappedFile {
   /**
    * Sets the size the file is cut to. Applied at once when no mapping is alive; otherwise
    * when the last reference to the mapping is released. Never shrinks under a live mapping.
+   * A pending cut survives close() and is applied through this handle's fd whenever the last
+   * view goes, even if another handle or process has extended the file meanwhile: only defer
+   * cuts of files nobody will extend while views live (rolled segments, not the active one).
    */
   truncate(size: number): void;
   /** Releases the handle: unmaps (views keep the mapping) and closes the fd once unused. Idempotent. */
