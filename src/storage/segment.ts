@@ -179,12 +179,26 @@ export class Segment {
         file.unmap();
       }
     }
-    const validEnd = scan.validEnd;
+    let validEnd = scan.validEnd;
     this.nextOffset = this.baseOffset;
+    // The CRC does not cover baseOffset, so a batch can pass the scan with offsets that do not
+    // follow the previous batch: a kill between copying a batch into the mapping and patching
+    // its baseOffset leaves the producer's (usually 0), and a flipped bit there goes unseen.
+    // Accepting it moved logEndOffset back (or far ahead) and served records under wrong
+    // offsets, so the valid data ends at the first batch that does not continue the offsets.
+    // (The batch at an index entry, where a tail-only walk starts, was checked against it.)
+    let expectedBase = tailOnly && start > 0 ? -1 : this.baseOffset;
     walkWithCopies(file, start, validEnd, (buf, at, position, batchSize) => {
-      const lastOffset = readBaseOffset(buf, at) + readLastOffsetDelta(buf, at);
+      const baseOffset = readBaseOffset(buf, at);
+      if (expectedBase >= 0 && baseOffset !== expectedBase) {
+        validEnd = position;
+        return false;
+      }
+      const lastOffset = baseOffset + readLastOffsetDelta(buf, at);
       this.noteBatch(position, batchSize, lastOffset, readMaxTimestamp(buf, at));
       this.nextOffset = lastOffset + 1;
+      expectedBase = lastOffset + 1;
+      return true;
     });
     const indexBeyondData = tailOnly && start > 0 && (scan.batches === 0 || this.timeIndexLastOffset() >= this.nextOffset);
     if (indexBeyondData) {
@@ -567,14 +581,14 @@ function writeAtomically(path: string, bytes: Buffer): void {
 
 /**
  * Calls `visit` for each batch in [start, end) of a file whose framing was already validated,
- * reading through copies of up to 1 MiB so no external buffer pins the mapping (recovery must be
- * able to cut the file right after).
+ * until it returns false, reading through copies of up to 1 MiB so no external buffer pins the
+ * mapping (recovery must be able to cut the file right after).
  */
 function walkWithCopies(
   file: NativeMappedFile,
   start: number,
   end: number,
-  visit: (buf: Buffer, at: number, position: number, batchSize: number) => void,
+  visit: (buf: Buffer, at: number, position: number, batchSize: number) => boolean,
 ): void {
   if (end <= start) return;
   file.map(end);
@@ -585,7 +599,7 @@ function walkWithCopies(
       let at = 0;
       while (at + HEADER_SIZE <= chunk.length) {
         const batchSize = LOG_OVERHEAD + readBatchLength(chunk, at);
-        visit(chunk, at, position + at, batchSize);
+        if (!visit(chunk, at, position + at, batchSize)) return;
         at += batchSize;
       }
       if (at === 0) break;
