@@ -53,6 +53,14 @@ export interface SegmentSlice {
   lastOffset: number;
 }
 
+/** A batch header met while walking a segment, checked by Segment.headerAt. */
+interface WalkedBatch {
+  baseOffset: number;
+  lastOffset: number;
+  size: number;
+  maxTimestamp: number;
+}
+
 /** Bytes read per step when walking batch headers through copies (recovery, copy mode). */
 const WALK_CHUNK_BYTES = 1024 * 1024;
 
@@ -363,52 +371,91 @@ export class Segment {
     const buf = this.bytes();
     const start = this.locate(offset, buf);
     if (start === undefined) return undefined;
-    let position = start.position;
+    const position = start.position;
     let end = position;
     let lastOffset = -1;
-    let firstOffset = -1;
-    let header: Buffer;
-    let at: number;
-    while (end < this.size) {
-      if (buf) {
-        header = buf;
-        at = end;
-      } else {
-        header = this.file!.readCopy(end, HEADER_SIZE);
-        at = 0;
-      }
-      const batchSize = LOG_OVERHEAD + readBatchLength(header, at);
-      const batchLast = readBaseOffset(header, at) + readLastOffsetDelta(header, at);
-      if (batchLast >= maxOffset) break;
+    let batch: WalkedBatch | undefined = start;
+    while (batch) {
+      if (batch.lastOffset >= maxOffset) break;
       const taken = end - position;
-      if (taken + batchSize > maxBytes && (taken > 0 || !minOneBatch)) break;
-      if (firstOffset < 0) firstOffset = readBaseOffset(header, at);
-      lastOffset = batchLast;
-      end += batchSize;
+      if (taken + batch.size > maxBytes && (taken > 0 || !minOneBatch)) break;
+      lastOffset = batch.lastOffset;
+      end += batch.size;
+      batch = undefined;
+      if (end < this.size) {
+        try {
+          batch = this.headerAt(buf, end, lastOffset + 1, -1);
+        } catch (err) {
+          // Return the whole batches before a damaged header; a read from there reports it.
+          if (!(err instanceof CorruptSegmentError)) throw err;
+        }
+      }
     }
     if (end === position) return undefined;
     this.verify(position, end);
     const view = buf ? buf.subarray(position, end) : this.file!.readCopy(position, end - position);
-    return { view, firstOffset, lastOffset };
+    return { view, firstOffset: start.baseOffset, lastOffset };
   }
 
-  /** The position of the batch containing `offset` (or the first batch after it, in a gap). */
-  private locate(offset: number, buf: Buffer | null): { position: number } | undefined {
-    let position = this.offsetIndex.lookup(offset).position;
+  /** The batch containing `offset` (or the first batch after it, in a gap), and its position. */
+  private locate(offset: number, buf: Buffer | null): (WalkedBatch & { position: number }) | undefined {
+    let { position, expectedBase, expectedLast } = this.walkStart(offset);
     while (position < this.size) {
-      let header: Buffer;
-      let at: number;
-      if (buf) {
-        header = buf;
-        at = position;
-      } else {
-        header = this.file!.readCopy(position, HEADER_SIZE);
-        at = 0;
-      }
-      if (readBaseOffset(header, at) + readLastOffsetDelta(header, at) >= offset) return { position };
-      position += LOG_OVERHEAD + readBatchLength(header, at);
+      const batch = this.headerAt(buf, position, expectedBase, expectedLast);
+      if (batch.lastOffset >= offset) return { ...batch, position };
+      position += batch.size;
+      expectedBase = batch.lastOffset + 1;
+      expectedLast = -1;
     }
     return undefined;
+  }
+
+  /** Where a walk of batch headers towards `offset` starts: the offset index entry at or below it. */
+  private walkStart(offset: number): { position: number; expectedBase: number; expectedLast: number } {
+    const entry = this.offsetIndex.lookup(offset);
+    // An entry names the last offset of the batch at its position; position 0 is the segment start.
+    return entry.position === 0
+      ? { position: 0, expectedBase: this.baseOffset, expectedLast: -1 }
+      : { position: entry.position, expectedBase: -1, expectedLast: entry.offset };
+  }
+
+  /**
+   * The header of the batch at `position` met during a walk, or CorruptSegmentError. Walks
+   * trust these fields before verify() checks the CRC of what a read returns, and baseOffset
+   * is not covered by the CRC at all. Unchecked, a flipped bit in a segment opened after a
+   * clean shutdown (whose bytes are not rescanned) sent reads astray: records served under
+   * wrong offsets, or a walk past the data into unallocated pages of the mapping. So each
+   * header must frame a batch that lies within the data, and its offsets must follow the
+   * batch before it (`expectedBase`) or match the index entry the walk started from
+   * (`expectedLast`), and stay below nextOffset. A batch of a segment holds the offsets right
+   * after the previous batch's (the log never leaves gaps inside a segment).
+   */
+  private headerAt(buf: Buffer | null, position: number, expectedBase: number, expectedLast: number): WalkedBatch {
+    let problem: string;
+    if (position + HEADER_SIZE > this.size) {
+      problem = 'a batch header runs past the end of the data';
+    } else {
+      const header = buf ?? this.file!.readCopy(position, HEADER_SIZE);
+      const at = buf ? position : 0;
+      const length = readBatchLength(header, at);
+      const baseOffset = readBaseOffset(header, at);
+      const lastOffset = baseOffset + readLastOffsetDelta(header, at);
+      if (length < HEADER_SIZE - LOG_OVERHEAD || position + LOG_OVERHEAD + length > this.size) {
+        problem = `batchLength ${length} does not fit in the data`;
+      } else if (expectedBase >= 0 && baseOffset !== expectedBase) {
+        problem = `baseOffset ${baseOffset} does not follow offset ${expectedBase - 1}`;
+      } else if (expectedLast >= 0 && lastOffset !== expectedLast) {
+        problem = `the batch ends at offset ${lastOffset}, the offset index says ${expectedLast}`;
+      } else if (lastOffset < baseOffset || lastOffset >= this.nextOffset) {
+        problem = `offsets ${baseOffset}..${lastOffset} lie outside the segment`;
+      } else {
+        return { baseOffset, lastOffset, size: LOG_OVERHEAD + length, maxTimestamp: readMaxTimestamp(header, at) };
+      }
+    }
+    throw new CorruptSegmentError(`segment ${this.path} is damaged at position ${position}: ${problem}`, {
+      path: this.path,
+      position,
+    });
   }
 
   /**
@@ -420,16 +467,16 @@ export class Segment {
     const entry = this.timeIndex.lookupBefore(timestamp);
     const fromOffset = entry ? entry.offset : this.baseOffset;
     const buf = this.bytes();
-    let position = this.offsetIndex.lookup(fromOffset).position;
+    let { position, expectedBase, expectedLast } = this.walkStart(fromOffset);
     while (position < this.size) {
-      const header = buf ?? this.file!.readCopy(position, HEADER_SIZE);
-      const at = buf ? position : 0;
-      const batchSize = LOG_OVERHEAD + readBatchLength(header, at);
-      if (readMaxTimestamp(header, at) >= timestamp) {
-        this.verify(position, position + batchSize);
-        return buf ? buf.subarray(position, position + batchSize) : this.file!.readCopy(position, batchSize);
+      const batch = this.headerAt(buf, position, expectedBase, expectedLast);
+      if (batch.maxTimestamp >= timestamp) {
+        this.verify(position, position + batch.size);
+        return buf ? buf.subarray(position, position + batch.size) : this.file!.readCopy(position, batch.size);
       }
-      position += batchSize;
+      position += batch.size;
+      expectedBase = batch.lastOffset + 1;
+      expectedLast = -1;
     }
     return undefined;
   }
