@@ -467,7 +467,17 @@ export class PartitionLog {
       writeRecoveryPoint(this.dir, this.active.nextOffset);
       writeCleanShutdownMarker(this.dir);
     } finally {
-      for (const segment of this.segments) segment.close();
+      // Whatever failed above (index files or checkpoints on a full disk), every segment is
+      // released and the folder unlocked: a close that threw used to leave it locked in this
+      // process for good (SKEIN_LOG_LOCKED on every reopen). The first error is what close()
+      // reports; without the clean-shutdown marker the next open recovers.
+      for (const segment of this.segments) {
+        try {
+          segment.close();
+        } catch {
+          // Already reported by the first failure.
+        }
+      }
       unlockDir(this.dir);
     }
   }

@@ -606,14 +606,19 @@ export class Segment {
 
   close(): void {
     if (this.closed) return;
-    // Not cut here: see seal(). The next open cuts the zeros after the last batch at once.
-    if (this.active) this.seal(false);
-    else this.writeIndexes();
-    this.lru.forget(this);
-    this.file?.close();
-    this.file = undefined;
-    this.mapping = undefined;
-    this.closed = true;
+    try {
+      // Not cut here: see seal(). The next open cuts the zeros after the last batch at once.
+      if (this.active) this.seal(false);
+      else this.writeIndexes();
+    } finally {
+      // Released even when the index files cannot be written (a full disk): they are derived
+      // data that the next open rebuilds, and a handle left open keeps the fd and mapping.
+      this.lru.forget(this);
+      this.file?.close();
+      this.file = undefined;
+      this.mapping = undefined;
+      this.closed = true;
+    }
   }
 }
 
