@@ -229,7 +229,7 @@ export class PartitionLog {
         active.isOlderThan(this.config.segmentMs, now) ||
         firstOffset + recordCount - active.baseOffset > MAX_OFFSETS_PER_SEGMENT);
     if (needsRoll) active = this.rollTo(firstOffset, batches.length);
-    else if (batches.length > active.remaining) active = this.replaceEmptyActive(batches.length);
+    else if (batches.length > active.remaining) active = this.growEmptyActive(batches.length);
     const appended = active.append(batches, firstOffset);
     return {
       baseOffset: firstOffset,
@@ -305,13 +305,15 @@ export class PartitionLog {
     return next;
   }
 
-  /** An empty active segment too small for a batch is replaced by one big enough. */
-  private replaceEmptyActive(minCapacity: number): Segment {
-    const empty = this.segments.pop()!;
-    empty.delete();
-    const next = Segment.create(this.dir, empty.baseOffset, this.config, this.lru, minCapacity);
-    this.segments.push(next);
-    return next;
+  /**
+   * An empty active segment too small for a batch grows to fit it. It used to be deleted and
+   * replaced; when the replacement could not be created (SKEIN_DISK_FULL) the log was left
+   * with no active segment and every later call failed with a TypeError.
+   */
+  private growEmptyActive(minCapacity: number): Segment {
+    const active = this.active;
+    active.growEmpty(minCapacity);
+    return active;
   }
 
   private allFlushedBefore(segment: Segment): boolean {

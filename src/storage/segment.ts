@@ -302,6 +302,23 @@ export class Segment {
     this.active = true;
   }
 
+  /**
+   * Lets the empty active segment take a batch bigger than its capacity (segment.bytes):
+   * reserves the disk first, so SKEIN_DISK_FULL leaves the segment as it was, then maps the
+   * larger address space. (Replacing the segment by a bigger one, as before, deleted it first
+   * and left the log with no active segment at all when the new one could not be created.)
+   */
+  growEmpty(minCapacity: number): void {
+    const file = this.writableFile();
+    if (this.size !== 0) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `segment ${this.path} is not empty`);
+    if (minCapacity <= this.capacity) return;
+    file.allocate(minCapacity);
+    this.allocated = Math.max(this.allocated, minCapacity);
+    file.map(minCapacity);
+    this.mapping = file.buffer();
+    this.capacity = minCapacity;
+  }
+
   /** Bytes still free in the active segment's address space. */
   get remaining(): number {
     return this.capacity - this.size;
