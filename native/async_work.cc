@@ -75,6 +75,20 @@ class FlushWork final : public MappingWork {
   const uint64_t end_;
 };
 
+class PopulateWork final : public MappingWork {
+ public:
+  PopulateWork(Napi::Env env, MappingRef mapping, uint64_t start, uint64_t end)
+      : MappingWork(env, "skein:populateAsync", std::move(mapping)), start_(start), end_(end) {}
+
+ protected:
+  void Execute() override { error_ = mapping_->populate(start_, end_); }
+  Napi::Value result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  const uint64_t start_;
+  const uint64_t end_;
+};
+
 class ScanWork final : public MappingWork {
  public:
   ScanWork(Napi::Env env, MappingRef mapping, uint64_t start, uint64_t end, uint64_t max_batches)
@@ -99,6 +113,13 @@ Napi::Promise queue_flush(Napi::Env env, MappingRef mapping, uint64_t start, uin
   auto* work = new FlushWork(env, std::move(mapping), start, end);
   Napi::Promise promise = work->promise();
   work->Queue();  // the worker deletes itself after OnOK/OnError
+  return promise;
+}
+
+Napi::Promise queue_populate(Napi::Env env, MappingRef mapping, uint64_t start, uint64_t end) {
+  auto* work = new PopulateWork(env, std::move(mapping), start, end);
+  Napi::Promise promise = work->promise();
+  work->Queue();
   return promise;
 }
 

@@ -1,5 +1,5 @@
-// Async work over a mapping, returning Promises: flushAsync (msync) and scanAsync (batch
-// scan with CRC checks), for the work that would block or cost per byte on the event loop.
+// Async work over a mapping, returning Promises: flushAsync (msync), populateAsync (fault in
+// pages ahead of the writer) and scanAsync (batch scan with CRC checks), for the work that would block or cost per byte on the event loop.
 //
 // Each worker holds a MappingRef for its whole life, so unmap() or close() while the work
 // runs cannot unmap the memory under it (the last reference is dropped when the worker is
@@ -19,6 +19,9 @@ namespace skein {
 
 // Queues msync(MS_SYNC) of the pages covering [start, end) of `mapping`.
 Napi::Promise queue_flush(Napi::Env env, MappingRef mapping, uint64_t start, uint64_t end);
+
+// Queues MADV_POPULATE_WRITE of the pages covering [start, end) of `mapping` (see Mapping::populate).
+Napi::Promise queue_populate(Napi::Env env, MappingRef mapping, uint64_t start, uint64_t end);
 
 // Queues a RecordBatch v2 scan of [start, end) of `mapping`; validEnd is a file position.
 Napi::Promise queue_scan(Napi::Env env, MappingRef mapping, uint64_t start, uint64_t end, uint64_t max_batches);

@@ -28,6 +28,8 @@ Napi::Function MappedFile::define_class(Napi::Env env) {
                          InstanceMethod<&MappedFile::read_copy>("readCopy"),
                          InstanceMethod<&MappedFile::flush>("flush"),
                          InstanceMethod<&MappedFile::flush_async>("flushAsync"),
+                         InstanceMethod<&MappedFile::populate>("populate"),
+                         InstanceMethod<&MappedFile::populate_async>("populateAsync"),
                          InstanceMethod<&MappedFile::scan>("scan"),
                          InstanceMethod<&MappedFile::scan_async>("scanAsync"),
                          InstanceMethod<&MappedFile::truncate>("truncate"),
@@ -229,6 +231,29 @@ Napi::Value MappedFile::flush_async(const Napi::CallbackInfo& info) {
   if (start > end) throw_invalid_argument(env, "MappedFile.flushAsync: start is after end");
   check_range(env, "flushAsync", start, end - start);
   return queue_flush(env, mapping_, start, end);
+}
+
+void MappedFile::populate(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  require_mapped(env, "populate");
+  require_writable(env, "populate");
+  const uint64_t start = position_argument(info, 0, "start");
+  const uint64_t end = position_argument(info, 1, "end");
+  if (start > end) throw_invalid_argument(env, "MappedFile.populate: start is after end");
+  check_range(env, "populate", start, end - start);
+  const ErrorInfo error = mapping_->populate(start, end);
+  if (error) throw_error(env, error);
+}
+
+Napi::Value MappedFile::populate_async(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  require_mapped(env, "populateAsync");
+  require_writable(env, "populateAsync");
+  const uint64_t start = position_argument(info, 0, "start");
+  const uint64_t end = position_argument(info, 1, "end");
+  if (start > end) throw_invalid_argument(env, "MappedFile.populateAsync: start is after end");
+  check_range(env, "populateAsync", start, end - start);
+  return queue_populate(env, mapping_, start, end);
 }
 
 Napi::Value MappedFile::scan(const Napi::CallbackInfo& info) {

@@ -49,6 +49,8 @@ class MappedFile : public Napi::ObjectWrap<MappedFile> {
   Napi::Value read_copy(const Napi::CallbackInfo& info);
   void flush(const Napi::CallbackInfo& info);
   Napi::Value flush_async(const Napi::CallbackInfo& info);
+  void populate(const Napi::CallbackInfo& info);
+  Napi::Value populate_async(const Napi::CallbackInfo& info);
   Napi::Value scan(const Napi::CallbackInfo& info);
   Napi::Value scan_async(const Napi::CallbackInfo& info);
   void truncate(const Napi::CallbackInfo& info);

@@ -47,6 +47,24 @@ void Mapping::release() noexcept {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
 }
 
+ErrorInfo Mapping::populate(uint64_t start, uint64_t end) const {
+  if (start >= end) return {};
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;  // <linux/mman.h>, absent from older libc headers
+#endif
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t aligned = start - start % page;
+  uint8_t* const address = data_ + aligned;
+  const size_t length = static_cast<size_t>(end - aligned);
+  if (madvise(address, length, MADV_POPULATE_WRITE) == 0) return {};
+  if (errno == EINVAL) {
+    // Older kernel: only hint. The writes then fault as they go, which is slower, not wrong.
+    madvise(address, length, MADV_WILLNEED);
+    return {};
+  }
+  return system_error(errno, "madvise", file_->path());
+}
+
 ErrorInfo Mapping::sync(uint64_t start, uint64_t end) const {
   if (start >= end) return {};
   // msync wants a page-aligned address; the mapping itself starts on a page.

@@ -97,6 +97,13 @@ export interface NativeMappedFile {
   flush(start: number, end: number): void;
   /** The same as flush, run as async work off the event loop. */
   flushAsync(start: number, end: number): Promise<void>;
+  /**
+   * Faults in the pages covering `[start, end)` for writing (MADV_POPULATE_WRITE), so later
+   * writes there take no page faults. Does not change the bytes. Writable mappings only.
+   */
+  populate(start: number, end: number): void;
+  /** The same as populate, as async work: runs on a pool thread ahead of the writer. */
+  populateAsync(start: number, end: number): Promise<void>;
   /** Validates RecordBatch v2 framing and CRC over `[start, end)` of the mapping. */
   scan(start: number, end: number, maxBatches?: number): ScanResult;
   /** The same as scan, run as async work off the event loop (recovery of large segments). */
