@@ -25,10 +25,10 @@ export interface LogConfig {
   /** index.interval.bytes: bytes of batches between two offset index entries. */
   indexIntervalBytes: number;
   /**
-   * How much disk a segment reserves at a time with fallocate. Kafka's segments grow
-   * with each write; ours are written through a mapping, and a write into a hole past the
-   * reserved blocks would SIGBUS on a full disk, so space is reserved ahead in extents of this
-   * size (never more than segmentBytes): ENOSPC then surfaces as an error on append.
+   * The first extent of disk a segment reserves with fallocate; later extents double, up to
+   * 256 MiB (never past segmentBytes). Kafka's segments grow with each write; ours are written
+   * through a mapping, and a write into a hole past the reserved blocks would SIGBUS on a full
+   * disk, so space is reserved ahead: ENOSPC then surfaces as an error on append.
    */
   preallocateBytes: number;
 }
@@ -42,7 +42,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushMessages: Infinity,
   flushMs: Infinity,
   indexIntervalBytes: 4096,
-  preallocateBytes: 16 * 1024 * 1024,
+  preallocateBytes: 4 * 1024 * 1024,
 });
 
 /** Segment positions are stored as 32-bit numbers in the indexes, as in Kafka. */
