@@ -1,0 +1,41 @@
+/**
+ * The mapping budget: sealed segments are mapped on demand and unmapped by the LRU, so a log
+ * (or thousands of them) never holds more mappings and fds than the budget plus the active
+ * segments; views taken before an eviction keep reading the right bytes.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { native } from '../../src/native/binding.js';
+import { PartitionLog } from '../../src/storage/partition-log.js';
+import { MappingLru } from '../../src/storage/mapping-lru.js';
+import { batchOf, recordsOf } from '../helpers/batches.js';
+import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { collectUntil } from '../helpers/gc.js';
+
+test.after(cleanupTempDirs);
+
+test('reading 30+ sealed segments keeps at most 4 of them mapped', async () => {
+  const lru = new MappingLru(4);
+  const log = await PartitionLog.open(join(tempDir(), 'p0'), { config: { segmentBytes: 2048 }, mappingLru: lru });
+  for (let i = 0; i < 400; i++) log.appendSync(batchOf(`r${i}`, 1, 100));
+  assert.ok(log.segmentCount >= 30, `${log.segmentCount} segments`);
+  await collectUntil(() => false, 5); // drop mappings left from appending
+  const baseline = native.stats().liveMappings;
+
+  const firstView = log.read(0).views[0]!;
+  const firstValue = Buffer.from(firstView);
+  for (let offset = 0; offset < 400; offset += 5) {
+    const read = log.read(offset, { maxBytes: 1 });
+    assert.is(recordsOf(read.views, offset)[0]!.value.split('.')[0], `r${offset}-0`);
+    assert.ok(lru.size <= 4);
+  }
+  // Views of evicted segments are only garbage now; once collected, at most the LRU's four
+  // sealed mappings (and the active one, counted in the baseline) remain.
+  const bounded = await collectUntil(() => native.stats().liveMappings <= baseline + 4 + 1);
+  assert.ok(bounded, `live mappings ${native.stats().liveMappings}, baseline ${baseline}`);
+  assert.ok(firstView.equals(firstValue), 'a view of an evicted segment still reads its bytes');
+  await log.close();
+});
+
+test.run();
