@@ -16,6 +16,7 @@
  *   open <logStartOffset> <logEndOffset>
  *   ack <baseOffset> <lastOffset>      after `await log.append(...)` resolved for that batch
  *   closing / closed
+ *   killing <fs function> <file>       just before a self-inflicted SIGKILL
  * Each batch is batchForBase(offset it will get), so the parent can check every byte.
  * Appends go out in windows of 1..8 concurrent calls, so group commit is exercised.
  */
@@ -37,6 +38,8 @@ function killBeforeFileOp(n: number): void {
     mutable[name] = function (this: unknown, ...args: unknown[]) {
       count += 1;
       if (count === n) {
+        const target = typeof args[0] === 'string' ? args[0].split('/').pop() : `fd`;
+        say(`killing ${name} ${target}`);
         process.kill(process.pid, 'SIGKILL');
         for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
       }

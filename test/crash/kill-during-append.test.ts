@@ -1,6 +1,7 @@
 /**
- * kill -9 during append, roll and close, then reopen: exactly an acknowledged prefix (at
- * least) survives, byte for byte, and the log goes on from there.
+ * kill -9 during append, roll and close, then reopen: every acknowledged batch survives byte
+ * for byte (with, at most, whole batches written but not yet acknowledged after them), and
+ * the log goes on from there.
  *
  * Each round runs test/crash/append-child.ts in its own process on the same folder. The child
  * appends with flush.messages = 1 (group commit, several appends in flight) to 64 KiB segments
@@ -52,6 +53,8 @@ interface ChildRun {
   acks: [number, number][];
   closing: boolean;
   closed: boolean;
+  /** The file operation a self-inflicted kill preceded ("renameSync 0000…0517.index.tmp"). */
+  killedBefore: string | undefined;
   code: number | null;
   signal: NodeJS.Signals | null;
   stderr: string;
@@ -62,7 +65,17 @@ function runChild(dir: string, mode: string, seed: number, t0: number, killAt: n
     const child = spawn(process.execPath, [CHILD, dir, mode, String(seed), String(t0), String(killAt)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const run: ChildRun = { mode, opened: undefined, acks: [], closing: false, closed: false, code: null, signal: null, stderr: '' };
+    const run: ChildRun = {
+      mode,
+      opened: undefined,
+      acks: [],
+      closing: false,
+      closed: false,
+      killedBefore: undefined,
+      code: null,
+      signal: null,
+      stderr: '',
+    };
     let pending = '';
     let killTimer: NodeJS.Timeout | undefined;
     const armKill = () => {
@@ -84,6 +97,7 @@ function runChild(dir: string, mode: string, seed: number, t0: number, killAt: n
           run.closing = true;
           if (mode === 'close' && killAt === 0) armKill();
         } else if (word === 'closed') run.closed = true;
+        else if (word === 'killing') run.killedBefore = `${a} ${b}`;
       }
     });
     child.stderr.setEncoding('utf8');
@@ -107,6 +121,7 @@ test(`SIGKILL during append, roll and close loses no acknowledged record (${ROUN
   const acked = new Map<number, number>();
   let maxAcked = -1;
   const stats = { append: 0, roll: 0, close: 0, closedCleanly: 0, unackedKept: 0, checks: 0 };
+  const killPoints = new Set<string>();
   let closeStep = 0;
 
   for (let round = 0; round < ROUNDS; round++) {
@@ -121,6 +136,7 @@ test(`SIGKILL during append, roll and close loses no acknowledged record (${ROUN
 
     const cleanExit = mode === 'close' && run.code === 0 && run.closed;
     if (cleanExit) stats.closedCleanly += 1;
+    if (run.killedBefore) killPoints.add(`${mode}: ${run.killedBefore.replace(/\d{20}/, 'N')}`);
     assert.ok(run.signal === 'SIGKILL' || cleanExit, `child ended with ${run.signal ?? run.code}: ${run.stderr} — ${where}`);
     assert.ok(run.opened, `the child opened the log — ${where}\n${run.stderr}`);
     assert.ok(run.opened![1] > maxAcked, `the child reopened at logEndOffset ${run.opened![1]}, but ${maxAcked} was acknowledged — ${where}`);
@@ -176,6 +192,7 @@ test(`SIGKILL during append, roll and close loses no acknowledged record (${ROUN
       `${stats.closedCleanly} finished), ${stats.checks} parent checks, ${acked.size} batches acknowledged, ` +
       `${stats.unackedKept} written but unacknowledged batches kept, ${segments} segments`,
   );
+  console.log(`  self-kills just before: ${[...killPoints].sort().join('; ')}`);
 });
 
 test.run();

@@ -7,7 +7,7 @@
  * Each case builds a real log of small deterministic batches (helpers/offset-batches.ts:
  * content is a function of the base offset, so every batch read back is compared byte for
  * byte), closes it, damages the files, reopens and checks. Each loops over seeds; a failure
- * names its seed (SKEIN_DAMAGE_SEED=<n> runs that seed alone).
+ * names its seed (SKEIN_DAMAGE_SEED=<n> runs that seed alone; SKEIN_DAMAGE_SEEDS=<n> runs seeds 1..n).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,7 +27,9 @@ test.after(cleanupTempDirs);
 
 const T0 = 1_700_000_000_000;
 const CONFIG = { segmentBytes: 16 * 1024, indexIntervalBytes: 1024, segmentMs: Infinity, retentionMs: -1 };
-const SEEDS = process.env.SKEIN_DAMAGE_SEED ? [Number(process.env.SKEIN_DAMAGE_SEED)] : Array.from({ length: 40 }, (_, i) => i + 1);
+const SEEDS = process.env.SKEIN_DAMAGE_SEED
+  ? [Number(process.env.SKEIN_DAMAGE_SEED)]
+  : Array.from({ length: Number(process.env.SKEIN_DAMAGE_SEEDS ?? 40) }, (_, i) => i + 1);
 const CLEAN_MARKER = '.clean-shutdown';
 
 interface BatchAt {

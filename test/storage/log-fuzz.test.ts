@@ -9,7 +9,8 @@
  * size must match it, and every read must return exactly the model's batches. Views taken by
  * reads are held at random and must keep their bytes across retention, close, reopen and gc.
  *
- * Seeds 1..N (SKEIN_FUZZ_SEED=n runs one seed; SKEIN_FUZZ_OPS=n sets the ops per seed).
+ * Seeds 1..24 (SKEIN_FUZZ_SEED=n runs one seed; SKEIN_FUZZ_SEEDS=n runs n seeds from
+ * SKEIN_FUZZ_FIRST_SEED + 1; SKEIN_FUZZ_OPS=n sets the ops per seed).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -29,7 +30,9 @@ import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 test.after(cleanupTempDirs);
 
-const SEEDS = process.env.SKEIN_FUZZ_SEED ? [Number(process.env.SKEIN_FUZZ_SEED)] : Array.from({ length: 24 }, (_, i) => i + 1);
+const SEEDS = process.env.SKEIN_FUZZ_SEED
+  ? [Number(process.env.SKEIN_FUZZ_SEED)]
+  : Array.from({ length: Number(process.env.SKEIN_FUZZ_SEEDS ?? 24) }, (_, i) => i + 1 + Number(process.env.SKEIN_FUZZ_FIRST_SEED ?? 0));
 const OPS = Number(process.env.SKEIN_FUZZ_OPS ?? 300);
 const T0 = 1_700_000_000_000;
 
