@@ -652,7 +652,10 @@ export class Segment {
     this.mapping = undefined;
     this.closed = true;
     this.deleted = true;
-    for (const path of [this.path, indexFile(this.dir, this.baseOffset), timeIndexFile(this.dir, this.baseOffset)]) {
+    // The indexes go first and the .log last: a crash in between then leaves a segment whose
+    // indexes the next open rebuilds. The other way round (as before) it left .index and
+    // .timeindex files of a segment that no longer exists, which no open ever removed.
+    for (const path of [indexFile(this.dir, this.baseOffset), timeIndexFile(this.dir, this.baseOffset), this.path]) {
       if (!existsSync(path)) continue;
       try {
         renameSync(path, path + DELETED_SUFFIX);
