@@ -10,12 +10,15 @@
  *   mode close   append a few windows, then SIGKILL itself before the killAtFileOp-th file
  *                operation of close() (indexes, recovery point, clean-shutdown marker, lock);
  *                if close() makes fewer operations it finishes and the child exits 0.
+ *   mode retention  append until a few more segments exist, then SIGKILL itself before the
+ *                killAtFileOp-th file operation of applyRetention (by size) or of the close
+ *                after it; or finish and exit 0.
  *
  * Protocol on stdout, one line each (stdout is a pipe, written synchronously on Linux, so a
  * line the parent reads was written before any kill):
  *   open <logStartOffset> <logEndOffset>
  *   ack <baseOffset> <lastOffset>      after `await log.append(...)` resolved for that batch
- *   closing / closed
+ *   closing / closed / retained <logStartOffset> <deletedSegments>
  *   killing <fs function> <file>       just before a self-inflicted SIGKILL
  * Each batch is batchForBase(offset it will get), so the parent can check every byte.
  * Appends go out in windows of 1..8 concurrent calls, so group commit is exercised.
@@ -83,6 +86,20 @@ async function main(): Promise<void> {
     for (let w = 0; w < windows; w++) await appendWindow(log, rng, t0);
     killBeforeFileOp(killAt);
     say('closing');
+    await log.close();
+    say('closed');
+    return;
+  }
+  if (mode === 'retention') {
+    // Enough segments that retention has several to delete, then retention.bytes of 1-3
+    // segments and a kill before the k-th file operation of applyRetention (each deleted
+    // segment: rename to .deleted and unlink, for .index, .timeindex and .log).
+    const target = log.segmentCount + rng.int(3, 6);
+    while (log.segmentCount < target) await appendWindow(log, rng, t0);
+    log.updateConfig({ retentionBytes: rng.int(1, 3) * (CRASH_LOG_CONFIG.segmentBytes as number) });
+    killBeforeFileOp(killAt);
+    const result = log.applyRetention();
+    say(`retained ${result.logStartOffset} ${result.deletedSegments}`);
     await log.close();
     say('closed');
     return;
