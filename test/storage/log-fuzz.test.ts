@@ -9,6 +9,7 @@
  * size must match it, and every read must return exactly the model's batches. Views taken by
  * reads are held at random and must keep their bytes across retention, close, reopen and gc.
  *
+ * Every fourth seed runs with native.setForceCopy(true) (the copy path, no external buffers).
  * Seeds 1..24 (SKEIN_FUZZ_SEED=n runs one seed; SKEIN_FUZZ_SEEDS=n runs n seeds from
  * SKEIN_FUZZ_FIRST_SEED + 1; SKEIN_FUZZ_OPS=n sets the ops per seed).
  */
@@ -18,6 +19,7 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PartitionLog, type ReadResult } from '../../src/storage/partition-log.js';
 import { SkeinError } from '../../src/errors.js';
+import { native } from '../../src/native/binding.js';
 import { encodeRecordBatch, type RecordInput } from '../../src/records/encode-record-batch.js';
 import { decodeRecordBatch } from '../../src/records/decode-record-batch.js';
 import { LOG_OVERHEAD, readBatchLength } from '../../src/records/batch-header.js';
@@ -143,6 +145,10 @@ async function runSeed(seed: number): Promise<{ ops: Record<string, number>; seg
     flushMessages: rng.pick([1, 10, Infinity]),
     preallocateBytes: 4096,
   };
+  // Every fourth seed runs in copy mode (no external buffers: reads and walks through
+  // readCopy, appends through write), the path taken where the runtime refuses them.
+  const copyMode = seed % 4 === 0;
+  native.setForceCopy(copyMode);
   let log = await PartitionLog.open(dir, { config });
   const model = new Model();
   const clock = { now: T0 };
@@ -158,7 +164,7 @@ async function runSeed(seed: number): Promise<{ ops: Record<string, number>; seg
       const op =
         roll < 0.4 ? 'append' : roll < 0.7 ? 'read' : roll < 0.75 ? 'roll' : roll < 0.8 ? 'flush' : roll < 0.87 ? 'retention' : roll < 0.92 ? 'reopen' : roll < 0.95 ? 'gc' : 'timestamp';
       counts[op] = (counts[op] ?? 0) + 1;
-      const where = `seed ${seed} step ${step} (${op}); rerun with SKEIN_FUZZ_SEED=${seed}`;
+      const where = `seed ${seed}${copyMode ? " (copy mode)" : ""} step ${step} (${op}); rerun with SKEIN_FUZZ_SEED=${seed}`;
       switch (op) {
         case 'append': {
           const parts = Array.from({ length: rng.chance(0.8) ? 1 : rng.int(2, 3) }, () => randomBatch(rng, clock));
@@ -268,6 +274,7 @@ async function runSeed(seed: number): Promise<{ ops: Record<string, number>; seg
     checkHeld(`seed ${seed} end`);
   } finally {
     await log.close();
+    native.setForceCopy(false);
   }
   return { ops: counts, segments: maxSegments };
 }
