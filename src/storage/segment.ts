@@ -280,6 +280,13 @@ export class Segment {
       file.unmap();
       if (readBaseOffset(header, 0) + readLastOffsetDelta(header, 0) !== offsets.lastOffset) return false;
     }
+    // Every time index entry names the batch ending at its offset and that batch's
+    // maxTimestamp, and a sealed segment with data always has one. A time index from another
+    // segment (swapped, restored from elsewhere) or emptied passes its own checks, and then
+    // offsetForTimestamp started its walk past the records it had to find, and retention read a
+    // wrong segment age: so the last entry must match a real batch, or the indexes are rebuilt.
+    const lastTime = times.lookupBefore(Infinity);
+    if (lastTime ? !batchEndsAt(file, fileSize, offsets, lastTime.offset, lastTime.timestamp) : fileSize > 0) return false;
     for (const { offset, position } of offsets.allEntries()) this.offsetIndex.append(offset, position);
     for (const { timestamp, offset } of times.allEntries()) this.timeIndex.maybeAppend(timestamp, offset);
     const last = times.lookupBefore(Infinity);
@@ -722,6 +729,23 @@ function walkWithCopies(
   } finally {
     file.unmap();
   }
+}
+
+/**
+ * Whether the batch that ends at `lastOffset`, found from the offset index and a short walk
+ * of headers (read with pread, no mapping), has `maxTimestamp`.
+ */
+function batchEndsAt(file: NativeMappedFile, fileSize: number, offsets: OffsetIndex, lastOffset: number, maxTimestamp: number): boolean {
+  let position = offsets.lookup(lastOffset).position;
+  while (position + HEADER_SIZE <= fileSize) {
+    const header = file.readCopy(position, HEADER_SIZE);
+    const length = readBatchLength(header, 0);
+    if (length < HEADER_SIZE - LOG_OVERHEAD) return false;
+    const last = readBaseOffset(header, 0) + readLastOffsetDelta(header, 0);
+    if (last >= lastOffset) return last === lastOffset && readMaxTimestamp(header, 0) === maxTimestamp;
+    position += LOG_OVERHEAD + length;
+  }
+  return false;
 }
 
 function stopName(stop: number): string {
