@@ -419,13 +419,40 @@ test('(e) index files deleted, truncated, garbled or swapped: every offset still
   }
 });
 
+test('regression: a time index swapped in from another segment is not trusted; offsetForTimestamp stays right', async () => {
+  // Both files pass their own checks, so a clean open trusted them and offsetForTimestamp
+  // started its walk far past the records it had to find (it answered 653 for 502).
+  const built = await buildLog(new Random(3), 6);
+  const timeIndexes = names(built.dir).filter((n) => n.endsWith('.timeindex'));
+  for (const [a, b] of [[2, 3], [1, 4]] as const) {
+    const pa = join(built.dir, timeIndexes[a]!);
+    const pb = join(built.dir, timeIndexes[b]!);
+    renameSync(pa, `${pa}.swap`);
+    renameSync(pb, pa);
+    renameSync(`${pa}.swap`, pb);
+  }
+  const log = await open(built.dir);
+  try {
+    for (let target = T0 - 2; target <= T0 + built.logEndOffset + 2; target++) {
+      assert.equal(log.offsetForTimestamp(target), firstAtOrAfter(built, target), `offsetForTimestamp(T0 + ${target - T0})`);
+    }
+  } finally {
+    await log.close();
+  }
+});
+
+const recordTimes = new WeakMap<Built, { offset: number; timestamp: number }[]>();
+
 /** The first record (offset order) with timestamp >= target, from the deterministic batches. */
 function firstAtOrAfter(built: Built, target: number): { offset: number; timestamp: number } | undefined {
-  for (const batch of built.all) {
-    const view = batchForBase(batch.baseOffset, T0, SMALL_PROFILE);
-    for (const record of decodeRecordBatch(view).records) if (record.timestamp >= target) return { offset: record.offset, timestamp: record.timestamp };
+  let records = recordTimes.get(built);
+  if (!records) {
+    records = built.all.flatMap((b) =>
+      decodeRecordBatch(batchForBase(b.baseOffset, T0, SMALL_PROFILE)).records.map((r) => ({ offset: r.offset, timestamp: r.timestamp })),
+    );
+    recordTimes.set(built, records);
   }
-  return undefined;
+  return records.find((r) => r.timestamp >= target);
 }
 
 test('(f) a zero-length .log and leftover .deleted/.tmp files: open cleans up and goes on', async () => {
