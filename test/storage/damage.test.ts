@@ -246,7 +246,8 @@ test('(c) the last .log cut at random lengths: open recovers to the last whole b
     truncateSync(last.path, length);
     const unclean = rng.chance(0.5);
     if (unclean) removeCleanMarker(built.dir);
-    const endOffset = last.batches.filter((b) => b.position + b.size <= length).reduce((end, b) => b.lastOffset + 1, last.baseOffset);
+    const whole = last.batches.filter((b) => b.position + b.size <= length);
+    const endOffset = whole.length > 0 ? whole[whole.length - 1]!.lastOffset + 1 : last.baseOffset;
     const where = `seed ${seed}, ${last.path} cut to ${length} of ${last.size}, ${unclean ? 'unclean' : 'clean marker kept'}`;
     const log = await open(built.dir);
     try {

@@ -22,7 +22,6 @@ import { SkeinError } from '../../src/errors.js';
 import { native } from '../../src/native/binding.js';
 import { encodeRecordBatch, type RecordInput } from '../../src/records/encode-record-batch.js';
 import { decodeRecordBatch } from '../../src/records/decode-record-batch.js';
-import { LOG_OVERHEAD, readBatchLength } from '../../src/records/batch-header.js';
 import type { LogConfig } from '../../src/storage/log-config.js';
 import { splitWhole } from '../helpers/offset-batches.js';
 import { batchOf, recordsOf } from '../helpers/batches.js';
@@ -164,7 +163,7 @@ async function runSeed(seed: number): Promise<{ ops: Record<string, number>; seg
       const op =
         roll < 0.4 ? 'append' : roll < 0.7 ? 'read' : roll < 0.75 ? 'roll' : roll < 0.8 ? 'flush' : roll < 0.87 ? 'retention' : roll < 0.92 ? 'reopen' : roll < 0.95 ? 'gc' : 'timestamp';
       counts[op] = (counts[op] ?? 0) + 1;
-      const where = `seed ${seed}${copyMode ? " (copy mode)" : ""} step ${step} (${op}); rerun with SKEIN_FUZZ_SEED=${seed}`;
+      const where = `seed ${seed}${copyMode ? ' (copy mode)' : ''} step ${step} (${op}); rerun with SKEIN_FUZZ_SEED=${seed}`;
       switch (op) {
         case 'append': {
           const parts = Array.from({ length: rng.chance(0.8) ? 1 : rng.int(2, 3) }, () => randomBatch(rng, clock));
