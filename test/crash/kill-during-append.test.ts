@@ -44,7 +44,7 @@ const ROUNDS = 36;
  * finishes; 0 = no hook, the parent kills 0-3 ms after "closing".
  */
 const CLOSE_KILL_POINTS = [0, 1, 4, 5, 8, 9, 13, 14, 18, 19, 20];
-/** A child that is still alive after this is killed anyway (and the round still checked). */
+/** A child still alive after this is killed and the round fails: something hung. */
 const SAFETY_KILL_MS = 8000;
 
 interface ChildRun {
@@ -55,6 +55,8 @@ interface ChildRun {
   closed: boolean;
   /** The file operation a self-inflicted kill preceded ("renameSync 0000…0517.index.tmp"). */
   killedBefore: string | undefined;
+  /** The child had to be killed by the safety timer. */
+  hung: boolean;
   code: number | null;
   signal: NodeJS.Signals | null;
   stderr: string;
@@ -72,6 +74,7 @@ function runChild(dir: string, mode: string, seed: number, t0: number, killAt: n
       closing: false,
       closed: false,
       killedBefore: undefined,
+      hung: false,
       code: null,
       signal: null,
       stderr: '',
@@ -81,7 +84,10 @@ function runChild(dir: string, mode: string, seed: number, t0: number, killAt: n
     const armKill = () => {
       if (!killTimer) killTimer = setTimeout(() => child.kill('SIGKILL'), killDelayMs);
     };
-    const safety = setTimeout(() => child.kill('SIGKILL'), SAFETY_KILL_MS);
+    const safety = setTimeout(() => {
+      run.hung = true;
+      child.kill('SIGKILL');
+    }, SAFETY_KILL_MS);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       pending += chunk;
@@ -134,6 +140,7 @@ test(`SIGKILL during append, roll and close loses no acknowledged record (${ROUN
     const run = await runChild(dir, mode, rng.u32(), t0, killAt, killDelay);
     stats[mode as 'append' | 'roll' | 'close'] += 1;
 
+    assert.not.ok(run.hung, `the child neither died nor finished within ${SAFETY_KILL_MS} ms — ${where}\n${run.stderr}`);
     const cleanExit = mode === 'close' && run.code === 0 && run.closed;
     if (cleanExit) stats.closedCleanly += 1;
     if (run.killedBefore) killPoints.add(`${mode}: ${run.killedBefore.replace(/\d{20}/, 'N')}`);

@@ -31,6 +31,7 @@ interface Run {
   acks: [number, number][];
   killedBefore: string | undefined;
   retained: number | undefined;
+  hung: boolean;
   code: number | null;
   signal: NodeJS.Signals | null;
   stderr: string;
@@ -41,9 +42,12 @@ function runChild(dir: string, seed: number, t0: number, killAt: number): Promis
     const child = spawn(process.execPath, [CHILD, dir, 'retention', String(seed), String(t0), String(killAt)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const run: Run = { acks: [], killedBefore: undefined, retained: undefined, code: null, signal: null, stderr: '' };
+    const run: Run = { acks: [], killedBefore: undefined, retained: undefined, hung: false, code: null, signal: null, stderr: '' };
     let pending = '';
-    const safety = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const safety = setTimeout(() => {
+      run.hung = true;
+      child.kill('SIGKILL');
+    }, 15_000);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       pending += chunk;
@@ -79,6 +83,7 @@ test(`SIGKILL during retention leaves a log that starts at a segment and keeps e
     const killAt = KILL_POINTS[round]!;
     const where = `seed ${seed} round ${round} (kill before file operation ${killAt}); rerun with SKEIN_CRASH_SEED=${seed}`;
     const run = await runChild(dir, rng.u32(), t0, killAt);
+    assert.not.ok(run.hung, `the child neither died nor finished — ${where}\n${run.stderr}`);
     assert.ok(run.signal === 'SIGKILL' || run.code === 0, `child ended with ${run.signal ?? run.code}: ${run.stderr} — ${where}`);
     if (run.killedBefore) killPoints.add(run.killedBefore.replace(/\d{20}/, 'N'));
     for (const [base, last] of run.acks) acked.set(base, last);
