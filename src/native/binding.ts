@@ -27,7 +27,7 @@ export const ScanStop = {
 export type ScanStopCode = (typeof ScanStop)[keyof typeof ScanStop];
 
 export interface ScanResult {
-  /** Position just past the last valid batch (relative to the start of the scanned buffer/file). */
+  /** Position just past the last valid batch: a file position for MappedFile.scan/scanAsync (also when the scan starts mid-file), a buffer index for scanBuffer. */
   validEnd: number;
   /** Number of valid batches between start and validEnd. */
   batches: number;
