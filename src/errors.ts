@@ -50,6 +50,9 @@ export const ERROR_CODES = [
   // Clients.
   'SKEIN_DISCONNECTED',
   'SKEIN_CONSUMER_STALLED',
+  // Kafka wire protocol.
+  'SKEIN_INVALID_REQUEST',
+  'SKEIN_UNSUPPORTED_VERSION',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
