@@ -164,6 +164,11 @@ export class PartitionLog {
     return this.active.nextOffset;
   }
 
+  /** Base offset of the segment being appended to (where rebuilding recent per-batch state starts). */
+  get activeSegmentBaseOffset(): number {
+    return this.active.baseOffset;
+  }
+
   /** Bytes of batches held in all segments. */
   get size(): number {
     let total = 0;

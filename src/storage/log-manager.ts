@@ -1,0 +1,137 @@
+/**
+ * Every partition log of one data folder, by name.
+ *
+ * A log's name is an opaque folder name chosen by the layer above (the broker uses Kafka's
+ * `<topic>-<partition>`); this layer only opens, lists and deletes those folders. All logs
+ * share one MappingLru, so the mapping budget holds across the whole data folder.
+ * Lifecycle: open() once, then open/create/delete logs, then close() closes them all.
+ */
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { SkeinError, fromSystemError } from '../errors.js';
+import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
+import { MappingLru, sharedMappingLru } from './mapping-lru.js';
+import { DELETED_SUFFIX } from './file-names.js';
+import type { LogConfig } from './log-config.js';
+
+export interface LogManagerOptions {
+  /** The folder holding one sub-folder per log. Created if missing (its parent must exist). */
+  dir: string;
+  mappingLru?: MappingLru;
+  onWarning?: (message: string) => void;
+}
+
+export class LogManager {
+  readonly dir: string;
+  private readonly lru: MappingLru;
+  private readonly onWarning: (message: string) => void;
+  private readonly logs = new Map<string, PartitionLog>();
+  private closed = false;
+
+  private constructor(dir: string, lru: MappingLru, onWarning: (message: string) => void) {
+    this.dir = dir;
+    this.lru = lru;
+    this.onWarning = onWarning;
+  }
+
+  static open(options: LogManagerOptions): LogManager {
+    const { dir } = options;
+    if (typeof dir !== 'string' || dir.length === 0) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'dir must be a non-empty string');
+    }
+    try {
+      mkdirSync(dir, { recursive: false });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw fromSystemError(err as NodeJS.ErrnoException, `cannot create data folder ${dir}`, { path: dir });
+      }
+    }
+    try {
+      if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+    } catch (err) {
+      const error = fromSystemError(err as NodeJS.ErrnoException, `data folder ${dir} is not a writable folder`, { path: dir });
+      throw error.code === 'SKEIN_IO_ERROR' ? new SkeinError('SKEIN_LOG_DIR_UNAVAILABLE', error.message, { path: dir, cause: err }) : error;
+    }
+    const manager = new LogManager(dir, options.mappingLru ?? sharedMappingLru, options.onWarning ?? (() => {}));
+    manager.removeLeftovers();
+    return manager;
+  }
+
+  /** Names of the log folders present on disk. */
+  listNames(): string[] {
+    this.ensureOpen();
+    return readdirSync(this.dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.endsWith(DELETED_SUFFIX))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  /** Opens (creating if needed) the log named `name`; the same instance while it stays open. */
+  async open(name: string, config: Partial<LogConfig> = {}): Promise<PartitionLog> {
+    this.ensureOpen();
+    checkName(name);
+    const existing = this.logs.get(name);
+    if (existing) return existing;
+    const options: PartitionLogOptions = { config, mappingLru: this.lru, onWarning: this.onWarning };
+    const log = await PartitionLog.open(join(this.dir, name), options);
+    if (this.closed) {
+      await log.close();
+      throw new SkeinError('SKEIN_CLOSED', `log manager of ${this.dir} is closed`);
+    }
+    this.logs.set(name, log);
+    return log;
+  }
+
+  get(name: string): PartitionLog | undefined {
+    return this.logs.get(name);
+  }
+
+  /**
+   * Closes and removes the log `name`: its folder is renamed to `<name>.deleted` first (one
+   * atomic step that takes it out of every listing), then removed. A crash in between leaves
+   * a `.deleted` folder that open() removes. Views of its segments stay readable.
+   */
+  async delete(name: string): Promise<void> {
+    this.ensureOpen();
+    checkName(name);
+    const log = this.logs.get(name);
+    this.logs.delete(name);
+    if (log) await log.close();
+    const path = join(this.dir, name);
+    const doomed = `${path}-${Date.now()}${DELETED_SUFFIX}`;
+    try {
+      renameSync(path, doomed);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fromSystemError(err as NodeJS.ErrnoException, `cannot delete log ${name}`, { path });
+    }
+    rmSync(doomed, { recursive: true, force: true });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const logs = [...this.logs.values()];
+    this.logs.clear();
+    const results = await Promise.allSettled(logs.map((log) => log.close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private removeLeftovers(): void {
+    for (const entry of readdirSync(this.dir)) {
+      if (entry.endsWith(DELETED_SUFFIX)) rmSync(join(this.dir, entry), { recursive: true, force: true });
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new SkeinError('SKEIN_CLOSED', `log manager of ${this.dir} is closed`);
+  }
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('/') || name === '.' || name === '..' || name.endsWith(DELETED_SUFFIX)) {
+    throw new SkeinError('SKEIN_INVALID_ARGUMENT', `invalid log name ${JSON.stringify(name)}`);
+  }
+}
