@@ -14,6 +14,8 @@ const ALLOWED: Record<string, string[]> = {
   native: ['.'],
   records: ['native', '.'],
   storage: ['records', 'native', '.'],
+  // The Kafka protocol: codecs and framing; never storage, never files (STYLE.md §2).
+  protocol: ['broker', 'records', '.'],
 };
 
 function filesUnder(dir: string): string[] {

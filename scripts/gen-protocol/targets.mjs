@@ -1,0 +1,57 @@
+// What the generator produces. Each API is served (and its codecs generated) for the
+// versions below: the "Advertise" column of KAFKA-PROTOCOL.md §3, whose low minimums keep
+// librdkafka's feature gates open (Produce ∋ 3 and Fetch ∋ 4 for message format v2,
+// FindCoordinator ∋ 0, InitProducerId ∋ 0, SaslHandshake ∋ 0 and 1), with Produce up to
+// its first flexible version 9. Metadata stays ≤ 9 together with Fetch ≤ 12: platformatic
+// keys topics by Metadata's topicId and writes it into Fetch's topic field, so Metadata 10+
+// would need Fetch 13+ with real topic UUIDs.
+//
+// `file` is the output under src/protocol/messages/ (kebab-case of the API name).
+
+export const APIS = [
+  { name: 'Produce', min: 3, max: 9 },
+  { name: 'Fetch', min: 4, max: 12 },
+  { name: 'ListOffsets', min: 1, max: 5 },
+  { name: 'Metadata', min: 0, max: 9 },
+  { name: 'OffsetCommit', min: 2, max: 8 },
+  { name: 'OffsetFetch', min: 1, max: 8 },
+  { name: 'FindCoordinator', min: 0, max: 4 },
+  { name: 'JoinGroup', min: 0, max: 6 },
+  { name: 'Heartbeat', min: 0, max: 4 },
+  { name: 'LeaveGroup', min: 0, max: 4 },
+  { name: 'SyncGroup', min: 0, max: 4 },
+  { name: 'DescribeGroups', min: 0, max: 5 },
+  { name: 'ListGroups', min: 0, max: 4 },
+  { name: 'SaslHandshake', min: 0, max: 1 },
+  { name: 'ApiVersions', min: 0, max: 3 },
+  { name: 'CreateTopics', min: 0, max: 7 },
+  { name: 'DeleteTopics', min: 0, max: 6 },
+  { name: 'InitProducerId', min: 0, max: 4 },
+  // Transactions (KAFKA-PROTOCOL.md §5); capped at 3: platformatic switches to the
+  // broker-side batched AddPartitionsToTxn v4+ when it is advertised.
+  { name: 'AddPartitionsToTxn', min: 0, max: 3 },
+  { name: 'AddOffsetsToTxn', min: 0, max: 3 },
+  { name: 'EndTxn', min: 0, max: 3 },
+  { name: 'TxnOffsetCommit', min: 0, max: 3 },
+  { name: 'DescribeConfigs', min: 0, max: 4 },
+  { name: 'AlterConfigs', min: 0, max: 2 },
+  { name: 'SaslAuthenticate', min: 0, max: 2 },
+  { name: 'CreatePartitions', min: 0, max: 3 },
+  { name: 'DeleteGroups', min: 0, max: 2 },
+];
+
+/**
+ * Messages generated for the tests only, into test/protocol/generated/: the real header
+ * specs (an oracle for the hand-written request-header.ts and response-header.ts) and a
+ * spec written for the generator's own tests, using what the served APIs do not
+ * (float64, uint16, uint32, commonStructs, nullable structs, field-level flexibleVersions,
+ * tagged fields of every kind). `spec` is looked up in the schemata folder, or with
+ * `local` in test/protocol/specs/.
+ */
+export const TEST_MESSAGES = [
+  { spec: 'RequestHeader', min: 0, max: 2, file: 'request-header-spec.ts' },
+  { spec: 'ResponseHeader', min: 0, max: 1, file: 'response-header-spec.ts' },
+  { spec: 'CodecFeaturesMessage', min: 0, max: 4, file: 'codec-features-message.ts', local: true },
+];
+
+export const kebabCase = (name) => name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
