@@ -242,7 +242,7 @@ export class MessageEmitter {
       return [`writeArray(${w}, ${compact}, ${nullable}, version, ${v}, ${this.elementCodec(type.element, compact, 'write')});`];
     }
     if (type.kind === 'struct') {
-      const optional = !known && (fieldNullable || !field.required);
+      const optional = !known; // also for required fields: a JavaScript caller may still pass null
       return this.branch(nullable, (n) => {
         if (n) {
           this.used.compound.add('writeNullableStruct');

@@ -343,7 +343,7 @@ export function encodeCodecFeaturesMessage(w: Writer, version: number, m: CodecF
   writeArray(w, version >= 3, version >= 2, version, m.names, (version >= 3 ? writeCompactStringElement : writeStringElement));
   if ((version < 2) && (m.ids !== undefined && (m.ids === null || m.ids.length !== 0))) throw unsupportedField('CodecFeaturesMessage', 'ids', version);
   if (version >= 2) writeArray(w, version >= 3, false, version, m.ids ?? [], writeUuidElement);
-  writeEndpoint(w, version, m.owner);
+  writeEndpoint(w, version, requireValue(m.owner, 'owner'));
   if ((version === 0) && (m.backups !== undefined && (m.backups === null || m.backups.length !== 0))) throw unsupportedField('CodecFeaturesMessage', 'backups', version);
   if (version >= 1) writeArray(w, version >= 3, true, version, m.backups === undefined ? [] : m.backups, writeEndpoint);
   writeNullableStruct(w, version, m.parent, writeLink);
