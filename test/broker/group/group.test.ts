@@ -20,6 +20,7 @@ import {
   protocol,
   rejectsWith,
   settlesSoon,
+  sleep,
   stableGroup,
   syncAll,
 } from './helpers.js';
@@ -128,6 +129,24 @@ test('a member that does not rejoin within the rebalance timeout is dropped from
   assert.equal(aJoin.members.map((m) => m.memberId).sort(), [a, newJoin.memberId].sort());
   assert.is(await heartbeatCode(coordinator, laggard, group.generationId), 'SKEIN_UNKNOWN_MEMBER_ID');
   await rejectsWith(coordinator.joinGroup(joinRequest({ ...options, memberId: laggard })), 'SKEIN_UNKNOWN_MEMBER_ID', 'the dropped member must join afresh');
+  coordinator.close();
+});
+
+test('a member waiting in a join or a sync does not expire, however long the others take', async () => {
+  const coordinator = newCoordinator();
+  const short = { sessionTimeoutMs: 100, rebalanceTimeoutMs: 600_000 };
+  const long = { sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 600_000 };
+  const group = await stableGroup(coordinator, [joinRequest(long), joinRequest(short)]);
+  const [slow, quick] = group.memberIds as [string, string];
+  const newcomer = coordinator.joinGroup(joinRequest(long));
+  const quickJoin = coordinator.joinGroup(joinRequest({ ...short, memberId: quick }));
+  await sleep(300);
+  const slowJoin = await coordinator.joinGroup(joinRequest({ ...long, memberId: slow }));
+  assert.equal(slowJoin.members.map((m) => m.memberId).sort(), [slow, quick, (await newcomer).memberId].sort(), 'the quick member is still there');
+  const quickSync = coordinator.syncGroup({ groupId: GROUP, generationId: slowJoin.generationId, memberId: (await quickJoin).memberId, assignments: [] });
+  await sleep(300);
+  await coordinator.syncGroup({ groupId: GROUP, generationId: slowJoin.generationId, memberId: slow, assignments: [{ memberId: quick, assignment: assignmentFor(quick) }] });
+  assert.equal((await quickSync).assignment, assignmentFor(quick));
   coordinator.close();
 });
 
