@@ -1,0 +1,317 @@
+/**
+ * The embedded producer, shaped like kafkajs's: `send({ topic, messages, acks })`,
+ * `sendBatch({ topicMessages })`, `connect()`, `disconnect()`.
+ *
+ * Batching: records are gathered per partition into one RecordBatch until it holds
+ * `batchSize` bytes or `lingerMs` passed (0: until the current turn of the event loop ends,
+ * so every send made in one tick shares batches). Partitioning: an explicit `partition`, else
+ * the Java client's default partitioner (murmur2 of the key; sticky for null keys).
+ * Idempotence (on by default): the producer gets a producer id at connect and numbers its
+ * batches per partition, so a batch the broker already has is never written twice and a gap
+ * is refused. A send resolves once every batch holding its records is acknowledged.
+ */
+import { SkeinError } from '../errors.js';
+import { encodeRecordBatch, type RecordInput } from '../records/encode-record-batch.js';
+import type { Broker } from '../broker/broker.js';
+import type { Acks } from '../broker/types.js';
+import { createDefaultPartitioner, type Partitioner } from './partitioner.js';
+
+export type MessageValue = Buffer | string | null;
+
+export interface Message {
+  key?: Buffer | string | null;
+  value: MessageValue;
+  partition?: number;
+  headers?: Record<string, Buffer | string | undefined>;
+  /** Milliseconds since the epoch, as a number or a decimal string (kafkajs accepts both). Default: now. */
+  timestamp?: number | string;
+}
+
+export interface ProducerRecord {
+  topic: string;
+  messages: Message[];
+  /** -1 (all, default), 0 (no wait) or 1. */
+  acks?: Acks;
+}
+
+export interface ProducerBatch {
+  topicMessages: Array<{ topic: string; messages: Message[] }>;
+  acks?: Acks;
+}
+
+/** One entry per partition a send wrote to, as kafkajs reports it (offsets as decimal strings). */
+export interface RecordMetadata {
+  topicName: string;
+  partition: number;
+  errorCode: number;
+  baseOffset: string;
+  logAppendTime: string;
+  logStartOffset: string;
+}
+
+export interface ProducerOptions {
+  /** Idempotent producer (producer id + sequence numbers). Default true. */
+  idempotent?: boolean;
+  /** Max bytes of records in one batch (Java batch.size). Default 16384. */
+  batchSize?: number;
+  /** How long a batch may wait for more records (Java linger.ms). Default 0: the current tick. */
+  lingerMs?: number;
+  /** Create topics on first use when the broker allows it. Default true. */
+  allowAutoTopicCreation?: boolean;
+  /** A custom partitioner; the default is the Java client's. */
+  createPartitioner?: (batchSize: number) => Partitioner;
+}
+
+interface Waiter {
+  resolve: (offset: { baseOffset: number; logStartOffset: number }) => void;
+  reject: (err: unknown) => void;
+  /** Index of the waiter's first record in the batch. */
+  index: number;
+}
+
+interface OpenBatch {
+  topic: string;
+  partition: number;
+  acks: Acks;
+  records: RecordInput[];
+  bytes: number;
+  waiters: Waiter[];
+}
+
+export class Producer {
+  private readonly broker: Broker;
+  private readonly idempotent: boolean;
+  private readonly batchSize: number;
+  private readonly lingerMs: number;
+  private readonly allowAutoTopicCreation: boolean;
+  private readonly partitioner: Partitioner;
+  private readonly open = new Map<string, OpenBatch>();
+  private readonly sequences = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private producerId = -1;
+  private producerEpoch = -1;
+  private connecting: Promise<void> | undefined;
+  private disconnected = false;
+
+  constructor(broker: Broker, options: ProducerOptions = {}) {
+    this.broker = broker;
+    this.idempotent = options.idempotent ?? true;
+    this.batchSize = options.batchSize ?? 16384;
+    this.lingerMs = options.lingerMs ?? 0;
+    this.allowAutoTopicCreation = options.allowAutoTopicCreation ?? true;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `batchSize must be a positive integer, got ${String(options.batchSize)}`);
+    }
+    if (!(this.lingerMs >= 0)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `lingerMs must be >= 0, got ${String(options.lingerMs)}`);
+    this.partitioner = (options.createPartitioner ?? createDefaultPartitioner)(this.batchSize);
+  }
+
+  /** Gets a producer id (idempotent producers). Called by the first send if not called before. */
+  connect(): Promise<void> {
+    this.ensureConnected();
+    if (!this.connecting) {
+      this.connecting = this.idempotent
+        ? this.broker.initProducerId().then(({ producerId, producerEpoch }) => {
+            this.producerId = producerId;
+            this.producerEpoch = producerEpoch;
+          })
+        : Promise.resolve();
+    }
+    return this.connecting;
+  }
+
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    this.ensureConnected();
+    if (!record || typeof record.topic !== 'string' || !Array.isArray(record.messages)) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'send takes { topic: string, messages: Message[] }');
+    }
+    return this.sendBatch({ topicMessages: [{ topic: record.topic, messages: record.messages }], acks: record.acks });
+  }
+
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    this.ensureConnected();
+    const acks = batch.acks ?? -1;
+    if (acks !== -1 && acks !== 0 && acks !== 1) {
+      throw new SkeinError('SKEIN_INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${String(acks)}`);
+    }
+    if (!batch || !Array.isArray(batch.topicMessages)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'sendBatch takes { topicMessages: [...] }');
+    await this.connect();
+    // Validate everything before queuing anything, so a bad message fails the whole send alone.
+    const prepared: Array<{ topic: string; partition: number; record: RecordInput; size: number }> = [];
+    for (const { topic, messages } of batch.topicMessages) {
+      if (typeof topic !== 'string' || !Array.isArray(messages)) {
+        throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'each topicMessages entry needs { topic, messages: [] }');
+      }
+      await this.broker.ensureTopic(topic, this.allowAutoTopicCreation);
+      const numPartitions = this.broker.partitionCount(topic);
+      for (const message of messages) {
+        const record = toRecordInput(message, topic);
+        const size = recordSize(record);
+        const partition = message.partition ?? this.partitioner({ topic, numPartitions, key: record.key as Buffer | null, size });
+        if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions) {
+          throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${String(partition)}`, { topic, partition });
+        }
+        prepared.push({ topic, partition, record, size });
+      }
+    }
+    this.ensureConnected();
+    const perPartition = new Map<string, Promise<{ baseOffset: number; logStartOffset: number }>>();
+    for (const { topic, partition, record, size } of prepared) {
+      const promise = this.enqueue(topic, partition, acks, record, size);
+      const key = `${topic}\u0000${partition}`;
+      if (!perPartition.has(key)) perPartition.set(key, promise);
+      else promise.catch(() => undefined); // the first record's promise reports for the partition
+    }
+    const entries = [...perPartition.entries()];
+    const results = await Promise.all(entries.map(([, p]) => p));
+    return entries.map(([key], i) => {
+      const [topicName, partition] = key.split('\u0000') as [string, string];
+      return {
+        topicName,
+        partition: Number(partition),
+        errorCode: 0,
+        baseOffset: String(results[i]!.baseOffset),
+        logAppendTime: '-1',
+        logStartOffset: String(results[i]!.logStartOffset),
+      };
+    });
+  }
+
+  private enqueue(topic: string, partition: number, acks: Acks, record: RecordInput, size: number): Promise<{ baseOffset: number; logStartOffset: number }> {
+    const key = `${topic}\u0000${partition}\u0000${acks}`;
+    let batch = this.open.get(key);
+    if (batch && batch.records.length > 0 && batch.bytes + size > this.batchSize) {
+      this.dispatch(key, batch);
+      batch = undefined;
+    }
+    if (!batch) {
+      batch = { topic, partition, acks, records: [], bytes: 0, waiters: [] };
+      this.open.set(key, batch);
+    }
+    const index = batch.records.length;
+    batch.records.push(record);
+    batch.bytes += size;
+    const promise = new Promise<{ baseOffset: number; logStartOffset: number }>((resolve, reject) => {
+      batch!.waiters.push({ resolve, reject, index });
+    });
+    if (batch.bytes >= this.batchSize) this.dispatch(key, batch);
+    else this.schedule();
+    return promise;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    const fire = () => {
+      this.timer = undefined;
+      this.flushOpen();
+    };
+    this.timer = this.lingerMs > 0 ? setTimeout(fire, this.lingerMs) : setImmediate(fire);
+  }
+
+  private flushOpen(): void {
+    for (const [key, batch] of [...this.open]) this.dispatch(key, batch);
+  }
+
+  /** Encodes and hands one batch to the broker; its waiters settle with the result. */
+  private dispatch(key: string, batch: OpenBatch): void {
+    if (this.open.get(key) === batch) this.open.delete(key);
+    if (batch.records.length === 0) return;
+    const sequenceKey = `${batch.topic}\u0000${batch.partition}`;
+    let encoded: Buffer;
+    try {
+      const baseSequence = this.producerId >= 0 ? this.sequences.get(sequenceKey) ?? 0 : -1;
+      encoded = encodeRecordBatch(batch.records, {
+        producerId: this.producerId,
+        producerEpoch: this.producerEpoch,
+        baseSequence,
+      });
+      if (this.producerId >= 0) this.sequences.set(sequenceKey, (baseSequence + batch.records.length) % 2 ** 31);
+    } catch (err) {
+      for (const w of batch.waiters) w.reject(err);
+      return;
+    }
+    const pending = this.broker
+      .produce(batch.topic, batch.partition, encoded, batch.acks)
+      .then(
+        (result) => {
+          for (const w of batch.waiters) w.resolve({ baseOffset: result.baseOffset + w.index, logStartOffset: result.logStartOffset });
+        },
+        (err) => {
+          if (this.producerId >= 0 && err instanceof SkeinError && err.code !== 'SKEIN_CLOSED') {
+            // The broker did not take the batch: give its sequence numbers back so the next batch follows on.
+            const current = this.sequences.get(sequenceKey);
+            if (current !== undefined) this.sequences.set(sequenceKey, (current - batch.records.length + 2 ** 31) % 2 ** 31);
+          }
+          for (const w of batch.waiters) w.reject(err);
+        },
+      );
+    this.inFlight.add(pending);
+    pending.finally(() => this.inFlight.delete(pending)).catch(() => undefined);
+  }
+
+  /** Sends everything gathered so far and waits for it. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = undefined;
+    }
+    this.flushOpen();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Sends what is pending, then refuses further sends with SKEIN_DISCONNECTED. */
+  async disconnect(): Promise<void> {
+    if (this.disconnected) return;
+    await this.flush();
+    this.disconnected = true;
+  }
+
+  private ensureConnected(): void {
+    if (this.disconnected) throw new SkeinError('SKEIN_DISCONNECTED', 'the producer is disconnected');
+    if (this.broker.closed) throw new SkeinError('SKEIN_DISCONNECTED', 'the broker is closed');
+  }
+}
+
+function toBytes(value: unknown, field: string, topic: string): Buffer | null {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value);
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new SkeinError('SKEIN_INVALID_ARGUMENT', `message ${field} must be a Buffer, a string or null, got ${typeof value}`, { topic, field });
+}
+
+function toRecordInput(message: Message, topic: string): RecordInput {
+  if (!message || typeof message !== 'object') {
+    throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'each message must be an object with a value', { topic });
+  }
+  if (!('value' in message)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'a message needs a value (null for a tombstone)', { topic });
+  const value = toBytes(message.value, 'value', topic);
+  const key = toBytes(message.key, 'key', topic);
+  let headers: Record<string, Buffer | null> | undefined;
+  if (message.headers !== undefined) {
+    if (typeof message.headers !== 'object' || message.headers === null) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'message headers must be an object', { topic });
+    }
+    headers = {};
+    for (const [name, v] of Object.entries(message.headers)) headers[name] = toBytes(v, `header ${name}`, topic);
+  }
+  let timestamp: number | undefined;
+  if (message.timestamp !== undefined) {
+    timestamp = Number(message.timestamp);
+    if (!Number.isSafeInteger(timestamp)) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `message timestamp must be ms since the epoch, got ${String(message.timestamp)}`, { topic });
+    }
+  }
+  return { key, value, headers, timestamp: timestamp ?? Date.now() };
+}
+
+/** Approximate bytes a record adds to a batch (for batch.size and the sticky partitioner). */
+function recordSize(record: RecordInput): number {
+  let size = 16 + ((record.key as Buffer | null)?.length ?? 0) + ((record.value as Buffer | null)?.length ?? 0);
+  if (record.headers && !Array.isArray(record.headers)) {
+    for (const [name, v] of Object.entries(record.headers)) size += name.length + 4 + ((v as Buffer | null)?.length ?? 0);
+  }
+  return size;
+}
