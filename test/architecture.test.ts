@@ -10,12 +10,17 @@ import { join, relative, dirname, resolve } from 'node:path';
 const srcRoot = resolve(new URL('../../src', import.meta.url).pathname);
 
 const ALLOWED: Record<string, string[]> = {
-  '.': ['storage', 'records', 'native', '.'],
+  '.': ['client', 'broker', 'storage', 'records', 'native', '.'],
   native: ['.'],
   records: ['native', '.'],
   storage: ['records', 'native', '.'],
   // The Kafka protocol: codecs and framing; never storage, never files (STYLE.md §2).
   protocol: ['broker', 'records', '.'],
+  // Topics, groups, produce/fetch: over storage, never sockets or file paths.
+  broker: ['storage', 'records', '.'],
+  // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
+  // also starts protocol servers for skein.listen(): the one place the two doors meet.)
+  client: ['broker', 'protocol', 'records', '.'],
 };
 
 function filesUnder(dir: string): string[] {
