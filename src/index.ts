@@ -2,6 +2,23 @@
  * The public surface of Skein. Every export is named here on purpose (no `export *`), and
  * test/index.test.ts pins the list, so widening the API is a deliberate decision.
  */
+export { Skein } from './client/skein.js';
+export type { SkeinOptions } from './client/skein.js';
+export type { Producer, ProducerOptions, ProducerRecord, ProducerBatch, Message, RecordMetadata } from './client/producer.js';
+export type {
+  Consumer,
+  ConsumerOptions,
+  RunOptions,
+  EachMessagePayload,
+  EachBatchPayload,
+  Batch,
+  KafkaMessage,
+  ConsumerHealth,
+  ConsumerStatus,
+} from './client/consumer.js';
+export type { Admin, GroupView, PartitionLag } from './client/admin.js';
+export type { BrokerOptions } from './broker/broker.js';
+export { murmur2 } from './client/murmur2.js';
 export { PartitionLog } from './storage/partition-log.js';
 export type {
   PartitionLogOptions,

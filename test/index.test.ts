@@ -11,12 +11,14 @@ test('src/index.ts exports exactly the public API', () => {
     'MappingLru',
     'OffsetOutOfRangeError',
     'PartitionLog',
+    'Skein',
     'SkeinError',
     'crc32c',
     'decodeRecordBatch',
     'encodeRecordBatch',
     'iterateBatches',
     'iterateRecords',
+    'murmur2',
   ]);
 });
 
