@@ -1,0 +1,89 @@
+/**
+ * Fetch (key 1, v4–12): one `broker.fetch` for the whole request, with its maxWaitMs,
+ * minBytes and maxBytes, so the long poll waits in the broker (woken by appends, never by
+ * polling) and the byte budgets span every partition as in Kafka. The connection's abort
+ * signal ends the wait when the client goes away or the server stops.
+ *
+ * Zero copy: each partition's records are the broker's views of the mapped segments, put in
+ * the response as they are; the Writer appends them to the chunk list that goes to
+ * socket.writev. Whole batches: the first may start before fetchOffset and the client skips
+ * what it did not ask for (Kafka does the same).
+ *
+ * Transactions do not exist yet, so lastStableOffset = highWatermark and abortedTransactions
+ * is null whatever the isolation level (clients default to read_committed and read LSO).
+ * Incremental fetch sessions (KIP-227) are declined: the response's sessionId is 0, so
+ * clients keep sending full requests; a request naming a session we never gave out gets
+ * FETCH_SESSION_ID_NOT_FOUND. v4 is the first version with RecordBatch v2 only (librdkafka
+ * 2.0.2 gates on it); v12 is flexible (platformatic).
+ */
+import type { FetchPartitionResult } from '../../broker/types.js';
+import { KAFKA_ERRORS, toKafkaErrorCode } from '../error-codes.js';
+import { decodeFetchRequest, encodeFetchResponse, type FetchRequest, type FetchResponse, type PartitionData } from '../messages/fetch.js';
+import { defineHandler } from './handler.js';
+
+/** No preferred read replica (KIP-392): read from the leader. */
+const NO_PREFERRED_REPLICA = -1;
+
+export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
+  apiKey: 1,
+  name: 'Fetch',
+  minVersion: 4,
+  maxVersion: 12,
+  decode: decodeFetchRequest,
+  encode: encodeFetchResponse,
+  handle(request, ctx) {
+    if ((request.sessionId ?? 0) !== 0) {
+      return { throttleTimeMs: 0, errorCode: KAFKA_ERRORS.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
+    }
+    const partitions = request.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes })),
+    );
+    return ctx.broker
+      .fetch({ partitions, maxWaitMs: request.maxWaitMs, minBytes: request.minBytes, maxBytes: request.maxBytes, signal: ctx.signal })
+      .then((result) => {
+        // The broker answers partition by partition in request order: walk both together.
+        let i = 0;
+        return {
+          throttleTimeMs: 0,
+          errorCode: KAFKA_ERRORS.NONE,
+          sessionId: 0,
+          responses: request.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map(() => partitionData(result.partitions[i++]!)) })),
+        };
+      });
+  },
+  errorResponse(request, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      errorCode: KAFKA_ERRORS.NONE,
+      sessionId: 0,
+      responses: request.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p) => failed(p.partition, errorCode)) })),
+    };
+  },
+});
+
+function partitionData(p: FetchPartitionResult): PartitionData {
+  if (p.error) return { ...failed(p.partition, toKafkaErrorCode(p.error)), highWatermark: p.highWatermark, lastStableOffset: p.lastStableOffset, logStartOffset: p.logStartOffset };
+  return {
+    partitionIndex: p.partition,
+    errorCode: KAFKA_ERRORS.NONE,
+    highWatermark: p.highWatermark,
+    lastStableOffset: p.lastStableOffset,
+    logStartOffset: p.logStartOffset,
+    abortedTransactions: null,
+    preferredReadReplica: NO_PREFERRED_REPLICA,
+    records: p.records,
+  };
+}
+
+function failed(partition: number, errorCode: number): PartitionData {
+  return {
+    partitionIndex: partition,
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    preferredReadReplica: NO_PREFERRED_REPLICA,
+    records: [],
+  };
+}
