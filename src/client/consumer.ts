@@ -592,12 +592,12 @@ export class Consumer extends EventEmitter {
       return;
     }
     const epoch = cursor.seekEpoch;
-    const messages: KafkaMessage[] = [];
+    const messages: ConsumedMessage[] = [];
     for (const view of result.records) {
       for (const batch of iterateBatches(view)) {
         if (readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0) < cursor.position) continue;
         for (const record of iterateRecords(batch)) {
-          if (record.offset >= cursor.position) messages.push(toKafkaMessage(record));
+          if (record.offset >= cursor.position) messages.push(new ConsumedMessage(record));
         }
       }
     }
@@ -610,7 +610,7 @@ export class Consumer extends EventEmitter {
     }
     for (const message of messages) {
       if (!stillOwned()) return;
-      const offset = Number(message.offset);
+      const offset = message.offsetNumber;
       await this.runHandler(cursor, offset, () =>
         options.eachMessage!({
           topic: cursor.topic,
@@ -627,7 +627,7 @@ export class Consumer extends EventEmitter {
     }
   }
 
-  private async deliverBatch(cursor: PartitionCursor, result: FetchPartitionResult, messages: KafkaMessage[], stillOwned: () => boolean): Promise<void> {
+  private async deliverBatch(cursor: PartitionCursor, result: FetchPartitionResult, messages: ConsumedMessage[], stillOwned: () => boolean): Promise<void> {
     const options = this.runOptions!;
     const epoch = cursor.seekEpoch;
     const high = result.highWatermark;
@@ -643,7 +643,7 @@ export class Consumer extends EventEmitter {
       offsetLag: () => String(Math.max(0, high - 1 - Number(messages[messages.length - 1]?.offset ?? high - 1))),
       offsetLagLow: () => String(Math.max(0, high - 1 - Number(messages[0]?.offset ?? high - 1))),
     };
-    await this.runHandler(cursor, Number(messages[0]!.offset), () =>
+    await this.runHandler(cursor, messages[0]!.offsetNumber, () =>
       options.eachBatch!({
         batch,
         resolveOffset: (offset) => {
@@ -658,7 +658,7 @@ export class Consumer extends EventEmitter {
       }),
     );
     if (cursor.seekEpoch !== epoch) return;
-    if (options.eachBatchAutoResolve) cursor.position = Math.max(cursor.position, Number(messages[messages.length - 1]!.offset) + 1);
+    if (options.eachBatchAutoResolve) cursor.position = Math.max(cursor.position, messages[messages.length - 1]!.offsetNumber + 1);
     this.processedSinceCommit += messages.length;
   }
 
@@ -878,24 +878,63 @@ export class Consumer extends EventEmitter {
   }
 }
 
-function toKafkaMessage(record: DecodedRecord): KafkaMessage {
-  const headers: Record<string, Buffer | Buffer[] | undefined> = {};
-  for (const h of record.headers) {
-    const value = h.value ?? undefined;
-    const existing = headers[h.key];
-    if (existing === undefined) headers[h.key] = value;
-    else if (Array.isArray(existing)) existing.push(value as Buffer);
-    else headers[h.key] = [existing, value as Buffer];
+/**
+ * A consumed record in kafkajs's shape. Offsets and timestamps are decimal strings there, and
+ * headers an object: building those for every record cost more than decoding it, so they are
+ * computed when first read (most handlers read value and maybe key only).
+ */
+class ConsumedMessage implements KafkaMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly attributes: number;
+  readonly #offset: number;
+  readonly #timestamp: number;
+  readonly #headers: DecodedRecord['headers'];
+  #headersObject: Record<string, Buffer | Buffer[] | undefined> | undefined;
+
+  constructor(record: DecodedRecord) {
+    this.key = record.key;
+    this.value = record.value;
+    this.attributes = record.attributes;
+    this.#offset = record.offset;
+    this.#timestamp = record.timestamp;
+    this.#headers = record.headers;
   }
-  return {
-    key: record.key,
-    value: record.value,
-    timestamp: String(record.timestamp),
-    attributes: record.attributes,
-    offset: String(record.offset),
-    headers,
-    size: (record.key?.length ?? 0) + (record.value?.length ?? 0),
-  };
+
+  get offset(): string {
+    return String(this.#offset);
+  }
+
+  get timestamp(): string {
+    return String(this.#timestamp);
+  }
+
+  get size(): number {
+    return (this.key?.length ?? 0) + (this.value?.length ?? 0);
+  }
+
+  get headers(): Record<string, Buffer | Buffer[] | undefined> {
+    if (this.#headersObject) return this.#headersObject;
+    const headers: Record<string, Buffer | Buffer[] | undefined> = {};
+    for (const h of this.#headers) {
+      const value = h.value ?? undefined;
+      const existing = headers[h.key];
+      if (existing === undefined) headers[h.key] = value;
+      else if (Array.isArray(existing)) existing.push(value as Buffer);
+      else headers[h.key] = [existing, value as Buffer];
+    }
+    this.#headersObject = headers;
+    return headers;
+  }
+
+  /** The offset as a number, for this module's bookkeeping. */
+  get offsetNumber(): number {
+    return this.#offset;
+  }
+
+  toJSON() {
+    return { key: this.key, value: this.value, timestamp: this.timestamp, attributes: this.attributes, offset: this.offset, headers: this.headers, size: this.size };
+  }
 }
 
 function sleep(ms: number): Promise<void> {

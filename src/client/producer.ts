@@ -156,48 +156,60 @@ export class Producer {
       }
     }
     this.ensureConnected();
-    const perPartition = new Map<string, Promise<{ baseOffset: number; logStartOffset: number }>>();
+    // One promise per partition piece of this send, not per record: a send of 1000 records
+    // into one partition costs one or two promises, whatever batch they end up in.
+    const perPartition = new Map<string, { topic: string; partition: number; records: RecordInput[]; sizes: number[] }>();
     for (const { topic, partition, record, size } of prepared) {
-      const promise = this.enqueue(topic, partition, acks, record, size);
       const key = `${topic}\u0000${partition}`;
-      if (!perPartition.has(key)) perPartition.set(key, promise);
-      else promise.catch(() => undefined); // the first record's promise reports for the partition
+      let group = perPartition.get(key);
+      if (!group) perPartition.set(key, (group = { topic, partition, records: [], sizes: [] }));
+      group.records.push(record);
+      group.sizes.push(size);
     }
-    const entries = [...perPartition.entries()];
-    const results = await Promise.all(entries.map(([, p]) => p));
-    return entries.map(([key], i) => {
-      const [topicName, partition] = key.split('\u0000') as [string, string];
-      return {
-        topicName,
-        partition: Number(partition),
-        errorCode: 0,
-        baseOffset: String(results[i]!.baseOffset),
-        logAppendTime: '-1',
-        logStartOffset: String(results[i]!.logStartOffset),
-      };
-    });
+    const groups = [...perPartition.values()];
+    const results = await Promise.all(groups.map((g) => this.enqueue(g.topic, g.partition, acks, g.records, g.sizes)));
+    return groups.map((g, i) => ({
+      topicName: g.topic,
+      partition: g.partition,
+      errorCode: 0,
+      baseOffset: String(results[i]!.baseOffset),
+      logAppendTime: '-1',
+      logStartOffset: String(results[i]!.logStartOffset),
+    }));
   }
 
-  private enqueue(topic: string, partition: number, acks: Acks, record: RecordInput, size: number): Promise<{ baseOffset: number; logStartOffset: number }> {
+  /**
+   * Adds records for one partition to its open batch, starting new batches when batchSize is
+   * reached. Resolves with the offset of the first record once every piece is acknowledged.
+   */
+  private async enqueue(topic: string, partition: number, acks: Acks, records: RecordInput[], sizes: number[]): Promise<{ baseOffset: number; logStartOffset: number }> {
     const key = `${topic}\u0000${partition}\u0000${acks}`;
-    let batch = this.open.get(key);
-    if (batch && batch.records.length > 0 && batch.bytes + size > this.batchSize) {
-      this.dispatch(key, batch);
-      batch = undefined;
+    const pieces: Promise<{ baseOffset: number; logStartOffset: number }>[] = [];
+    let i = 0;
+    while (i < records.length) {
+      let batch = this.open.get(key);
+      if (batch && batch.records.length > 0 && batch.bytes + sizes[i]! > this.batchSize) {
+        this.dispatch(key, batch);
+        batch = undefined;
+      }
+      if (!batch) {
+        batch = { topic, partition, acks, records: [], bytes: 0, waiters: [] };
+        this.open.set(key, batch);
+      }
+      const index = batch.records.length;
+      // Take records while they fit (always at least one, so an oversized record travels alone).
+      do {
+        batch.records.push(records[i]!);
+        batch.bytes += sizes[i]!;
+        i += 1;
+      } while (i < records.length && batch.bytes + sizes[i]! <= this.batchSize);
+      const target = batch;
+      pieces.push(new Promise((resolve, reject) => target.waiters.push({ resolve, reject, index })));
+      if (batch.bytes >= this.batchSize) this.dispatch(key, batch);
     }
-    if (!batch) {
-      batch = { topic, partition, acks, records: [], bytes: 0, waiters: [] };
-      this.open.set(key, batch);
-    }
-    const index = batch.records.length;
-    batch.records.push(record);
-    batch.bytes += size;
-    const promise = new Promise<{ baseOffset: number; logStartOffset: number }>((resolve, reject) => {
-      batch!.waiters.push({ resolve, reject, index });
-    });
-    if (batch.bytes >= this.batchSize) this.dispatch(key, batch);
-    else this.schedule();
-    return promise;
+    this.schedule();
+    const results = await Promise.all(pieces);
+    return results[0]!;
   }
 
   private schedule(): void {

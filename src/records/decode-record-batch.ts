@@ -244,6 +244,9 @@ export function recordContextOf(buf: Uint8Array): RecordContext {
  * Reads the record at `cursor.pos` (inside a batch checked by `checkBatch`), which must be
  * the `index`-th record, never reading at or past `end`. Advances the cursor past it.
  */
+/** The headers of every record that has none (frozen: shared by all of them). */
+const NO_HEADERS: DecodedHeader[] = Object.freeze([]) as unknown as DecodedHeader[];
+
 export function readRecord(buf: Buffer, cursor: Cursor, end: number, context: RecordContext, index: number): DecodedRecord {
   const start = cursor.pos;
   const length = readVarint(buf, cursor, end);
@@ -287,7 +290,8 @@ export function readRecord(buf: Buffer, cursor: Cursor, end: number, context: Re
   if (headerCount < 0 || headerCount > (recordEnd - cursor.pos) / 2) {
     throw invalidRecord(`record ${index} declares ${headerCount} headers`, { position: start, index });
   }
-  const headers: DecodedHeader[] = [];
+  // Most records carry no headers: share one frozen empty list instead of allocating one each.
+  const headers: DecodedHeader[] = headerCount === 0 ? NO_HEADERS : [];
   for (let h = 0; h < headerCount; h++) {
     const hKeyLength = readVarint(buf, cursor, recordEnd);
     pos = cursor.pos;
