@@ -3,7 +3,7 @@
  * folder), OS, Node, and the repo commit, so a figure is never read apart from where it came from.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem, release, platform } from 'node:os';
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { statfsSync } from 'node:fs';
 
 export interface Machine {
@@ -16,6 +16,8 @@ export interface Machine {
   os: string;
   node: string;
   commit: string;
+  /** 1-minute load average when the run started: other work on the machine skews figures. */
+  loadAverage: number;
 }
 
 function run(cmd: string, args: string[]): string {
@@ -54,5 +56,6 @@ export function describeMachine(dataDir: string, repoDir: string): Machine {
     os: `${platform()} ${release()}`,
     node: process.version,
     commit: run('git', ['-C', repoDir, 'rev-parse', '--short', 'HEAD']) || 'unknown',
+    loadAverage: loadavg()[0]!,
   };
 }

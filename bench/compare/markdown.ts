@@ -144,7 +144,7 @@ export function renderMarkdown(report: Report): string {
   const lines = [
     `# Skein side by side (${report.options.quick ? 'quick' : 'full'} run, ${m.date})`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, disk ${m.disk} (${m.diskFreeGiB} GiB free); ${m.os}; node ${m.node}; commit ${m.commit}; run took ${report.durationSec.toFixed(0)} s.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, disk ${m.disk} (${m.diskFreeGiB} GiB free); ${m.os}; node ${m.node}; commit ${m.commit}; load average ${m.loadAverage?.toFixed(2) ?? '?'} at the start; run took ${report.durationSec.toFixed(0)} s.`,
     '',
     '## Systems and what an acknowledgement means',
     '',

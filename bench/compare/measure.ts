@@ -14,7 +14,7 @@ export async function timed<T>(fn: () => Promise<T>, serverPid: number | undefin
   const wallSec = Number(process.hrtime.bigint() - started) / 1e9;
   const client = process.cpuUsage(clientBefore);
   const serverCpuSec = serverPid ? processCpuSeconds(serverPid) - serverBefore : NaN;
-  return { value, cpu: { wallSec, clientCpuSec: (client.user + client.system) / 1e6, serverCpuSec } };
+  return { value, cpu: { wallSec, clientCpuSec: (client.user + client.system) / 1e6, clientSysSec: client.system / 1e6, serverCpuSec } };
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -27,7 +27,9 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 export function bottleneck(cpu: CpuSplit): string {
   const client = cpu.clientCpuSec / cpu.wallSec;
   if (Number.isNaN(cpu.serverCpuSec)) {
-    return client >= 0.8 ? `in-process CPU (${pct(client)} of a core)` : `waiting on I/O or fsync (CPU ${pct(client)} of a core)`;
+    // The kernel share tells page faults and syscalls apart from the engine's own code.
+    const kernel = cpu.clientCpuSec > 0 ? `, ${pct(cpu.clientSysSec / cpu.clientCpuSec)} of it in the kernel` : '';
+    return client >= 0.8 ? `in-process CPU (${pct(client)} of a core${kernel})` : `waiting on I/O or fsync (CPU ${pct(client)} of a core${kernel})`;
   }
   const server = cpu.serverCpuSec / cpu.wallSec;
   if (Math.max(client, server) < 0.6) return `neither (round trips or disk): client ${pct(client)}, server ${pct(server)}`;

@@ -72,6 +72,8 @@ export class SkipError extends Error {
 export interface CpuSplit {
   wallSec: number;
   clientCpuSec: number;
+  /** The part of clientCpuSec spent in the kernel (page faults, syscalls, fsync). */
+  clientSysSec: number;
   /** NaN when the system has no server process. */
   serverCpuSec: number;
 }
