@@ -171,7 +171,6 @@ export class Group {
   private replaceStaticMember(member: GroupMember, newMemberId: string, details: MemberJoinDetails): Promise<JoinGroupResult> {
     const oldMemberId = member.memberId;
     member.failParked(this.error('SKEIN_FENCED_INSTANCE_ID', `instance ${details.groupInstanceId} rejoined as another member`, { memberId: oldMemberId, groupInstanceId: details.groupInstanceId }));
-    const protocolsChanged = !member.hasSameProtocols(details.protocols);
     this.members.delete(oldMemberId);
     member.memberId = newMemberId;
     member.update(details);
@@ -181,10 +180,13 @@ export class Group {
     this.touchSession(member);
     switch (this.currentState) {
       case 'Stable':
-        // Nothing the leader based the assignment on changed: hand the member its old place
-        // without disturbing the others (static membership exists for exactly this). With
-        // different protocols the assignment may be wrong, so rebalance.
-        if (!protocolsChanged) return Promise.resolve(this.joinResultFor(member, { withMembers: false }));
+        // Hand the member its old place without disturbing the others: static membership
+        // exists for exactly this. Only a change of the group's protocol forces a rebalance
+        // (Kafka's rule). The metadata bytes are not compared: a restarted consumer always
+        // reports another generation and no owned partitions, so they always differ.
+        if (selectProtocol([...this.members.values()], this.members.get(this.leaderId!)!) === this.protocolName) {
+          return Promise.resolve(this.joinResultFor(member, { withMembers: false }));
+        }
         return this.parkJoinAndRebalance(member);
       case 'CompletingRebalance':
         // The leader may be assigning to the old member id, which no longer exists: start over (as Kafka does).

@@ -324,7 +324,8 @@ test('a static member restarting takes its old place without a rebalance; its ol
   const coordinator = newCoordinator();
   const group = await stableGroup(coordinator, [joinRequest({ groupInstanceId: 'pod-1' }), joinRequest()]);
   const [oldId, other] = group.memberIds as [string, string];
-  const restarted = await coordinator.joinGroup(joinRequest({ groupInstanceId: 'pod-1' }));
+  // A restarted consumer's subscription bytes differ (no owned partitions, generation -1): that alone changes nothing.
+  const restarted = await coordinator.joinGroup(joinRequest({ groupInstanceId: 'pod-1', protocols: [protocol('range', ['t', 'u'])] }));
   assert.is.not(restarted.memberId, oldId);
   assert.is(restarted.generationId, group.generationId, 'no new generation');
   assert.is(restarted.leader, restarted.memberId, 'it led before, it leads now');
@@ -352,13 +353,17 @@ test('a static member replaced while its join is parked: the old join is fenced,
   coordinator.close();
 });
 
-test('a static member restarting with a different subscription rebalances the group', async () => {
+test('a static member restarting with assignors that change the group\'s choice rebalances the group', async () => {
   const coordinator = newCoordinator();
-  const group = await stableGroup(coordinator, [joinRequest(), joinRequest({ groupInstanceId: 'pod-2' })]);
-  const restarted = coordinator.joinGroup(joinRequest({ groupInstanceId: 'pod-2', protocols: [protocol('range', ['t', 'u'])] }));
+  const both = [protocol('range'), protocol('roundrobin')];
+  const group = await stableGroup(coordinator, [joinRequest({ protocols: both }), joinRequest({ groupInstanceId: 'pod-2', protocols: both })]);
+  assert.is(group.joins[0]!.protocolName, 'range');
+  const restarted = coordinator.joinGroup(joinRequest({ groupInstanceId: 'pod-2', protocols: [protocol('roundrobin')] }));
   assert.is(coordinator.describeGroups([GROUP])[0]!.state, 'PreparingRebalance');
-  await coordinator.joinGroup(joinRequest({ memberId: group.memberIds[0]! }));
-  assert.is((await restarted).generationId, group.generationId + 1);
+  await coordinator.joinGroup(joinRequest({ memberId: group.memberIds[0]!, protocols: both }));
+  const rejoined = await restarted;
+  assert.is(rejoined.generationId, group.generationId + 1);
+  assert.is(rejoined.protocolName, 'roundrobin');
   coordinator.close();
 });
 
