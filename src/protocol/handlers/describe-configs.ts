@@ -53,7 +53,8 @@ function configsOf(resource: DescribeConfigsResource, ctx: RequestContext): Desc
       name: c.name,
       value: c.value,
       readOnly: c.readOnly,
-      isDefault: c.isDefault,
+      // v0 only, and not ignorable: later versions say it with configSource.
+      isDefault: ctx.apiVersion === 0 ? c.isDefault : false,
       configSource: configSourceOf(c),
       isSensitive: c.sensitive,
       synonyms: [],
