@@ -251,7 +251,7 @@ export class GroupCoordinator {
     const deletions: Array<Promise<void>> = [];
     for (const groupId of groupIds) {
       if (results.has(groupId)) continue;
-      const group = groupId === '' ? undefined : this.groups.get(groupId);
+      const group = this.groups.get(groupId);
       if (groupId === '') {
         results.set(groupId, new SkeinError('SKEIN_INVALID_GROUP_ID', 'the group id is empty', { groupId }));
       } else if (!group) {

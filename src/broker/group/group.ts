@@ -78,10 +78,6 @@ export class Group {
     return this.currentState;
   }
 
-  get generationId(): number {
-    return this.currentGeneration;
-  }
-
   /** Nothing here worth keeping: no members, no member ids handed out, never got past generation 0. */
   isUnused(): boolean {
     return this.currentState === 'Empty' && this.pendingMembers.size === 0 && this.currentGeneration === 0 && this.protocolType === null;
