@@ -13,6 +13,11 @@ import type { OffsetStore, StoredOffset } from './group/offset-store.js';
 
 type OffsetKey = [groupId: string, topic?: string, partition?: number];
 
+/** Rewrite the log at load when it holds at least this many records ... */
+const COMPACT_MIN_RECORDS = 100_000;
+/** ... and at least this many per live offset. */
+const COMPACT_RATIO = 10;
+
 interface OffsetValue {
   offset: number;
   leaderEpoch: number;
@@ -22,12 +27,23 @@ interface OffsetValue {
 
 export class OffsetLogStore implements OffsetStore {
   private readonly log: PartitionLog;
+  private readonly compactMinRecords: number;
+  private readonly compactRatio: number;
 
-  constructor(log: PartitionLog) {
+  constructor(log: PartitionLog, options: { compactMinRecords?: number; compactRatio?: number } = {}) {
     this.log = log;
+    this.compactMinRecords = options.compactMinRecords ?? COMPACT_MIN_RECORDS;
+    this.compactRatio = options.compactRatio ?? COMPACT_RATIO;
   }
 
   async load(): Promise<Iterable<StoredOffset>> {
+    const latest = await this.currentOffsets();
+    await this.compactIfWorthIt(latest);
+    return latest.values();
+  }
+
+  /** Replays the log: the last record per key wins, group tombstones clear what came before. */
+  private async currentOffsets(): Promise<Map<string, StoredOffset>> {
     const latest = new Map<string, StoredOffset>();
     let offset = this.log.logStartOffset;
     while (offset < this.log.logEndOffset) {
@@ -56,7 +72,31 @@ export class OffsetLogStore implements OffsetStore {
       if (read.nextOffset <= offset) break;
       offset = read.nextOffset;
     }
-    return latest.values();
+    return latest;
+  }
+
+  /**
+   * The log is not compacted record by record (no log cleaner yet); instead, when it holds many
+   * times more records than live offsets, load() writes every live offset again in a fresh
+   * segment (flushed before anything is deleted) and drops the segments before it. A crash in
+   * between only leaves duplicates of the same values, which replay tolerates.
+   */
+  private async compactIfWorthIt(latest: Map<string, StoredOffset>): Promise<void> {
+    const records = this.log.logEndOffset - this.log.logStartOffset;
+    if (records < this.compactMinRecords || records < this.compactRatio * Math.max(1, latest.size)) return;
+    const snapshot = [...latest.values()];
+    this.log.roll();
+    const snapshotStart = this.log.logEndOffset;
+    for (let i = 0; i < snapshot.length; i += 1000) {
+      const chunk = snapshot.slice(i, i + 1000);
+      await this.log.append(encodeRecordBatch(chunk.map((o) => ({
+        key: JSON.stringify([o.groupId, o.topic, o.partition] satisfies OffsetKey),
+        value: JSON.stringify({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: o.commitTimestamp } satisfies OffsetValue),
+        timestamp: o.commitTimestamp,
+      }))));
+    }
+    if (snapshot.length === 0) this.log.roll();
+    this.log.deleteSegmentsBefore(snapshotStart);
   }
 
   async commit(groupId: string, offsets: StoredOffset[]): Promise<void> {

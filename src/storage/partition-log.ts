@@ -439,6 +439,25 @@ export class PartitionLog {
     return { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
   }
 
+  /**
+   * Deletes the whole segments that end at or below `offset` (never the active one), moving
+   * the log start offset to the first remaining segment. For logs that rewrite their own live
+   * state past `offset` (a snapshot) and can drop what came before. Views stay valid.
+   */
+  deleteSegmentsBefore(offset: number): RetentionResult {
+    this.ensureOpen();
+    let deletedSegments = 0;
+    let deletedBytes = 0;
+    while (this.segments.length > 1 && this.segments[0]!.nextOffset <= offset) {
+      const oldest = this.segments.shift()!;
+      deletedBytes += oldest.size;
+      deletedSegments += 1;
+      oldest.delete();
+      this.startOffset = this.segments[0]!.baseOffset;
+    }
+    return { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+  }
+
   /** Flushes everything appended so far (group commit with concurrent callers). */
   flush(): Promise<void> {
     this.ensureOpen();
