@@ -34,9 +34,3 @@ export function selectProtocol(members: readonly ProtocolVoter[], leader: Protoc
   }
   return winner;
 }
-
-/** True if `protocols` includes one that every member offers (a member may join or rejoin with them). */
-export function sharesAProtocol(members: readonly ProtocolVoter[], protocols: readonly GroupProtocol[]): boolean {
-  const candidates = new Set(candidateProtocols(members));
-  return protocols.some((p) => candidates.has(p.name));
-}
