@@ -151,6 +151,9 @@ interface PartitionCursor {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** The most messages one eachBatch call gets (see deliverPartition). */
+const MAX_BATCH_MESSAGES = 4096;
+
 export class Consumer extends EventEmitter {
   private readonly broker: Broker;
   private readonly groupId: string;
@@ -592,39 +595,45 @@ export class Consumer extends EventEmitter {
       return;
     }
     const epoch = cursor.seekEpoch;
-    const messages: ConsumedMessage[] = [];
+    const options = this.runOptions!;
+    const stillOwned = () => this.running && this.cursors.get(cursor.key) === cursor && cursor.seekEpoch === epoch && !this.pausedKeys.has(cursor.key);
+    // Messages are made as they are handed out, and eachBatch gets them in slices of at most
+    // MAX_BATCH_MESSAGES: a fetch of megabytes would otherwise build tens of thousands of
+    // objects at once, which outlive the young generation and made consuming GC-bound.
+    let slice: ConsumedMessage[] = [];
     for (const view of result.records) {
       for (const batch of iterateBatches(view)) {
         if (readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0) < cursor.position) continue;
         for (const record of iterateRecords(batch)) {
-          if (record.offset >= cursor.position) messages.push(new ConsumedMessage(record));
+          if (record.offset < cursor.position) continue;
+          if (!stillOwned()) return;
+          const message = new ConsumedMessage(record);
+          if (options.eachBatch) {
+            slice.push(message);
+            continue;
+          }
+          const offset = message.offsetNumber;
+          await this.runHandler(cursor, offset, () =>
+            options.eachMessage!({
+              topic: cursor.topic,
+              partition: cursor.partition,
+              message,
+              heartbeat: () => this.heartbeatNow(),
+              pause: () => this.pauseOne(cursor),
+            }),
+          );
+          if (cursor.seekEpoch !== epoch) return;
+          cursor.position = offset + 1;
+          this.processedSinceCommit += 1;
+          await this.maybeAutoCommit();
+        }
+        if (slice.length >= MAX_BATCH_MESSAGES) {
+          await this.deliverBatch(cursor, result, slice, stillOwned);
+          slice = [];
         }
       }
     }
-    if (messages.length === 0) return;
-    const options = this.runOptions!;
-    const stillOwned = () => this.running && this.cursors.get(cursor.key) === cursor && cursor.seekEpoch === epoch && !this.pausedKeys.has(cursor.key);
-    if (options.eachBatch) {
-      await this.deliverBatch(cursor, result, messages, stillOwned);
-      return;
-    }
-    for (const message of messages) {
-      if (!stillOwned()) return;
-      const offset = message.offsetNumber;
-      await this.runHandler(cursor, offset, () =>
-        options.eachMessage!({
-          topic: cursor.topic,
-          partition: cursor.partition,
-          message,
-          heartbeat: () => this.heartbeatNow(),
-          pause: () => this.pauseOne(cursor),
-        }),
-      );
-      if (cursor.seekEpoch !== epoch) return;
-      cursor.position = offset + 1;
-      this.processedSinceCommit += 1;
-      await this.maybeAutoCommit();
-    }
+    if (slice.length > 0 && stillOwned()) await this.deliverBatch(cursor, result, slice, stillOwned);
   }
 
   private async deliverBatch(cursor: PartitionCursor, result: FetchPartitionResult, messages: ConsumedMessage[], stillOwned: () => boolean): Promise<void> {
