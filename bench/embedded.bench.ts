@@ -51,18 +51,22 @@ async function throughput(partitions: number, total: number, value: Buffer): Pro
   const consumer = skein.consumer({ groupId: `g-${partitions}`, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 100 });
   await consumer.subscribe({ topic, fromBeginning: true });
   let received = 0;
+  let bytes = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   started = process.hrtime.bigint();
   await consumer.run({
     autoCommitInterval: 1000,
     eachBatch: async ({ batch }) => {
+      // Touch every value, as the array baseline touches every Buffer.
+      for (const message of batch.messages) bytes += message.value!.length;
       received += batch.messages.length;
       if (received >= total) done();
     },
   });
   await finished;
   const consume = total / (Number(process.hrtime.bigint() - started) / 1e9);
+  if (bytes !== total * value.length) throw new Error(`consumed ${bytes} bytes, expected ${total * value.length}`);
   await skein.close();
   return { produce, consume };
 }
