@@ -18,12 +18,13 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serveSkein(options: { numPartitions?: number } = {}): Promise<Served> {
+export async function serveSkein(options: { numPartitions?: number; advertisedPort?: number } = {}): Promise<Served> {
   const dir = join(tempDir('skein-interop-'), 'data');
   const skein = await Skein.open({ dir, groupInitialRebalanceDelayMs: 50, numPartitions: options.numPartitions });
   const problems: Served['problems'] = [];
   const listener = await skein.listen({
     port: 0,
+    advertisedPort: options.advertisedPort,
     log: (level, message, fields) => {
       if (level === 'warn' || level === 'error') problems.push({ level, message, fields });
     },
