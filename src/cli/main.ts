@@ -1,0 +1,84 @@
+/**
+ * The `skein` command line (bin/skein.js calls `main`). One file per command; this one only
+ * declares them with commander and turns their results into an exit code. Today: `serve`.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { LOG_LEVELS, type LogLevel } from '../protocol/server/log.js';
+import { serve, type Console } from './serve.js';
+
+const stdio: Console = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+function integer(min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`an integer in [${min}, ${max}] is needed, got "${text}"`);
+    return value;
+  };
+}
+
+/** The version in the package.json above this file (dist/cli or out/src/cli). */
+function version(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'skein' && pkg.version) return pkg.version;
+    } catch {
+      // not there: try the next folder up
+    }
+  }
+  return 'unknown';
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function main(argv: string[] = process.argv, io: Console = stdio): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('skein')
+    .description('Skein: a Kafka-compatible event-streaming engine for Node.js')
+    .version(version())
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('serve')
+    .description('run a broker that speaks the Kafka protocol, until SIGINT or SIGTERM')
+    .option('--dir <path>', 'data folder', './skein-data')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', integer(0, 65535), 9092)
+    .option('--advertised-host <host>', 'host clients are told to connect to (default: --host)')
+    .option('--advertised-port <port>', 'port clients are told to connect to (default: the bound port)', integer(1, 65535))
+    .option('--no-auto-create-topics', 'do not create topics that clients ask for (auto.create.topics.enable=false)')
+    .option('--num-partitions <n>', 'partitions of auto-created topics and of createTopics without a count', integer(1, 100000), 1)
+    .option('--max-frame-bytes <n>', 'largest request accepted (socket.request.max.bytes)', integer(1024, 0x7fffffff))
+    .option('--idle-ms <ms>', 'close connections silent for this long (connections.max.idle.ms)', integer(0, 0x7fffffff))
+    .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
+    .action(async (opts: Record<string, unknown>) => {
+      exitCode = await serve(
+        {
+          dir: opts.dir as string,
+          host: opts.host as string,
+          port: opts.port as number,
+          advertisedHost: opts.advertisedHost as string | undefined,
+          advertisedPort: opts.advertisedPort as number | undefined,
+          autoCreateTopics: opts.autoCreateTopics as boolean,
+          numPartitions: opts.numPartitions as number,
+          maxFrameBytes: opts.maxFrameBytes as number | undefined,
+          idleMs: opts.idleMs as number | undefined,
+          logLevel: opts.logLevel as LogLevel,
+        },
+        io,
+      );
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    // commander has printed the problem (or the help / version asked for) already.
+    const code = (err as { exitCode?: number }).exitCode;
+    return typeof code === 'number' ? code : 1;
+  }
+  return exitCode;
+}

@@ -1,0 +1,98 @@
+/**
+ * `skein serve`: one broker over a data folder, served over the Kafka protocol until a
+ * signal, the embedded default of DESIGN.md ("npm start": 127.0.0.1:9092, ./skein-data).
+ *
+ * Startup refuses clearly, with exit code 1, when the folder cannot be written or the
+ * address cannot be bound; then one line on stdout says where it listens (scripts and tests
+ * wait for it). SIGINT or SIGTERM closes gracefully: connections finish what they owe, the
+ * broker flushes and writes each partition's clean-shutdown marker, exit code 0. A second
+ * signal during that exits at once with code 1 (the next start recovers, as after a crash).
+ */
+import { Skein } from '../client/skein.js';
+import { SkeinError } from '../errors.js';
+import { atLeast, stderrLogger, type LogLevel } from '../protocol/server/log.js';
+import { prepareDataDir } from './data-dir.js';
+
+export interface ServeOptions {
+  dir: string;
+  host: string;
+  port: number;
+  advertisedHost?: string;
+  advertisedPort?: number;
+  autoCreateTopics: boolean;
+  numPartitions: number;
+  maxFrameBytes?: number;
+  idleMs?: number;
+  logLevel: LogLevel;
+}
+
+export interface Console {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Runs the server; resolves with the process exit code once it has stopped. */
+export async function serve(options: ServeOptions, io: Console): Promise<number> {
+  const prepared = prepareDataDir(options.dir);
+  if ('problem' in prepared) {
+    io.err(`skein: the data folder ${prepared.problem.dir} is not writable (${prepared.problem.reason})`);
+    return 1;
+  }
+  let skein: Skein;
+  try {
+    skein = await Skein.open({ dir: prepared.dir, autoCreateTopics: options.autoCreateTopics, numPartitions: options.numPartitions });
+  } catch (err) {
+    io.err(`skein: cannot open the data folder ${prepared.dir}: ${(err as Error).message}`);
+    return 1;
+  }
+  let bootstrap: string;
+  let bound: { host: string; port: number };
+  try {
+    const listener = await skein.listen({
+      host: options.host,
+      port: options.port,
+      advertisedHost: options.advertisedHost,
+      advertisedPort: options.advertisedPort,
+      maxFrameBytes: options.maxFrameBytes,
+      connectionsMaxIdleMs: options.idleMs,
+      log: atLeast(options.logLevel, stderrLogger),
+    });
+    bootstrap = listener.bootstrap;
+    bound = listener;
+  } catch (err) {
+    const inUse = err instanceof SkeinError && err.errno === 'EADDRINUSE';
+    io.err(
+      inUse
+        ? `skein: cannot listen on ${options.host}:${options.port}: the port is already in use (another broker running? choose another with --port)`
+        : `skein: cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`,
+    );
+    await skein.close();
+    return 1;
+  }
+  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        io.err(`skein: ${signal} again, exiting without a clean shutdown`);
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      io.err(`skein: ${signal} received, shutting down`);
+      skein.close().then(
+        () => {
+          io.err('skein: stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          io.err(`skein: shutdown failed: ${(err as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
