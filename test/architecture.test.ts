@@ -21,6 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
   // also starts protocol servers for skein.listen(): the one place the two doors meet.)
   client: ['broker', 'protocol', 'records', '.'],
+  // The command line: starts brokers and protocol servers through the client's Skein.
+  cli: ['client', 'protocol', 'broker', '.'],
 };
 
 function filesUnder(dir: string): string[] {
