@@ -2,7 +2,8 @@
  * @platformatic/kafka 1.x against `skein.listen()`: a client that speaks only flexible
  * versions (ApiVersions v3, Metadata v9, Produce v9, Fetch v12, the group APIs at their
  * flexible versions) and asks for fetch sessions. A sniffing proxy in front of the server
- * records what it sent, so the test shows those code paths were the ones exercised.
+ * records what it sent, so the test shows those code paths were the ones exercised. A second
+ * member of the group resumes from the committed offsets.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -55,6 +56,20 @@ test('platformatic creates a topic, produces with keys and headers, and consumes
   for (const g of got.values()) partitionsOfKey.set(g.key, (partitionsOfKey.get(g.key) ?? new Set()).add(g.partition));
   for (const [key, parts] of partitionsOfKey) assert.is(parts.size, 1, `key ${key} stays on one partition`);
 
+  // A new member of the group resumes from what the first one committed (OffsetFetch v8).
+  const late = Array.from({ length: 20 }, (_, i) => ({ topic: 'plt', key: `late${i}`, value: `late-${i}` }));
+  const producer2 = new Producer({ clientId: 'plt-producer-2', bootstrapBrokers, serializers: stringSerializers });
+  await producer2.send({ messages: late });
+  await producer2.close();
+  const consumer2 = new Consumer({ groupId: 'plt-group', clientId: 'plt-consumer-2', bootstrapBrokers, deserializers: stringDeserializers });
+  const stream2 = await consumer2.consume({ autocommit: true, topics: ['plt'], mode: 'committed', fallbackMode: 'earliest', sessionTimeout: 10_000, heartbeatInterval: 500 });
+  const resumed: string[] = [];
+  stream2.on('data', (m) => resumed.push(m.value));
+  await until(() => resumed.length >= late.length, 'the late records');
+  await stream2.close();
+  await consumer2.close();
+  assert.equal(resumed.sort(), late.map((m) => m.value).sort(), 'only what came after the commit');
+
   const used = new Map<number, Set<number>>();
   for (const r of proxy.requests) used.set(r.apiKey, (used.get(r.apiKey) ?? new Set()).add(r.apiVersion));
   const versions = (key: number) => [...(used.get(key) ?? [])].sort((a, b) => a - b);
@@ -66,6 +81,7 @@ test('platformatic creates a topic, produces with keys and headers, and consumes
   assert.equal(versions(11), [6], 'JoinGroup v6 (flexible)');
   assert.equal(versions(14), [4], 'SyncGroup v4 (flexible)');
   assert.equal(versions(8), [8], 'OffsetCommit v8 (flexible)');
+  assert.equal(versions(9), [8], 'OffsetFetch v8 (groups[])');
   assert.equal(versions(19), [7], 'CreateTopics v7 (flexible)');
   assert.equal(served.problems, []);
 });
