@@ -1,11 +1,13 @@
 /**
  * The `skein` command line (bin/skein.js calls `main`). One file per command; this one only
- * declares them with commander and turns their results into an exit code. Today: `serve`.
+ * declares them with commander and turns their results into an exit code: `serve`, and
+ * `topics list | describe | create | delete` against a running broker.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../protocol/server/log.js';
 import { serve, type Console } from './serve.js';
+import { createTopic, deleteTopics, describeTopic, listTopics } from './topics.js';
 
 const stdio: Console = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -71,6 +73,50 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
         },
         io,
       );
+    });
+
+  const topics = program.command('topics').description('list, describe, create and delete topics of a running broker');
+  const bootstrapOption = () => new Option('--bootstrap <host:port>', 'a broker of the cluster').default('127.0.0.1:9092');
+  topics
+    .command('list')
+    .description('topic names and partition counts')
+    .addOption(bootstrapOption())
+    .option('--internal', 'include internal topics (__consumer_offsets)')
+    .action(async (opts: { bootstrap: string; internal?: boolean }) => {
+      exitCode = await listTopics(opts.bootstrap, opts.internal ?? false, io);
+    });
+  topics
+    .command('describe <topic>')
+    .description('partitions with their start and end offsets, and the configs set on the topic')
+    .addOption(bootstrapOption())
+    .action(async (topic: string, opts: { bootstrap: string }) => {
+      exitCode = await describeTopic(opts.bootstrap, topic, io);
+    });
+  topics
+    .command('create <topic>')
+    .description('create a topic')
+    .addOption(bootstrapOption())
+    .option('--partitions <n>', 'partition count (default: the broker\'s num.partitions)', integer(1, 100000))
+    .option('--config <name=value...>', 'topic configs, e.g. retention.ms=3600000')
+    .action(async (topic: string, opts: { bootstrap: string; partitions?: number; config?: string[] }) => {
+      const configs: Record<string, string> = {};
+      for (const entry of opts.config ?? []) {
+        const at = entry.indexOf('=');
+        if (at <= 0) {
+          io.err(`skein: --config needs name=value, got "${entry}"`);
+          exitCode = 1;
+          return;
+        }
+        configs[entry.slice(0, at)] = entry.slice(at + 1);
+      }
+      exitCode = await createTopic(opts.bootstrap, topic, opts.partitions ?? -1, configs, io);
+    });
+  topics
+    .command('delete <topics...>')
+    .description('delete topics and their data')
+    .addOption(bootstrapOption())
+    .action(async (names: string[], opts: { bootstrap: string }) => {
+      exitCode = await deleteTopics(opts.bootstrap, names, io);
     });
 
   try {
