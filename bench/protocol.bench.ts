@@ -5,6 +5,10 @@
  * child process (its CPU read from /proc/<pid>/stat before and after each pass); kafkajs runs
  * in this process (process.cpuUsage()), kcat in a child (bash `times`).
  *
+ * Also single-record end-to-end latency with kafkajs (send with acks=1 → eachMessage of a
+ * consumer in a long poll), one record in flight at a time, p50/p99/p999 (DESIGN.md target
+ * over the protocol on loopback: p99 under 1 ms).
+ *
  * The ratio to watch is broker CPU / client CPU (DESIGN.md: over the Kafka protocol the
  * broker is never the bottleneck, it uses less CPU than the client for the same bytes).
  * kafkajs (JavaScript, encodes and decodes every record) is a heavy client; kcat (C,
@@ -16,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
+import * as hdr from 'hdr-histogram-js';
 import { printEnvironment, QUICK } from './harness.js';
 import { cpuSecondsOf, ownCpuSeconds, runMeasured } from './protocol/cpu.js';
 
@@ -133,6 +138,40 @@ async function kcatPass(bootstrap: string, brokerPid: number, size: number, tota
   return rows;
 }
 
+/** One record in flight at a time: microseconds from send() to the consumer's eachMessage. */
+async function latencyPass(bootstrap: string, samples: number): Promise<hdr.Histogram> {
+  const kafka = new Kafka({ clientId: 'bench-latency', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'latency', numPartitions: 1 }] });
+  await admin.disconnect();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId: 'bench-latency', maxWaitTimeInMs: 1000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'latency', fromBeginning: false });
+  let arrived: (() => void) | undefined;
+  let joined!: () => void;
+  const ready = new Promise<void>((r) => (joined = r));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  // No commits: kafkajs would commit (an fsync of the offsets log) between fetches, inside the measured path.
+  await consumer.run({ autoCommit: false, eachMessage: async () => arrived?.() });
+  await ready;
+  await new Promise((r) => setTimeout(r, 300)); // let the first fetch settle into its long poll
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 });
+  const value = Buffer.alloc(100, 'l');
+  for (let i = 0; i < samples + 100; i++) {
+    const got = new Promise<void>((r) => (arrived = r));
+    const t0 = process.hrtime.bigint();
+    await producer.send({ topic: 'latency', acks: 1, messages: [{ value }] });
+    await got;
+    if (i >= 100) histogram.recordValue(Number(process.hrtime.bigint() - t0) / 1000); // the first 100 warm up
+  }
+  await consumer.disconnect();
+  await producer.disconnect();
+  return histogram;
+}
+
 function print(rows: Row[]): void {
   console.log('\n## Kafka protocol over loopback: throughput, and broker CPU next to client CPU for the same work');
   console.log('| client | record | op | records | records/s | MB/s | broker CPU s | client CPU s | broker / client |');
@@ -157,6 +196,12 @@ try {
   }
   if (!HAS_KCAT) console.log('kcat is not installed: kcat rows skipped');
   print(rows);
+  const h = await latencyPass(bootstrap, QUICK ? 500 : 3000);
+  console.log('\n## kafkajs single-record latency over loopback (send, acks=1 → eachMessage; one in flight)');
+  console.log('| samples | p50 | p99 | p99.9 | max |');
+  console.log('| ---: | ---: | ---: | ---: | ---: |');
+  const us = (q: number) => `${Math.round(h.getValueAtPercentile(q))} µs`;
+  console.log(`| ${h.totalCount} | ${us(50)} | ${us(99)} | ${us(99.9)} | ${Math.round(h.maxValue)} µs |`);
 } finally {
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
