@@ -400,6 +400,18 @@ export class Broker {
    * original offsets and written nowhere.
    */
   async produce(topic: string, partition: number, records: Buffer, acks: Acks = -1): Promise<ProduceResult> {
+    const { result, durable } = this.produceNow(topic, partition, records, acks);
+    if (durable) await durable;
+    return result;
+  }
+
+  /**
+   * The synchronous part of produce: validates, appends, records the producer's sequence and
+   * wakes waiting fetches before it returns, or throws and changes nothing. `durable` is what
+   * acks 1 and -1 wait for. Recording the sequence before returning matters: the next batch of
+   * the same producer may arrive before any promise settles, and must see this one.
+   */
+  produceNow(topic: string, partition: number, records: Buffer, acks: Acks = -1): { result: ProduceResult; durable: Promise<void> | undefined } {
     this.ensureOpen();
     if (!ACKS.has(acks)) throw new SkeinError('SKEIN_INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${String(acks)}`);
     if (isInternalTopic(topic)) throw new SkeinError('SKEIN_INVALID_TOPIC', `${topic} is internal`, { topic });
@@ -407,24 +419,21 @@ export class Broker {
     const headers = producerHeaders(records);
     if (headers.length > 0) {
       const duplicate = checkSequences(state.producers, headers);
-      if (duplicate) return { ...duplicate, logAppendTime: -1, logStartOffset: state.log.logStartOffset };
+      if (duplicate) return { result: { ...duplicate, logAppendTime: -1, logStartOffset: state.log.logStartOffset }, durable: undefined };
     }
-    let result;
-    if (acks === 0) {
-      result = state.log.appendSync(records);
-    } else {
-      const pending = state.log.append(records);
-      // Readers may see the batch as soon as it is appended (before the flush completes).
-      this.waiters.notify(state.key);
-      result = await pending;
-    }
-    this.waiters.notify(state.key);
+    const { result, flushed } = state.log.appendNow(records);
     let offset = result.baseOffset;
     for (const header of headers) {
       state.producers.record(header, offset, offset + header.lastOffsetDelta);
       offset += header.lastOffsetDelta + 1;
     }
-    return { baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: -1, logStartOffset: result.logStartOffset };
+    // Readers may see the batch as soon as it is appended (before a flush completes).
+    this.waiters.notify(state.key);
+    if (acks === 0) flushed?.catch(() => undefined);
+    return {
+      result: { baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: -1, logStartOffset: result.logStartOffset },
+      durable: acks === 0 ? undefined : flushed,
+    };
   }
 
   /**

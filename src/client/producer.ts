@@ -243,21 +243,27 @@ export class Producer {
       for (const w of batch.waiters) w.reject(err);
       return;
     }
-    const pending = this.broker
-      .produce(batch.topic, batch.partition, encoded, batch.acks)
-      .then(
-        (result) => {
-          for (const w of batch.waiters) w.resolve({ baseOffset: result.baseOffset + w.index, logStartOffset: result.logStartOffset });
-        },
-        (err) => {
-          if (this.producerId >= 0 && err instanceof SkeinError && err.code !== 'SKEIN_CLOSED') {
-            // The broker did not take the batch: give its sequence numbers back so the next batch follows on.
-            const current = this.sequences.get(sequenceKey);
-            if (current !== undefined) this.sequences.set(sequenceKey, (current - batch.records.length + 2 ** 31) % 2 ** 31);
-          }
-          for (const w of batch.waiters) w.reject(err);
-        },
-      );
+    let produced: ReturnType<Broker['produceNow']>;
+    try {
+      produced = this.broker.produceNow(batch.topic, batch.partition, encoded, batch.acks);
+    } catch (err) {
+      // Nothing was appended, and no later batch of this partition was dispatched yet (this is
+      // synchronous): give the sequence numbers back so the next batch follows on without a gap.
+      if (this.producerId >= 0) this.sequences.set(sequenceKey, (this.sequences.get(sequenceKey)! - batch.records.length + 2 ** 31) % 2 ** 31);
+      for (const w of batch.waiters) w.reject(err);
+      return;
+    }
+    const { result, durable } = produced;
+    const settle = () => {
+      for (const w of batch.waiters) w.resolve({ baseOffset: result.baseOffset + w.index, logStartOffset: result.logStartOffset });
+    };
+    if (!durable) {
+      settle();
+      return;
+    }
+    const pending = durable.then(settle, (err) => {
+      for (const w of batch.waiters) w.reject(err);
+    });
     this.inFlight.add(pending);
     pending.finally(() => this.inFlight.delete(pending)).catch(() => undefined);
   }

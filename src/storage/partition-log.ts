@@ -212,17 +212,34 @@ export class PartitionLog {
    * Invalid input is refused with a coded SkeinError and changes nothing.
    */
   async append(batches: Uint8Array): Promise<AppendResult> {
-    const result = this.appendSync(batches);
-    const flushed = this.flusher.appended(result.recordCount);
+    const { result, flushed } = this.appendNow(batches);
     if (flushed) await flushed;
     return result;
   }
 
   /**
    * Appends like `append` but returns as soon as the bytes are in the mapping, without waiting
-   * for a flush. The flush policy still runs (a flush it triggers proceeds in the background).
+   * for a flush. The flush policy still runs (a flush it triggers proceeds in the background;
+   * a failure there is reported by the next flush or by close).
    */
   appendSync(batches: Uint8Array): AppendResult {
+    const { result, flushed } = this.appendNow(batches);
+    flushed?.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * The append itself, synchronous: the bytes are in the mapping when it returns (or it threw
+   * and nothing changed). `flushed` is the flush the policy asks this append to wait for, if
+   * any. For callers that must act between the append and the flush (the broker records
+   * producer state there, so the next batch of the same producer sees it).
+   */
+  appendNow(batches: Uint8Array): { result: AppendResult; flushed: Promise<void> | undefined } {
+    const result = this.appendBytes(batches);
+    return { result, flushed: this.flusher.appended(result.recordCount) };
+  }
+
+  private appendBytes(batches: Uint8Array): AppendResult {
     this.ensureOpen();
     const recordCount = this.validate(batches);
     const now = Date.now();
