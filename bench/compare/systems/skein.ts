@@ -11,8 +11,8 @@ import { Skein } from '../../../src/client/skein.js';
 import type { Consumed, Durability, System, Workload } from '../types.js';
 
 const PER_SEND = 1000;
-/** Records per send: 1000, or fewer so one send fits one batch (a send split over batches hits a producer bug). */
-const perSend = (valueBytes: number) => Math.max(1, Math.min(PER_SEND, Math.floor((0.9 * BATCH_SIZE) / (valueBytes + 40))));
+/** Records per send: 1000 whatever their size (a send may span several batches). */
+const perSend = (_valueBytes: number) => PER_SEND;
 const IN_FLIGHT = 16;
 /** Below max.message.bytes (1 MiB + 12) with room for the batch header. */
 const BATCH_SIZE = 512 * 1024;
@@ -38,9 +38,8 @@ export class SkeinEmbedded implements System {
 
   async start(dir: string): Promise<void> {
     this.skein = await Skein.open({ dir: join(dir, 'skein'), groupInitialRebalanceDelayMs: 0 });
-    // idempotent: false, kafkajs's default. Skein's idempotent default loses records when a send
-    // spans several batches (see docs/benchmarks.md); the figures measure the path that is correct.
-    this.producer = this.skein.producer({ batchSize: BATCH_SIZE, lingerMs: 0, idempotent: false });
+    // Skein's default: an idempotent producer (producer id + sequence numbers per partition).
+    this.producer = this.skein.producer({ batchSize: BATCH_SIZE, lingerMs: 0 });
     await this.producer.connect();
   }
 
@@ -67,8 +66,8 @@ export class SkeinEmbedded implements System {
     return {
       'flush.messages': this.flushEveryBatch ? '1 (flush each batch, group commit)' : 'never (Kafka default: the OS writes back)',
       'segment.bytes': String(SEGMENT_BYTES),
-      producer: `batchSize ${BATCH_SIZE}, lingerMs 0, idempotent false (the kafkajs default), acks=1`,
-      produce: `send() of ${PER_SEND} records (fewer for large records: one send fits one ${BATCH_SIZE / 1024} KiB batch), ${IN_FLIGHT} sends in flight`,
+      producer: `batchSize ${BATCH_SIZE}, lingerMs 0, idempotent (the Skein default), acks=1`,
+      produce: `send() of ${PER_SEND} records, ${IN_FLIGHT} sends in flight`,
       consume: 'one group member, eachBatch, maxBytes 16 MiB, maxBytesPerPartition 4 MiB',
       latency: 'send(acks=1) of one record; eachMessage of a consumer already assigned and waiting',
     };
