@@ -78,6 +78,9 @@ test('a group of two consumes 100,000 keyed records while one member leaves half
   const byConsumer = new Map<string, number>();
   let delivered = 0;
   let phaseTwo = false;
+  // Set by the handler that delivers record TOTAL/2: c2 leaves exactly half way, however fast the machine.
+  let leaving: Promise<void> | undefined;
+  let leaveHalfWay: () => Promise<void> = async () => {};
   const lateOld: string[] = [];
   const lateNew = new Set<string>();
 
@@ -107,6 +110,7 @@ test('a group of two consumes 100,000 keyed records while one member leaves half
         if (seq > max) maxSeq.set(key, seq);
         seen.add(`${key}:${seq}`);
         delivered += 1;
+        if (delivered === TOTAL / 2) leaving = leaveHalfWay(); // not awaited: stopping waits for this handler
         byConsumer.set(name, (byConsumer.get(name) ?? 0) + 1);
       },
     });
@@ -115,6 +119,7 @@ test('a group of two consumes 100,000 keyed records while one member leaves half
 
   const c1 = await start('c1');
   const c2 = await start('c2');
+  leaveHalfWay = () => c2.consumer.disconnect(); // leaves the group; c1 takes over its partitions
   await until(() => c1.assigned() === PARTITIONS / 2 && c2.assigned() === PARTITIONS / 2, 'both members to hold 3 partitions each');
   const groups = await admin.describeGroups(['orders-group']);
   assert.is(groups.groups[0]!.members.length, 2);
@@ -135,9 +140,10 @@ test('a group of two consumes 100,000 keyed records while one member leaves half
     await producer.send({ topic: 'orders', acks: -1, messages });
   }
 
-  await until(() => delivered >= TOTAL / 2, 'half of the records');
-  await c2.consumer.disconnect(); // leaves the group; c1 takes over its partitions
+  await until(() => leaving !== undefined, 'half of the records');
+  await leaving;
   await until(() => seen.size === TOTAL, 'every record', 120_000);
+  await until(() => c1.assigned() === PARTITIONS, 'c1 to own every partition after c2 left');
   await c1.consumer.disconnect();
 
   assert.equal(orderViolations, []);
