@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { native } from '../../src/native/binding.js';
+import { collectUntil as collectUntilShared } from '../helpers/gc.js';
 
 export function makeTempDir(prefix = 'skein-native-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -65,16 +66,9 @@ export function makeBatches(count: number, sizes: (i: number) => number = (i) =>
   return { bytes: Buffer.concat(parts), ends };
 }
 
-/** Runs gc() and turns of the event loop (finalizers of external buffers run from setImmediate) until done(). */
-export async function collectUntil(done: () => boolean, tries = 20): Promise<boolean> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with --expose-gc');
-  for (let i = 0; i < tries; i++) {
-    if (done()) return true;
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return done();
+/** The shared collector loop (test/helpers/gc.ts), with this file's default of 20 tries. */
+export function collectUntil(done: () => boolean, tries = 20): Promise<boolean> {
+  return collectUntilShared(done, tries);
 }
 
 /** Collects what earlier tests left behind, so stats() baselines hold only the test's own mappings. */
