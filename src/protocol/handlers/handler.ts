@@ -14,6 +14,7 @@
  * Kafka numbers come from error-codes.ts (`toKafkaErrorCode`, the one SkeinError table).
  */
 import type { Broker } from '../../broker/broker.js';
+import type { SaslSession } from '../server/sasl.js';
 import type { Reader } from '../codec/reader.js';
 import type { Writer } from '../codec/writer.js';
 
@@ -43,7 +44,9 @@ export interface RequestContext {
   readonly clusterId: string;
   /** What ApiVersions advertises: every handler of the router with its served versions. */
   readonly servedApis: readonly ServedApi[];
-  /** Closes this request's connection (Kafka's answer to a failed acks=0 Produce). */
+  /** The connection's SASL authentication (SaslHandshake and SaslAuthenticate drive it). */
+  readonly sasl: SaslSession;
+  /** Closes this request's connection once the responses owed are written (a failed acks=0 Produce, a failed login). */
   readonly closeConnection: (reason: string) => void;
 }
 

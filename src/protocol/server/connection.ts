@@ -37,6 +37,7 @@ import { encodeResponseHeader, responseHeaderVersion } from '../response-header.
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from '../handlers/handler.js';
 import type { ServerLogger } from './log.js';
 import type { Router } from './router.js';
+import { SaslSession, type SaslOptions } from './sasl.js';
 
 export interface ConnectionOptions {
   id: number;
@@ -47,6 +48,8 @@ export interface ConnectionOptions {
   /** connections.max.idle.ms: a connection with nothing owed and no bytes for this long is closed. */
   idleTimeoutMs: number;
   maxInFlightRequests: number;
+  /** SASL users; without them every request is allowed from the start. */
+  sasl?: SaslOptions;
   log: ServerLogger;
   onClose: (connection: Connection) => void;
 }
@@ -77,6 +80,7 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly queue: Slot[] = [];
   private readonly abort = new AbortController();
+  private readonly sasl: SaslSession;
   private state: State = 'open';
   private waitingForDrain = false;
   private resolveClosed!: () => void;
@@ -87,6 +91,7 @@ export class Connection {
     this.options = options;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
+    this.sasl = new SaslSession(options.sasl);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.setNoDelay(true);
     if (options.idleTimeoutMs > 0) socket.setTimeout(options.idleTimeoutMs);
@@ -149,12 +154,21 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
+    if (this.sasl.expectsRawToken) {
+      this.onRawSaslToken(frame);
+      return;
+    }
     const reader = new Reader(frame);
     let header: DecodedRequestHeader;
     try {
       header = decodeRequestHeader(reader);
     } catch (err) {
       this.log('warn', 'closing connection: malformed request header', { reason: (err as Error).message });
+      this.destroy();
+      return;
+    }
+    if (!this.sasl.allows(header.apiKey)) {
+      this.log('warn', 'closing connection: request before SASL authentication', { apiKey: header.apiKey, apiVersion: header.apiVersion });
       this.destroy();
       return;
     }
@@ -199,6 +213,19 @@ export class Connection {
     }
   }
 
+  /** After a SaslHandshake v0 the token comes as a bare frame and is answered with a bare (empty) token. */
+  private onRawSaslToken(token: Buffer): void {
+    const result = this.sasl.authenticate(token);
+    if (!result.ok) {
+      this.log('warn', 'closing connection: SASL authentication failed', { reason: result.message });
+      this.destroy();
+      return;
+    }
+    this.log('debug', 'authenticated', { user: result.user });
+    this.queue.push({ ready: true, chunks: [Buffer.alloc(4)] });
+    this.flush();
+  }
+
   private context(header: DecodedRequestHeader): RequestContext {
     return {
       broker: this.options.broker,
@@ -209,6 +236,7 @@ export class Connection {
       signal: this.abort.signal,
       clusterId: this.options.clusterId,
       servedApis: this.options.router.servedApis,
+      sasl: this.sasl,
       closeConnection: (reason) => {
         this.log('info', 'closing connection', { reason });
         void this.shutdown();

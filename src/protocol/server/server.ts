@@ -23,6 +23,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../framing.js';
 import { Connection } from './connection.js';
 import { silentLogger, type ServerLogger } from './log.js';
 import { Router } from './router.js';
+import type { SaslOptions } from './sasl.js';
 
 export interface ProtocolServerOptions {
   broker: Broker;
@@ -42,6 +43,11 @@ export interface ProtocolServerOptions {
   maxInFlightRequestsPerConnection?: number;
   /** How long `close()` waits for connections to finish before destroying them. Default 5000. */
   closeTimeoutMs?: number;
+  /**
+   * SASL/PLAIN users ({ plain: { users: { alice: 'secret' } } }): clients must then log in
+   * before anything but ApiVersions. Default: no authentication.
+   */
+  sasl?: SaslOptions;
   /** Reported by Metadata v2+. Default 'skein'. */
   clusterId?: string;
   log?: ServerLogger;
@@ -81,6 +87,10 @@ export class ProtocolServer {
     const port = options.port ?? 9092;
     checkPort(port, 'port');
     if (options.advertisedPort !== undefined) checkPort(options.advertisedPort, 'advertisedPort');
+    if (options.sasl?.plain && Object.keys(options.sasl.plain.users ?? {}).length === 0) {
+      // An empty user list would silently mean "no authentication".
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'sasl.plain.users lists no user');
+    }
     const log = options.log ?? silentLogger;
     const router = new Router();
     const connections = new Set<Connection>();
@@ -91,6 +101,7 @@ export class ProtocolServer {
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       idleTimeoutMs: options.connectionsMaxIdleMs ?? 600_000,
       maxInFlightRequests: options.maxInFlightRequestsPerConnection ?? 100,
+      sasl: options.sasl,
       log,
     };
     let nextId = 1;
@@ -123,7 +134,7 @@ export class ProtocolServer {
     broker.setAdvertisedListener(options.advertisedHost ?? (WILDCARDS.has(host) ? hostname() : host), options.advertisedPort ?? bound.port);
     const listening = new ProtocolServer(server, broker, address, connections, options);
     const advertised = broker.listener;
-    log('info', 'listening', { host, port: bound.port, advertised: `${advertised.host}:${advertised.port}` });
+    log('info', 'listening', { host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, sasl: options.sasl?.plain ? 'PLAIN' : 'none' });
     return listening;
   }
 
