@@ -56,6 +56,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--num-partitions <n>', 'partitions of auto-created topics and of createTopics without a count', integer(1, 100000), 1)
     .option('--max-frame-bytes <n>', 'largest request accepted (socket.request.max.bytes)', integer(1024, 0x7fffffff))
     .option('--idle-ms <ms>', 'close connections silent for this long (connections.max.idle.ms)', integer(0, 0x7fffffff))
+    .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .action(async (opts: Record<string, unknown>) => {
       exitCode = await serve(
@@ -69,6 +70,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
           numPartitions: opts.numPartitions as number,
           maxFrameBytes: opts.maxFrameBytes as number | undefined,
           idleMs: opts.idleMs as number | undefined,
+          saslPlainUsers: opts.saslPlainUsers as string | undefined,
           logLevel: opts.logLevel as LogLevel,
         },
         io,

@@ -12,6 +12,7 @@ import { Skein } from '../client/skein.js';
 import { SkeinError } from '../errors.js';
 import { atLeast, stderrLogger, type LogLevel } from '../protocol/server/log.js';
 import { prepareDataDir } from './data-dir.js';
+import { readUsersFile } from './users-file.js';
 
 export interface ServeOptions {
   dir: string;
@@ -23,6 +24,8 @@ export interface ServeOptions {
   numPartitions: number;
   maxFrameBytes?: number;
   idleMs?: number;
+  /** A file of `user:password` lines: clients must log in with SASL/PLAIN. */
+  saslPlainUsers?: string;
   logLevel: LogLevel;
 }
 
@@ -33,6 +36,15 @@ export interface Console {
 
 /** Runs the server; resolves with the process exit code once it has stopped. */
 export async function serve(options: ServeOptions, io: Console): Promise<number> {
+  let users: Record<string, string> | undefined;
+  if (options.saslPlainUsers !== undefined) {
+    const read = readUsersFile(options.saslPlainUsers);
+    if ('problem' in read) {
+      io.err(`skein: cannot use the SASL users file ${options.saslPlainUsers}: ${read.problem}`);
+      return 1;
+    }
+    users = read.users;
+  }
   const prepared = prepareDataDir(options.dir);
   if ('problem' in prepared) {
     io.err(`skein: the data folder ${prepared.problem.dir} is not writable (${prepared.problem.reason})`);
@@ -55,6 +67,7 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
       advertisedPort: options.advertisedPort,
       maxFrameBytes: options.maxFrameBytes,
       connectionsMaxIdleMs: options.idleMs,
+      sasl: users ? { plain: { users } } : undefined,
       log: atLeast(options.logLevel, stderrLogger),
     });
     bootstrap = listener.bootstrap;
@@ -69,7 +82,8 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     await skein.close();
     return 1;
   }
-  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}`);
+  const auth = users ? `, SASL/PLAIN for ${Object.keys(users).length} user${Object.keys(users).length === 1 ? '' : 's'}` : '';
+  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -110,6 +110,29 @@ test('serve: a data folder that cannot be written is refused with a clear messag
   }
 });
 
+test('serve --sasl-plain-users: clients must log in; a bad users file is refused', async () => {
+  const base = tempDir('skein-cli-');
+  const usersFile = join(base, 'users');
+  writeFileSync(usersFile, '# who may connect\nalice:open:sesame\n\n');
+  const child = skein(['serve', '--dir', join(base, 'data'), '--port', '0', '--sasl-plain-users', usersFile]);
+  const bootstrap = await listeningAddress(child);
+  assert.match(child.stdout(), 'SASL/PLAIN for 1 user');
+  const kafka = new Kafka({ clientId: 'cli-sasl', brokers: [bootstrap], sasl: { mechanism: 'plain', username: 'alice', password: 'open:sesame' }, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'locked', numPartitions: 1 }] });
+  assert.ok((await admin.listTopics()).includes('locked'));
+  await admin.disconnect();
+  child.process.kill('SIGINT');
+  assert.is(await child.exited, 0);
+
+  const empty = join(base, 'empty');
+  writeFileSync(empty, '# nobody\n');
+  const refused = skein(['serve', '--dir', join(base, 'data2'), '--port', '0', '--sasl-plain-users', empty]);
+  assert.is(await refused.exited, 1);
+  assert.match(refused.stderr(), `cannot use the SASL users file ${empty}: it lists no user`);
+});
+
 test('serve: bad options are refused by the parser with exit code 1', async () => {
   const child = skein(['serve', '--port', 'ninety']);
   assert.is(await child.exited, 1);
