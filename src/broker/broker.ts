@@ -145,7 +145,12 @@ export class Broker {
     try {
       const metadataLog = await logs.open(partitionLogName(METADATA_TOPIC, 0), { flushMessages: 1, segmentBytes: 16 * 1024 * 1024 });
       const metadata = await MetadataLog.load(metadataLog);
-      const offsetsLog = await logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, 0), { flushMessages: 1, segmentBytes: 64 * 1024 * 1024 });
+      // Commits are acknowledged from the page cache (they survive a crash of this process) and
+      // flushed within a second, as Kafka acknowledges them once written to the leader's log
+      // (it relies on replication, not fsync). kafkajs commits after every batch; a flush per
+      // commit made protocol consumers wait on the disk. A power loss can lose the last second
+      // of commits: those records are delivered again (at least once), never lost.
+      const offsetsLog = await logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, 0), { flushMs: 1000, segmentBytes: 64 * 1024 * 1024 });
       const groups = new GroupCoordinator({
         offsetStore: new OffsetLogStore(offsetsLog),
         initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,

@@ -3,8 +3,7 @@
  * its `__consumer_offsets` topic: one record per committed partition, key = [group, topic,
  * partition], value = the offset and its metadata, or null (a tombstone) when a group is
  * deleted. At start the whole log is replayed and the last record per key wins. Commits are
- * flushed before they are acknowledged (the log is opened with flush.messages = 1, so commits
- * arriving together share one flush).
+ * acknowledged once appended (page cache) and flushed within a second (see Broker.open).
  */
 import { encodeRecordBatch } from '../records/encode-record-batch.js';
 import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
