@@ -71,6 +71,57 @@ function latencyTable(report: Report): string[] {
   return lines;
 }
 
+/**
+ * Skein over the Kafka protocol against the networked peers (client library over loopback to a
+ * server process, like it): skein-kafka / peer, throughput above 1 and latency below 1 mean
+ * Skein is ahead; and the broker's CPU next to kafkajs's for the same work.
+ */
+function kafkaTable(report: Report): string[] {
+  const kafka = report.systems.find((s) => s.id === 'skein-kafka' && !s.skipped);
+  const peers = report.systems.filter((s) => !s.skipped && (s.id === 'redis' || s.id === 'nats'));
+  if (!kafka) return [];
+  const combos = report.options.sizes.flatMap((s) => report.options.partitions.map((p) => [s, p] as const));
+  const lines: string[] = [];
+  if (peers.length) {
+    lines.push(
+      '## Skein over the Kafka protocol against the networked peers (Skein over Kafka / this system; latency: below 1 Skein is faster)',
+      '',
+      row(['peer', 'phase', ...combos.map(([s, p]) => `${sizeLabel(s)} ×${p}`)]),
+      rule(2 + combos.length, 2),
+    );
+    for (const peer of peers) {
+      for (const phase of ['produce', 'consume'] as const) {
+        lines.push(row([peer.label, phase, ...combos.map(([s, p]) => {
+          const k = find(report, 'skein-kafka', phase, s, p);
+          const t = find(report, peer.id, phase, s, p);
+          return k && t ? ratio(k.recordsPerSec, t.recordsPerSec) : '—';
+        })]));
+      }
+      const kl = report.latency.find((l) => l.system === 'skein-kafka');
+      const pl = report.latency.find((l) => l.system === peer.id);
+      if (kl && pl) lines.push(row([peer.label, 'latency p50, p99, p99.9', `${ratio(kl.p50, pl.p50)}, ${ratio(kl.p99, pl.p99)}, ${ratio(kl.p999, pl.p999)}`, ...combos.slice(1).map(() => '')]));
+    }
+    lines.push('');
+  }
+  lines.push(
+    '### Skein over the Kafka protocol: broker CPU next to kafkajs CPU (share of one core over the timed section)',
+    '',
+    row(['phase', ...combos.map(([s, p]) => `${sizeLabel(s)} ×${p}`)]),
+    rule(1 + combos.length, 1),
+  );
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  for (const phase of ['produce', 'consume'] as const) {
+    lines.push(row([phase, ...combos.map(([s, p]) => {
+      const t = find(report, 'skein-kafka', phase, s, p);
+      return t ? `${pct(t.cpu.serverCpuSec / t.cpu.wallSec)} / ${pct(t.cpu.clientCpuSec / t.cpu.wallSec)}` : '—';
+    })]));
+  }
+  const l = report.latency.find((x) => x.system === 'skein-kafka');
+  if (l) lines.push(row(['latency', `${pct(l.cpu.serverCpuSec / l.cpu.wallSec)} / ${pct(l.cpu.clientCpuSec / l.cpu.wallSec)}`, ...combos.slice(1).map(() => '')]));
+  lines.push('', 'Cells: broker / client.', '');
+  return lines;
+}
+
 function physicalTables(report: Report): string[] {
   if (report.physical.length === 0) return [];
   const lines = ['## Physical baselines (same run)', '', row(['baseline', 'figure', 'how']), rule(3, 1)];
@@ -159,6 +210,7 @@ export function renderMarkdown(report: Report): string {
   lines.push(...throughputTable(report, 'produce'), ...throughputTable(report, 'consume'));
   lines.push(...bottleneckTable(report));
   lines.push(...latencyTable(report));
+  lines.push(...kafkaTable(report));
   lines.push(...scaleTables(report));
   if (report.errors.length) lines.push('## Failed workloads', '', ...report.errors.map((e) => `- ${e}`), '');
   return lines.join('\n') + '\n';

@@ -4,7 +4,7 @@
  */
 import type { System } from '../types.js';
 
-export const SYSTEM_IDS = ['skein', 'skein-fsync', 'redis', 'nats', 'sqlite', 'lmdb', 'array'] as const;
+export const SYSTEM_IDS = ['skein', 'skein-fsync', 'skein-kafka', 'redis', 'nats', 'sqlite', 'lmdb', 'array'] as const;
 
 export async function loadSystem(id: string): Promise<System> {
   switch (id) {
@@ -12,6 +12,10 @@ export async function loadSystem(id: string): Promise<System> {
     case 'skein-fsync': {
       const { SkeinEmbedded } = await import('./skein.js');
       return new SkeinEmbedded(id === 'skein-fsync');
+    }
+    case 'skein-kafka': {
+      const { SkeinKafka } = await import('./skein-kafka.js');
+      return new SkeinKafka();
     }
     case 'redis': {
       const { RedisStreams } = await import('./redis.js');
