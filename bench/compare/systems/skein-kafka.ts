@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import kafkajs, { type Consumer, type Producer, type Kafka as KafkaClient } from 'kafkajs';
 import { freePort, startServer, stopServer } from '../proc.js';
 import { packageVersion } from '../versions.js';
+import { orderCheckingConsumer, produceInFlight } from './kafka-shaped.js';
 import { SkipError, type Consumed, type Durability, type System, type Workload } from '../types.js';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
@@ -115,25 +116,7 @@ export class SkeinKafka implements System {
   async produce(w: Workload): Promise<void> {
     const producer = this.producer!;
     const per = perSend(w.value.length, w.partitions);
-    // Message arrays prepared outside the loop, one per value of start % P (as the skein adapter).
-    const shapes = new Map<number, Array<{ value: Buffer; partition: number }>>();
-    const shape = (start: number) => {
-      const phase = start % w.partitions;
-      let messages = shapes.get(phase);
-      if (!messages) {
-        messages = Array.from({ length: per }, (_, j) => ({ value: w.value, partition: (phase + j) % w.partitions }));
-        shapes.set(phase, messages);
-      }
-      return messages;
-    };
-    const inFlight: Promise<unknown>[] = [];
-    for (let start = 0; start < w.count; start += per) {
-      const n = Math.min(per, w.count - start);
-      const messages = n === per ? shape(start) : shape(start).slice(0, n);
-      inFlight.push(producer.send({ topic: w.log, messages, acks: 1, compression: CompressionTypes.None }).then(() => w.tick(n)));
-      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
-    }
-    await Promise.all(inFlight);
+    await produceInFlight(w, per, IN_FLIGHT, (messages) => producer.send({ topic: w.log, messages, acks: 1, compression: CompressionTypes.None }));
   }
 
   async consume(w: Workload): Promise<Consumed> {
@@ -146,29 +129,10 @@ export class SkeinKafka implements System {
     this.consumers.push(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: w.log, fromBeginning: true });
-    const last = new Array<number>(w.partitions).fill(-1);
-    let records = 0;
-    let bytes = 0;
-    let failure: Error | undefined;
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    await consumer.run({
-      autoCommitInterval: 1000,
-      eachBatch: async ({ batch }) => {
-        if (batch.messages.length === 0) return;
-        const first = Number(batch.messages[0]!.offset);
-        if (first <= last[batch.partition]!) failure ??= new Error(`skein-kafka: partition ${batch.partition} went back: ${first} after ${last[batch.partition]}`);
-        else if (first !== last[batch.partition]! + 1) failure ??= new Error(`skein-kafka: partition ${batch.partition} skipped from ${last[batch.partition]} to ${first}`);
-        for (const message of batch.messages) bytes += message.value?.length ?? 0;
-        last[batch.partition] = Number(batch.messages[batch.messages.length - 1]!.offset);
-        records += batch.messages.length;
-        w.tick(batch.messages.length);
-        if (records >= w.count || failure) done();
-      },
-    });
-    await finished;
-    if (failure) throw failure;
-    return { records, bytes };
+    const check = orderCheckingConsumer('skein-kafka', w);
+    await consumer.run({ autoCommitInterval: 1000, eachBatch: check.eachBatch });
+    await check.finished;
+    return check.result();
   }
 
   async latency(samples: number, value: Buffer, sample: (micros: number) => void): Promise<void> {

@@ -8,11 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Skein } from '../../../src/client/skein.js';
+import { orderCheckingConsumer, produceInFlight } from './kafka-shaped.js';
 import type { Consumed, Durability, System, Workload } from '../types.js';
 
 const PER_SEND = 1000;
-/** Records per send: 1000 whatever their size (a send may span several batches). */
-const perSend = (_valueBytes: number) => PER_SEND;
 const IN_FLIGHT = 16;
 /** Below max.message.bytes (1 MiB + 12) with room for the batch header. */
 const BATCH_SIZE = 512 * 1024;
@@ -80,7 +79,7 @@ export class SkeinEmbedded implements System {
   }
 
   batching(): string {
-    return `sends of up to ${PER_SEND} (one batch each), ${IN_FLIGHT} in flight, batch.size ${BATCH_SIZE / 1024} KiB`;
+    return `sends of ${PER_SEND}, ${IN_FLIGHT} in flight, batch.size ${BATCH_SIZE / 1024} KiB, idempotent`;
   }
 
   async prepare(w: Workload): Promise<void> {
@@ -90,31 +89,7 @@ export class SkeinEmbedded implements System {
 
   async produce(w: Workload): Promise<void> {
     const producer = this.producer!;
-    const per = perSend(w.value.length);
-    // Message objects prepared outside the loop: a send starting at record s covers partitions
-    // (s + j) % P, so one array per value of s % P serves every send.
-    const shapes = new Map<number, Array<{ value: Buffer; partition: number }>>();
-    const shape = (start: number) => {
-      const phase = start % w.partitions;
-      let messages = shapes.get(phase);
-      if (!messages) {
-        messages = Array.from({ length: per }, (_, j) => ({ value: w.value, partition: (phase + j) % w.partitions }));
-        shapes.set(phase, messages);
-      }
-      return messages;
-    };
-    for (let s = 0; s < Math.min(w.count, per * w.partitions); s += per) shape(s);
-
-    // Up to 16 sends in flight, each issued once the oldest is acknowledged (the pattern of
-    // bench/embedded.bench.ts).
-    const inFlight: Promise<unknown>[] = [];
-    for (let start = 0; start < w.count; start += per) {
-      const n = Math.min(per, w.count - start);
-      const messages = n === per ? shape(start) : shape(start).slice(0, n);
-      inFlight.push(producer.send({ topic: w.log, messages, acks: 1 }).then(() => w.tick(n)));
-      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
-    }
-    await Promise.all(inFlight);
+    await produceInFlight(w, PER_SEND, IN_FLIGHT, (messages) => producer.send({ topic: w.log, messages, acks: 1 }));
   }
 
   async consume(w: Workload): Promise<Consumed> {
@@ -126,28 +101,10 @@ export class SkeinEmbedded implements System {
     });
     this.consumers.push(consumer);
     await consumer.subscribe({ topic: w.log, fromBeginning: true });
-    const last = new Array<number>(w.partitions).fill(-1);
-    let records = 0;
-    let bytes = 0;
-    let failure: Error | undefined;
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    await consumer.run({
-      autoCommitInterval: 1000,
-      eachBatch: async ({ batch }) => {
-        if (batch.messages.length === 0) return;
-        const first = Number(batch.messages[0]!.offset);
-        if (first <= last[batch.partition]!) failure ??= new Error(`skein: partition ${batch.partition} went back: ${first} after ${last[batch.partition]}`);
-        for (const message of batch.messages) bytes += message.value?.length ?? 0;
-        last[batch.partition] = Number(batch.messages[batch.messages.length - 1]!.offset);
-        records += batch.messages.length;
-        w.tick(batch.messages.length);
-        if (records >= w.count || failure) done();
-      },
-    });
-    await finished;
-    if (failure) throw failure;
-    return { records, bytes };
+    const check = orderCheckingConsumer('skein', w);
+    await consumer.run({ autoCommitInterval: 1000, eachBatch: check.eachBatch });
+    await check.finished;
+    return check.result();
   }
 
   async latency(samples: number, value: Buffer, sample: (micros: number) => void): Promise<void> {
