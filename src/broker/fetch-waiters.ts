@@ -54,10 +54,4 @@ export class FetchWaiters {
   wakeAll(): void {
     for (const set of [...this.waiting.values()]) for (const wake of [...set]) wake();
   }
-
-  get size(): number {
-    let n = 0;
-    for (const set of this.waiting.values()) n += set.size;
-    return n;
-  }
 }

@@ -45,10 +45,6 @@ function lastSequenceOf(header: ProducerBatchHeader): number {
 export class ProducerStateTable {
   private readonly producers = new Map<number, ProducerEntry>();
 
-  get size(): number {
-    return this.producers.size;
-  }
-
   /** Checks a batch before it is appended: a duplicate, fine to append, or a coded error. */
   check(header: ProducerBatchHeader): SequenceCheck {
     if (header.producerId < 0) return { duplicate: false };

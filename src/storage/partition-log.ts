@@ -119,16 +119,13 @@ export class PartitionLog {
   private startOffset: number;
   private isClosed = false;
   private closing: Promise<void> | undefined;
-  /** Offset below which every segment has been flushed and checkpointed. */
-  private recoveryPoint: number;
 
-  private constructor(dir: string, config: LogConfig, lru: MappingLru, segments: Segment[], recoveryPoint: number) {
+  private constructor(dir: string, config: LogConfig, lru: MappingLru, segments: Segment[]) {
     this.dir = dir;
     this.config = config;
     this.lru = lru;
     this.segments = segments;
     this.startOffset = segments[0]!.baseOffset;
-    this.recoveryPoint = recoveryPoint;
     this.flusher = new FlushScheduler(() => this.flushAll(), config.flushMessages, config.flushMs);
   }
 
@@ -147,8 +144,8 @@ export class PartitionLog {
     const path = prepareDir(dir, options.create ?? true);
     lockDir(path);
     try {
-      const { segments, recoveryPoint } = await loadSegments(path, config, lru, warn);
-      return new PartitionLog(path, config, lru, segments, recoveryPoint);
+      const segments = await loadSegments(path, config, lru, warn);
+      return new PartitionLog(path, config, lru, segments);
     } catch (err) {
       unlockDir(path);
       throw err;
@@ -317,7 +314,6 @@ export class PartitionLog {
       .flush()
       .then(() => {
         if (!this.isClosed && this.segments.includes(next) && this.allFlushedBefore(next)) {
-          this.recoveryPoint = next.baseOffset;
           writeRecoveryPoint(this.dir, next.baseOffset);
         }
       })
@@ -559,7 +555,7 @@ async function loadSegments(
   config: LogConfig,
   lru: MappingLru,
   warn: (message: string) => void,
-): Promise<{ segments: Segment[]; recoveryPoint: number }> {
+): Promise<Segment[]> {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -608,5 +604,5 @@ async function loadSegments(
     throw err;
   }
   if (!clean && bases.length > 0) warn(`log ${dir} was not closed cleanly; recovered from offset ${recoveryPoint}`);
-  return { segments, recoveryPoint };
+  return segments;
 }

@@ -609,14 +609,6 @@ export class Segment {
     if (end > this.flushedEnd) this.flushedEnd = end;
   }
 
-  /** The same as flush, on this thread (close, tests). */
-  flushSync(): void {
-    const end = this.size;
-    if (end <= this.flushedEnd || !this.file) return;
-    this.file.flush(this.flushedEnd, end);
-    this.flushedEnd = end;
-  }
-
   /**
    * Ends the active life of the segment (roll or close): the indexes get their final entry and
    * are written, and the file is cut to `size` once no view of the mapping remains. The

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GroupCoordinator } from '../../../src/broker/group/group-coordinator.js';
-import { MemoryOffsetStore, type OffsetStore, type StoredOffset } from '../../../src/broker/group/offset-store.js';
+import { MemoryOffsetStore, type OffsetStore } from '../../../src/broker/group/offset-store.js';
 import { SkeinError } from '../../../src/errors.js';
 import type { OffsetCommitRequest } from '../../../src/broker/types.js';
 import { GROUP, assignmentFor, joinRequest, keepProcessAlive, newCoordinator, protocol, rejectsWith, settlesSoon, stableGroup } from './helpers.js';
