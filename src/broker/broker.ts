@@ -14,13 +14,13 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import type { MappingLru } from '../storage/mapping-lru.js';
 import {
   LOG_OVERHEAD,
+  readBaseOffset,
   readBaseSequence,
   readBatchLength,
   readLastOffsetDelta,
   readProducerEpoch,
   readProducerId,
 } from '../records/batch-header.js';
-import { iterateBatches } from '../records/record-iterator.js';
 import { GroupCoordinator } from './group/group-coordinator.js';
 import { OffsetLogStore } from './offset-log-store.js';
 import { MetadataLog } from './metadata-log.js';
@@ -206,19 +206,11 @@ export class Broker {
   /** Producer state from the batch headers of the active segment (see producer-state.ts). */
   private rebuildProducerState(state: PartitionState): void {
     const { log } = state;
-    let offset = Math.max(log.logStartOffset, log.activeSegmentBaseOffset);
-    while (offset < log.logEndOffset) {
-      const read = log.read(offset, { maxBytes: 8 * 1024 * 1024 });
-      for (const view of read.views) {
-        for (const batch of iterateBatches(view)) {
-          const header = headerOf(batch, 0);
-          if (header.producerId < 0) continue;
-          const baseOffset = batch.readInt32BE(0) * 2 ** 32 + batch.readUInt32BE(4);
-          state.producers.record(header, baseOffset, baseOffset + header.lastOffsetDelta);
-        }
-      }
-      if (read.nextOffset <= offset) break;
-      offset = read.nextOffset;
+    for (const batch of log.batchesFrom(log.activeSegmentBaseOffset, 8 * 1024 * 1024)) {
+      const header = headerOf(batch, 0);
+      if (header.producerId < 0) continue;
+      const baseOffset = readBaseOffset(batch, 0);
+      state.producers.record(header, baseOffset, baseOffset + header.lastOffsetDelta);
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { SkeinError } from '../errors.js';
 import { encodeRecordBatch } from '../records/encode-record-batch.js';
-import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
+import { iterateRecords } from '../records/record-iterator.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { TopicConfigValues } from './topic-config.js';
 
@@ -34,19 +34,10 @@ export class MetadataLog {
 
   static async load(log: PartitionLog): Promise<MetadataLog> {
     const metadata = new MetadataLog(log);
-    let offset = log.logStartOffset;
-    while (offset < log.logEndOffset) {
-      const read = log.read(offset, { maxBytes: 4 * 1024 * 1024 });
-      for (const view of read.views) {
-        for (const batch of iterateBatches(view)) {
-          for (const record of iterateRecords(batch)) {
-            if (record.offset < offset || !record.value) continue;
-            metadata.apply(JSON.parse(record.value.toString('utf8')) as MetadataRecord);
-          }
-        }
+    for (const batch of log.batchesFrom(log.logStartOffset)) {
+      for (const record of iterateRecords(batch)) {
+        if (record.value) metadata.apply(JSON.parse(record.value.toString('utf8')) as MetadataRecord);
       }
-      if (read.nextOffset <= offset) break;
-      offset = read.nextOffset;
     }
     return metadata;
   }

@@ -6,7 +6,7 @@
  * acknowledged once appended (page cache) and flushed within a second (see Broker.open).
  */
 import { encodeRecordBatch } from '../records/encode-record-batch.js';
-import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
+import { iterateRecords } from '../records/record-iterator.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { OffsetStore, StoredOffset } from './group/offset-store.js';
 
@@ -44,32 +44,24 @@ export class OffsetLogStore implements OffsetStore {
   /** Replays the log: the last record per key wins, group tombstones clear what came before. */
   private async currentOffsets(): Promise<Map<string, StoredOffset>> {
     const latest = new Map<string, StoredOffset>();
-    let offset = this.log.logStartOffset;
-    while (offset < this.log.logEndOffset) {
-      const read = this.log.read(offset, { maxBytes: 4 * 1024 * 1024 });
-      for (const view of read.views) {
-        for (const batch of iterateBatches(view)) {
-          for (const record of iterateRecords(batch)) {
-            if (record.offset < offset || !record.key) continue;
-            const key = JSON.parse(record.key.toString('utf8')) as OffsetKey;
-            const [groupId, topic, partition] = key;
-            if (topic === undefined) {
-              // A group tombstone: every offset of the group before it is gone.
-              for (const k of [...latest.keys()]) if (latest.get(k)!.groupId === groupId) latest.delete(k);
-              continue;
-            }
-            const mapKey = JSON.stringify(key);
-            if (!record.value) {
-              latest.delete(mapKey);
-              continue;
-            }
-            const value = JSON.parse(record.value.toString('utf8')) as OffsetValue;
-            latest.set(mapKey, { groupId, topic, partition: partition!, ...value });
-          }
+    for (const batch of this.log.batchesFrom(this.log.logStartOffset)) {
+      for (const record of iterateRecords(batch)) {
+        if (!record.key) continue;
+        const key = JSON.parse(record.key.toString('utf8')) as OffsetKey;
+        const [groupId, topic, partition] = key;
+        if (topic === undefined) {
+          // A group tombstone: every offset of the group before it is gone.
+          for (const k of [...latest.keys()]) if (latest.get(k)!.groupId === groupId) latest.delete(k);
+          continue;
         }
+        const mapKey = JSON.stringify(key);
+        if (!record.value) {
+          latest.delete(mapKey);
+          continue;
+        }
+        const value = JSON.parse(record.value.toString('utf8')) as OffsetValue;
+        latest.set(mapKey, { groupId, topic, partition: partition!, ...value });
       }
-      if (read.nextOffset <= offset) break;
-      offset = read.nextOffset;
     }
     return latest;
   }

@@ -28,7 +28,7 @@ import {
   readLastOffsetDelta,
   readRecordsCount,
 } from '../records/batch-header.js';
-import { iterateRecords } from '../records/record-iterator.js';
+import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
 import { Segment } from './segment.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { FlushScheduler } from './flush-scheduler.js';
@@ -387,6 +387,21 @@ export class PartitionLog {
       if (nextOffset < segment.nextOffset) break;
     }
     return { views, bytes, firstOffset, nextOffset, logStartOffset: this.startOffset, logEndOffset };
+  }
+
+  /**
+   * Every whole batch from the one containing `offset` to the log end, as views, read `chunkBytes`
+   * at a time: for replaying a log (metadata, committed offsets, producer state). The first batch
+   * may start before `offset`. Appends made while iterating are included.
+   */
+  *batchesFrom(offset: number, chunkBytes = 4 * 1024 * 1024): Generator<Buffer> {
+    let next = Math.max(offset, this.startOffset);
+    while (next < this.logEndOffset) {
+      const read = this.read(next, { maxBytes: chunkBytes });
+      for (const view of read.views) yield* iterateBatches(view);
+      if (read.nextOffset <= next) return;
+      next = read.nextOffset;
+    }
   }
 
   /** The index of the last segment whose baseOffset <= offset. */
