@@ -25,7 +25,7 @@ import { GroupCoordinator } from './group/group-coordinator.js';
 import { OffsetLogStore } from './offset-log-store.js';
 import { MetadataLog } from './metadata-log.js';
 import { FetchWaiters } from './fetch-waiters.js';
-import { ProducerStateTable, type ProducerBatchHeader } from './producer-state.js';
+import { ProducerStateTable, REBUILD_RECORDS, type ProducerBatchHeader } from './producer-state.js';
 import {
   CONSUMER_OFFSETS_TOPIC,
   METADATA_TOPIC,
@@ -203,10 +203,11 @@ export class Broker {
     return state;
   }
 
-  /** Producer state from the batch headers of the active segment (see producer-state.ts). */
+  /** Producer state from the batch headers of the most recent records (see producer-state.ts). */
   private rebuildProducerState(state: PartitionState): void {
     const { log } = state;
-    for (const batch of log.batchesFrom(log.activeSegmentBaseOffset, 8 * 1024 * 1024)) {
+    const from = Math.max(log.activeSegmentBaseOffset, log.logEndOffset - REBUILD_RECORDS);
+    for (const batch of log.batchesFrom(from, 8 * 1024 * 1024)) {
       const header = headerOf(batch, 0);
       if (header.producerId < 0) continue;
       const baseOffset = readBaseOffset(batch, 0);

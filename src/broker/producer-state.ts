@@ -8,12 +8,16 @@
  * an exact repeat of one of the last five batches is a duplicate; a producer id with no state
  * (never seen, or its state was not rebuilt) may start at any sequence.
  *
- * Rebuilt at start from the batch headers of the partition's last segment (a retry comes
- * within seconds, long before a segment rolls away).
+ * Rebuilt at start from the batch headers of the partition's most recent records (at most the
+ * last REBUILD_RECORDS of its active segment): a producer retries only the few batches it has
+ * in flight, within seconds, so older history cannot matter, and a start-up must not read (and
+ * CRC-check) a whole 1 GiB segment per partition to rebuild it.
  */
 import { SkeinError } from '../errors.js';
 
 const KEPT_BATCHES = 5;
+/** How far back, in records, start-up looks for producer state (see the header). */
+export const REBUILD_RECORDS = 10_000;
 const MAX_SEQUENCE = 2 ** 31 - 1;
 
 interface WrittenBatch {
