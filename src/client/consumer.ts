@@ -357,11 +357,14 @@ export class Consumer extends EventEmitter {
 
   private waitForWork(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.min(this.heartbeatInterval, 500));
-      this.once('skein.wake', () => {
+      // One listener per wait, removed whichever way the wait ends (an idle member waits often).
+      const wake = () => {
         clearTimeout(timer);
+        this.off('skein.wake', wake);
         resolve();
-      });
+      };
+      const timer = setTimeout(wake, Math.min(this.heartbeatInterval, 500));
+      this.on('skein.wake', wake);
     });
   }
 
