@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Skein } from '../../src/client/skein.js';
 import { SkeinError } from '../../src/errors.js';
 import { keyedPartition } from '../../src/client/partitioner.js';
-import type { KafkaMessage } from '../../src/client/consumer.js';
+import type { Consumer, KafkaMessage } from '../../src/client/consumer.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 test.after(cleanupTempDirs);
@@ -242,6 +242,23 @@ test('an idempotent producer whose sends span many batches, several in flight, w
     assert.equal(seen, Array.from({ length: 10_000 }, (_, i) => i));
     await skein.close();
   }
+});
+
+test('a member with no partitions waits without piling up listeners', async () => {
+  // Regression: each idle wait added a 'skein.wake' listener that stayed when the wait timed out.
+  const skein = await Skein.open({ dir: join(tempDir(), 'data'), ...FAST });
+  await skein.admin.createTopics({ topics: [{ topic: 'one', numPartitions: 1 }] });
+  const members: Consumer[] = [];
+  for (let i = 0; i < 2; i++) {
+    const consumer = skein.consumer({ groupId: 'idle', heartbeatInterval: 20 });
+    await consumer.subscribe({ topic: 'one' });
+    await consumer.run({ eachMessage: async () => {} });
+    members.push(consumer);
+  }
+  await until(() => members.some((m) => m.assignment().length === 1) && members.some((m) => m.health().status === 'consuming' && m.assignment().length === 0), 'one idle member');
+  await new Promise((r) => setTimeout(r, 300)); // many idle waits of 20 ms
+  for (const m of members) assert.ok(m.listenerCount('skein.wake') <= 1, `${m.listenerCount('skein.wake')} listeners`);
+  await skein.close();
 });
 
 test('bad input gets coded errors and changes nothing', async () => {
