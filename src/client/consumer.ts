@@ -190,6 +190,9 @@ export class Consumer extends EventEmitter {
   private loop: Promise<void> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private fetchAbort: AbortController | undefined;
+  /** Handler calls in progress, for the stall watchdog. */
+  private readonly runningHandlers = new Map<PartitionCursor, { offset: number; started: number }>();
+  private watchdog: NodeJS.Timeout | undefined;
   private runOptions: Required<Omit<RunOptions, 'eachMessage' | 'eachBatch'>> & Pick<RunOptions, 'eachMessage' | 'eachBatch'> | undefined;
   private processedSinceCommit = 0;
   private lastCommitAt = Date.now();
@@ -260,6 +263,7 @@ export class Consumer extends EventEmitter {
     this.needsJoin = true;
     this.status = 'joining';
     this.restarts = 0;
+    this.startWatchdog();
     this.loop = this.mainLoop().catch((err) => this.fail(err));
   }
 
@@ -680,17 +684,7 @@ export class Consumer extends EventEmitter {
    */
   private async runHandler(cursor: PartitionCursor, offset: number, call: () => Promise<void> | void): Promise<void> {
     for (;;) {
-      const started = Date.now();
-      const watchdog = setInterval(() => {
-        const runningMs = Date.now() - started;
-        if (runningMs < this.handlerTimeoutMs) return;
-        this.stalled = { topic: cursor.topic, partition: cursor.partition, offset, runningMs };
-        if (this.status !== 'stalled') {
-          this.status = 'stalled';
-          this.emit('consumer.stalled', { ...this.stalled });
-        }
-      }, Math.max(10, Math.min(1000, this.handlerTimeoutMs / 2)));
-      watchdog.unref();
+      this.runningHandlers.set(cursor, { offset, started: Date.now() });
       try {
         await call();
         this.restarts = 0;
@@ -705,13 +699,40 @@ export class Consumer extends EventEmitter {
         await sleep(this.retryBackoffMs * 2 ** Math.min(this.restarts - 1, 10));
         if (!this.running || this.cursors.get(cursor.key) !== cursor) return;
       } finally {
-        clearInterval(watchdog);
-        if (this.status === 'stalled') {
+        this.runningHandlers.delete(cursor);
+        if (this.status === 'stalled' && !this.anyHandlerStalled()) {
           this.status = 'consuming';
           this.stalled = undefined;
         }
       }
     }
+  }
+
+  /**
+   * One timer per running consumer watches every handler call in progress (a timer per call
+   * cost about a microsecond per message in eachMessage mode).
+   */
+  private startWatchdog(): void {
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const [cursor, { offset, started }] of this.runningHandlers) {
+        const runningMs = now - started;
+        if (runningMs < this.handlerTimeoutMs) continue;
+        this.stalled = { topic: cursor.topic, partition: cursor.partition, offset, runningMs };
+        if (this.status !== 'stalled') {
+          this.status = 'stalled';
+          this.emit('consumer.stalled', { ...this.stalled });
+        }
+        return;
+      }
+    }, Math.max(10, Math.min(1000, this.handlerTimeoutMs / 2)));
+    this.watchdog.unref();
+  }
+
+  private anyHandlerStalled(): boolean {
+    const now = Date.now();
+    for (const { started } of this.runningHandlers.values()) if (now - started >= this.handlerTimeoutMs) return true;
+    return false;
   }
 
   private async heartbeatNow(): Promise<void> {
@@ -848,6 +869,7 @@ export class Consumer extends EventEmitter {
     if (!this.running) return;
     this.running = false;
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
     this.wakeLoop();
     await this.loop?.catch(() => undefined);
     if (!this.broker.closed) {
@@ -877,6 +899,7 @@ export class Consumer extends EventEmitter {
     this.status = 'failed';
     this.running = false;
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
     if (!this.broker.closed && this.memberId) {
       // Leave so the group reassigns this member's partitions at once instead of after the session timeout.
       this.broker.groups.leaveGroup({ groupId: this.groupId, members: [{ memberId: this.memberId }] }).catch(() => undefined);
