@@ -13,16 +13,8 @@ export interface TopicPartition {
   partition: number;
 }
 
-/** -1 = all in-sync replicas (here: durable under the topic's flush policy), 0 = none, 1 = leader append. */
-export type Acks = -1 | 0 | 1;
-
-export interface ProduceResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** -1 unless the topic uses LogAppendTime. */
-  logAppendTime: number;
-  logStartOffset: number;
-}
+// Defined by the partition layer, which produces them; re-exported for the front doors.
+export type { Acks, ProduceResult } from '../partition/types.js';
 
 export interface FetchPartitionRequest {
   topic: string;
@@ -62,9 +54,7 @@ export interface FetchResult {
   partitions: FetchPartitionResult[];
 }
 
-/** ListOffsets special timestamps, as Kafka's. */
-export const LATEST_TIMESTAMP = -1;
-export const EARLIEST_TIMESTAMP = -2;
+export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from '../partition/types.js';
 
 export interface ConfigEntry {
   name: string;

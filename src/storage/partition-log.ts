@@ -89,6 +89,18 @@ export interface ReadResult {
   logEndOffset: number;
 }
 
+/**
+ * Told what the log did on its own (rolls, flushes, deletions), so the layer above can publish
+ * events without wrapping every call. Called synchronously on the event loop, after the fact;
+ * an observer must not call back into the log from inside.
+ */
+export interface LogObserver {
+  segmentRolled?(baseOffset: number): void;
+  /** Everything appended before the flush started is on disk. */
+  flushed?(): void;
+  segmentsDeleted?(result: RetentionResult): void;
+}
+
 export interface TimestampLookup {
   offset: number;
   timestamp: number;
@@ -117,6 +129,7 @@ export class PartitionLog {
   private readonly segments: Segment[];
   private readonly flusher: FlushScheduler;
   private startOffset: number;
+  private observer: LogObserver = {};
   private isClosed = false;
   private closing: Promise<void> | undefined;
 
@@ -189,6 +202,11 @@ export class PartitionLog {
   /** A copy of the settings in force. */
   get settings(): LogConfig {
     return { ...this.config };
+  }
+
+  /** Sets who is told about rolls, flushes and deletions (one observer; the partition above). */
+  observe(observer: LogObserver): void {
+    this.observer = observer;
   }
 
   /** Changes settings for what follows (segment sizes apply from the next roll). */
@@ -308,6 +326,7 @@ export class PartitionLog {
     const next = Segment.create(this.dir, baseOffset, this.config, this.lru, minCapacity);
     previous.seal();
     this.segments.push(next);
+    this.observer.segmentRolled?.(baseOffset);
     // Flush the sealed segment off the event loop, then move the recovery point past it (Kafka
     // flushes on roll the same way): a crash then rescans only the newer segment(s).
     previous
@@ -464,7 +483,9 @@ export class PartitionLog {
       this.startOffset = this.segments[0]!.baseOffset;
       if (this.segments.length === 1 && expired(this.active)) this.roll();
     }
-    return { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+    const result = { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+    if (deletedSegments > 0) this.observer.segmentsDeleted?.(result);
+    return result;
   }
 
   /**
@@ -483,7 +504,9 @@ export class PartitionLog {
       oldest.delete();
       this.startOffset = this.segments[0]!.baseOffset;
     }
-    return { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+    const result = { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+    if (deletedSegments > 0) this.observer.segmentsDeleted?.(result);
+    return result;
   }
 
   /** Flushes everything appended so far (group commit with concurrent callers). */
@@ -499,6 +522,7 @@ export class PartitionLog {
     } catch (err) {
       throw fromSystemError(err as NodeJS.ErrnoException, `flush of ${this.dir} failed`);
     }
+    if (!this.isClosed) this.observer.flushed?.();
   }
 
   /**
