@@ -19,6 +19,7 @@
  */
 import { SkeinError } from '../errors.js';
 import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
+import { BatchSummaries } from '../records/batch-summary.js';
 import { PartitionEvents } from './events.js';
 import { ProducerStateTable, REBUILD_RECORDS } from './producer-state.js';
 import { checkSequences, producerHeaders, producerHeaderOf } from './producer-batches.js';
@@ -139,17 +140,26 @@ export class Partition {
    */
   produceNow(records: Buffer, acks: Acks = -1): ProduceOutcome {
     if (!ACKS.has(acks)) throw new SkeinError('SKEIN_INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${String(acks)}`);
-    const headers = producerHeaders(records);
+    if (!(records instanceof Uint8Array)) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'produce takes a Buffer of record batches');
+    }
+    // 1. Validate once: framing, magic, CRC and a summary of every batch, in one native walk.
+    //    An invalid buffer goes straight to the log, which refuses it with the coded error.
+    const summaries = BatchSummaries.of(records);
+    // 2. Producer state: a repeat is answered with its offsets, a gap refused, before any write.
+    const headers = summaries.complete ? producerHeaders(summaries) : [];
     if (headers.length > 0) {
       const duplicate = checkSequences(this.producers, headers);
       if (duplicate) return { result: { ...duplicate, logAppendTime: -1, logStartOffset: this.log.logStartOffset }, durable: undefined };
     }
-    const { result, flushed } = this.log.appendNow(records);
+    // 3. Append (the log reads the same summaries: sizes, offset deltas, timestamps).
+    const { result, flushed } = this.log.appendNow(records, summaries);
     let offset = result.baseOffset;
     for (const header of headers) {
       this.producers.record(header, offset, offset + header.lastOffsetDelta);
       offset += header.lastOffsetDelta + 1;
     }
+    // 4. Publish: appended, then the high watermark (which wakes long-poll fetches).
     this.published(result, records.length);
     if (acks === 0) flushed?.catch(() => undefined);
     return {

@@ -1,17 +1,12 @@
 /**
- * The idempotence headers of the batches of one produce request, and the check of a whole
+ * The idempotence headers of the batches of one produce request (from the pipeline's batch
+ * summaries, or one header for the start-up rebuild), and the check of a whole
  * request against a partition's ProducerStateTable (every batch must continue the previous one;
  * a request is a duplicate only when all its batches are).
  */
 import { SkeinError } from '../errors.js';
-import {
-  LOG_OVERHEAD,
-  readBaseSequence,
-  readBatchLength,
-  readLastOffsetDelta,
-  readProducerEpoch,
-  readProducerId,
-} from '../records/batch-header.js';
+import { readBaseSequence, readLastOffsetDelta, readProducerEpoch, readProducerId } from '../records/batch-header.js';
+import { S, SUMMARY_FIELDS, type BatchSummaries } from '../records/batch-summary.js';
 import type { ProducerBatchHeader, ProducerStateTable } from './producer-state.js';
 
 export function producerHeaderOf(buf: Uint8Array, at: number): ProducerBatchHeader {
@@ -23,13 +18,18 @@ export function producerHeaderOf(buf: Uint8Array, at: number): ProducerBatchHead
   };
 }
 
-/** The idempotence headers of each batch of a produce buffer, or [] when it is not idempotent. */
-export function producerHeaders(records: Uint8Array): ProducerBatchHeader[] {
-  if (records.length < 61 || readProducerId(records, 0) < 0) return [];
+/** The idempotence headers of each summarised batch, or [] when the request is not idempotent. */
+export function producerHeaders(summaries: BatchSummaries): ProducerBatchHeader[] {
+  if (!summaries.idempotent) return [];
   const headers: ProducerBatchHeader[] = [];
-  for (let at = 0; at + 61 <= records.length; ) {
-    headers.push(producerHeaderOf(records, at));
-    at += LOG_OVERHEAD + readBatchLength(records, at);
+  const fields = summaries.fields;
+  for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+    headers.push({
+      producerId: fields[f + S.PRODUCER_ID]!,
+      producerEpoch: fields[f + S.PRODUCER_EPOCH]!,
+      baseSequence: fields[f + S.BASE_SEQUENCE]!,
+      lastOffsetDelta: fields[f + S.LAST_OFFSET_DELTA]!,
+    });
   }
   return headers;
 }
