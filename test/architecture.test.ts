@@ -18,7 +18,10 @@ const ALLOWED: Record<string, string[]> = {
   protocol: ['broker', 'records', '.'],
   // One topic-partition: the log, producer state, high watermark, the append pipeline and its
   // events. Over storage; never the broker above it (the broker subscribes to its events).
-  partition: ['storage', 'records', 'native', '.'],
+  partition: ['workers', 'storage', 'records', 'native', '.'],
+  // Worker threads with partition affinity and the CPU tasks they run: over records and native
+  // only (a task gets bytes and returns bytes; it never sees a log or a partition).
+  workers: ['records', 'native', '.'],
   // The topic registry and request routing: over partitions, never sockets or file paths.
   broker: ['partition', 'storage', 'records', '.'],
   // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
