@@ -25,23 +25,13 @@ import { EventEmitter } from 'node:events';
 import { SkeinError } from '../errors.js';
 import type { Broker } from '../broker/broker.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchPartitionResult, type TopicPartition } from '../broker/types.js';
-import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
+import { iterateBatches } from '../records/record-iterator.js';
 import { readBaseOffset, readLastOffsetDelta } from '../records/batch-header.js';
-import type { DecodedRecord } from '../records/decode-record-batch.js';
+import { BatchMessages, type ConsumedMessage, type KafkaMessage } from './consumed-message.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../broker/group/consumer-protocol.js';
 import { assignorByName, type Assignor } from './assignors.js';
 
-export interface KafkaMessage {
-  key: Buffer | null;
-  value: Buffer | null;
-  /** Milliseconds since the epoch, as a decimal string (as kafkajs). */
-  timestamp: string;
-  attributes: number;
-  /** As a decimal string (as kafkajs). */
-  offset: string;
-  headers: Record<string, Buffer | Buffer[] | undefined>;
-  size: number;
-}
+export type { KafkaMessage } from './consumed-message.js';
 
 export interface EachMessagePayload {
   topic: string;
@@ -611,14 +601,14 @@ export class Consumer extends EventEmitter {
     for (const view of result.records) {
       for (const batch of iterateBatches(view)) {
         if (readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0) < cursor.position) continue;
-        for (const record of iterateRecords(batch)) {
-          if (record.offset < cursor.position) continue;
+        const messages = new BatchMessages(batch, cursor.position);
+        if (options.eachBatch) {
+          // Nothing runs between the messages of one batch, so ownership is checked per batch.
           if (!stillOwned()) return;
-          const message = new ConsumedMessage(record);
-          if (options.eachBatch) {
-            slice.push(message);
-            continue;
-          }
+          for (let message = messages.next(); message !== undefined; message = messages.next()) slice.push(message);
+        }
+        for (let message = options.eachBatch ? undefined : messages.next(); message !== undefined; message = messages.next()) {
+          if (!stillOwned()) return;
           const offset = message.offsetNumber;
           await this.runHandler(cursor, offset, () =>
             options.eachMessage!({
@@ -918,60 +908,6 @@ export class Consumer extends EventEmitter {
  * headers an object: building those for every record cost more than decoding it, so they are
  * computed when first read (most handlers read value and maybe key only).
  */
-class ConsumedMessage implements KafkaMessage {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly attributes: number;
-  readonly #offset: number;
-  readonly #timestamp: number;
-  readonly #headers: DecodedRecord['headers'];
-  #headersObject: Record<string, Buffer | Buffer[] | undefined> | undefined;
-
-  constructor(record: DecodedRecord) {
-    this.key = record.key;
-    this.value = record.value;
-    this.attributes = record.attributes;
-    this.#offset = record.offset;
-    this.#timestamp = record.timestamp;
-    this.#headers = record.headers;
-  }
-
-  get offset(): string {
-    return String(this.#offset);
-  }
-
-  get timestamp(): string {
-    return String(this.#timestamp);
-  }
-
-  get size(): number {
-    return (this.key?.length ?? 0) + (this.value?.length ?? 0);
-  }
-
-  get headers(): Record<string, Buffer | Buffer[] | undefined> {
-    if (this.#headersObject) return this.#headersObject;
-    const headers: Record<string, Buffer | Buffer[] | undefined> = {};
-    for (const h of this.#headers) {
-      const value = h.value ?? undefined;
-      const existing = headers[h.key];
-      if (existing === undefined) headers[h.key] = value;
-      else if (Array.isArray(existing)) existing.push(value as Buffer);
-      else headers[h.key] = [existing, value as Buffer];
-    }
-    this.#headersObject = headers;
-    return headers;
-  }
-
-  /** The offset as a number, for this module's bookkeeping. */
-  get offsetNumber(): number {
-    return this.#offset;
-  }
-
-  toJSON() {
-    return { key: this.key, value: this.value, timestamp: this.timestamp, attributes: this.attributes, offset: this.offset, headers: this.headers, size: this.size };
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
