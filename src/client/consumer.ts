@@ -328,7 +328,10 @@ export class Consumer extends EventEmitter {
         await this.waitForWork();
         continue;
       }
-      this.fetchAbort = new AbortController();
+      // One controller serves fetch after fetch until something aborts it (a controller, its
+      // signal and the waiter's listener per fetch were a good part of what an idle tail
+      // consumer allocated per record).
+      if (!this.fetchAbort || this.fetchAbort.signal.aborted) this.fetchAbort = new AbortController();
       let result;
       try {
         result = await this.broker.fetch({
@@ -341,8 +344,6 @@ export class Consumer extends EventEmitter {
       } catch (err) {
         if (!this.running || this.broker.closed) break;
         throw err;
-      } finally {
-        this.fetchAbort = undefined;
       }
       await this.deliverAll(result.partitions);
       await this.maybeAutoCommit();
