@@ -35,6 +35,8 @@ export interface Lz4Block {
   frame: number;
   /** Whether blocks of this frame may reference the previous blocks' output. */
   linked: boolean;
+  /** The frame's block maximum: no block decodes to more. */
+  maxSize: number;
 }
 
 export interface Lz4Frames {
@@ -104,7 +106,7 @@ export function readLz4Frames(data: Uint8Array): Lz4Frames {
       const size = (word & ~UNCOMPRESSED_BIT) >>> 0;
       if (size > blockMax) throw corrupt(`a block of ${size} bytes exceeds the frame's ${blockMax}-byte maximum`);
       if (size > data.length - p) throw corrupt(`a block of ${size} bytes runs past the end`);
-      blocks.push({ start: p, end: p + size, compressed, frame, linked });
+      blocks.push({ start: p, end: p + size, compressed, frame, linked, maxSize: blockMax });
       bound += compressed ? blockMax : size;
       p += size + (blockChecksum ? 4 : 0);
     }
@@ -152,6 +154,7 @@ export function decodeLz4Blocks(data: Uint8Array, frames: Lz4Frames, maxBytes: n
       continue;
     }
     // Independent blocks may only reference their own output; linked ones the whole frame's.
+    const blockStart = op;
     const windowStart = block.linked ? frameStart : op;
     let ip = block.start;
     const end = block.end;
@@ -168,6 +171,7 @@ export function decodeLz4Blocks(data: Uint8Array, frames: Lz4Frames, maxBytes: n
         } while (byte === 255);
       }
       if (literals > end - ip) throw corrupt('literals run past the block');
+      if (op + literals - blockStart > block.maxSize) throw corrupt(`a block decodes to more than the frame's ${block.maxSize}-byte maximum`);
       ensure(op + literals);
       out.set(data.subarray(ip, ip + literals), op);
       ip += literals;
@@ -186,6 +190,7 @@ export function decodeLz4Blocks(data: Uint8Array, frames: Lz4Frames, maxBytes: n
           length += byte;
         } while (byte === 255);
       }
+      if (op + length - blockStart > block.maxSize) throw corrupt(`a block decodes to more than the frame's ${block.maxSize}-byte maximum`);
       ensure(op + length);
       let from = op - offset;
       if (offset >= length) {

@@ -41,9 +41,9 @@ export function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
     }
     return streamCapped(dctx, data, maxBytes);
   } catch (err) {
-    if (err instanceof SkeinError) throw err;
-    // A failed call can leave the context mid-frame; start the next one clean.
+    // A failed or abandoned call (the cap) leaves the context mid-frame; start the next clean.
     dctx = undefined;
+    if (err instanceof SkeinError) throw err;
     throw corruptCompressed('zstd', `the records do not decompress: ${(err as Error).message}`, err);
   }
 }
@@ -75,7 +75,8 @@ function streamCapped(ctx: InstanceType<Binding['DCtx']>, data: Uint8Array, maxB
     if (total > maxBytes) throw decompressedTooLarge('zstd', maxBytes, total);
     if (produced > 0) chunks.push(chunk.subarray(0, produced));
     input = input.subarray(consumed);
-    if (input.length === 0 && remainingHint === 0 && produced < room) break;
+    // A hint of 0 means the frame is complete and fully flushed.
+    if (input.length === 0 && remainingHint === 0) break;
     if (consumed === 0 && produced === 0) throw corruptCompressed('zstd', 'the input ends inside a frame');
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
