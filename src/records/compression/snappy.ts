@@ -16,13 +16,20 @@ import { compressSync, uncompressSync } from 'snappy';
 import { corruptCompressed, decompressedTooLarge } from './errors.js';
 import { isXerialFramed, writeXerial, xerialBlocks } from './xerial.js';
 
+/**
+ * copyOutputData: the binding's default hands V8 an external buffer per call, whose
+ * finalizer and GC accounting cost more than copying ~100 KiB (bench/compression.bench.ts
+ * measures both).
+ */
+const OUTPUT = { copyOutputData: true } as const;
+
 export function snappyCompress(data: Uint8Array): Buffer {
-  return compressSync(data);
+  return compressSync(data, OUTPUT);
 }
 
 /** The Java client's shape: xerial framing around 32 KiB raw blocks. */
 export function compressSnappyXerial(data: Uint8Array, blockSize?: number): Buffer {
-  return writeXerial(data, (slice) => compressSync(slice), blockSize);
+  return writeXerial(data, (slice) => compressSync(slice, OUTPUT), blockSize);
 }
 
 export function snappyDecompress(data: Uint8Array, maxBytes: number): Buffer {
@@ -51,7 +58,7 @@ function checkCap(length: number, maxBytes: number): number {
 
 function rawBlock(block: Uint8Array): Buffer {
   try {
-    return uncompressSync(block, { asBuffer: true }) as Buffer;
+    return uncompressSync(block, { asBuffer: true, copyOutputData: true }) as Buffer;
   } catch (err) {
     throw corruptCompressed('snappy', `the records do not decompress: ${(err as Error).message}`, err);
   }
