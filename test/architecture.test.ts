@@ -23,7 +23,7 @@ const ALLOWED: Record<string, string[]> = {
   // only (a task gets bytes and returns bytes; it never sees a log or a partition).
   workers: ['records', 'native', '.'],
   // The topic registry and request routing: over partitions, never sockets or file paths.
-  broker: ['partition', 'storage', 'records', '.'],
+  broker: ['partition', 'workers', 'storage', 'records', '.'],
   // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
   // also starts protocol servers for skein.listen(): the one place the two doors meet.)
   client: ['broker', 'partition', 'protocol', 'records', '.'],

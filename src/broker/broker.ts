@@ -14,6 +14,7 @@ import { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { MappingLru } from '../storage/mapping-lru.js';
 import { Partition } from '../partition/partition.js';
+import { WorkerPool } from '../workers/pool.js';
 import { GroupCoordinator } from './group/group-coordinator.js';
 import { OffsetLogStore } from './offset-log-store.js';
 import { MetadataLog } from './metadata-log.js';
@@ -61,6 +62,13 @@ export interface BrokerOptions {
   groupMaxSessionTimeoutMs?: number;
   mappingLru?: MappingLru;
   onWarning?: (message: string) => void;
+  /**
+   * Worker threads for partitions' CPU work (large compressed batches), each partition's work
+   * on one thread in order (src/workers/pool.ts). A pool to share, { size } for a new one
+   * (default size: the cores less one; threads start on first use), or false for none: all
+   * work inline on the event loop.
+   */
+  workerPool?: WorkerPool | { size?: number } | false;
 }
 
 interface TopicState {
@@ -84,6 +92,9 @@ export class Broker {
   private readonly creating = new Map<string, Promise<void>>();
   private readonly waiters = new FetchWaiters();
   private readonly onWarning: ((message: string) => void) | undefined;
+  /** Partitions' worker pool, and whether this broker made it (and so closes it). */
+  private readonly pool: WorkerPool | undefined;
+  private readonly ownsPool: boolean;
   private readonly retentionTimer: NodeJS.Timeout | undefined;
   private nextProducerId: number;
   private producerIdBlockEnd: number;
@@ -99,6 +110,9 @@ export class Broker {
     this.metadata = metadata;
     this.groups = groups;
     this.onWarning = options.onWarning;
+    const pool = options.workerPool ?? {};
+    this.pool = pool === false ? undefined : pool instanceof WorkerPool ? pool : new WorkerPool({ size: pool.size });
+    this.ownsPool = pool !== false && !(pool instanceof WorkerPool);
     this.options = {
       autoCreateTopics: options.autoCreateTopics ?? true,
       numPartitions: options.numPartitions ?? 1,
@@ -181,7 +195,7 @@ export class Broker {
 
   /** Wraps a log in its Partition; long-poll fetches wake when its high watermark moves. */
   private partitionOf(topic: string, partition: number, log: PartitionLog): Partition {
-    const state = new Partition(topic, partition, log, { onWarning: this.onWarning });
+    const state = new Partition(topic, partition, log, { onWarning: this.onWarning, pool: this.pool });
     state.on('highWatermark', () => this.waiters.notify(state.key));
     return state;
   }
@@ -364,9 +378,9 @@ export class Broker {
 
   /** Appends RecordBatch v2 bytes to a partition (see Partition.produce). */
   async produce(topic: string, partition: number, records: Buffer, acks: Acks = -1): Promise<ProduceResult> {
-    const { result, durable } = this.produceNow(topic, partition, records, acks);
-    if (durable) await durable;
-    return result;
+    this.ensureOpen();
+    if (isInternalTopic(topic)) throw new SkeinError('SKEIN_INVALID_TOPIC', `${topic} is internal`, { topic });
+    return this.partitionOrThrow(topic, partition).produce(records, acks);
   }
 
   /** The synchronous part of produce (see Partition.produceNow); `durable` is what acks 1 and -1 wait for. */
@@ -495,7 +509,11 @@ export class Broker {
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       this.waiters.wakeAll();
       this.groups.close();
-      this.closing = this.metadataQueue.then(() => this.logs.close());
+      this.closing = this.metadataQueue.then(async () => {
+        // Pool work still queued fails with SKEIN_CLOSED; then the logs close.
+        if (this.ownsPool) await this.pool!.close();
+        await this.logs.close();
+      });
     }
     return this.closing;
   }

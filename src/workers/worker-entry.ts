@@ -3,3 +3,4 @@
  * per file under tasks/; this file only lists them. Runs on worker threads only.
  */
 export { summarize } from './tasks/summarize.js';
+export { validateCompressed } from './tasks/validate-compressed.js';
