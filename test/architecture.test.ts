@@ -26,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   broker: ['partition', 'workers', 'storage', 'records', '.'],
   // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
   // also starts protocol servers for skein.listen(): the one place the two doors meet.)
-  client: ['broker', 'partition', 'protocol', 'records', '.'],
+  client: ['broker', 'partition', 'workers', 'protocol', 'records', '.'],
   // The command line: starts brokers and protocol servers through the client's Skein.
   cli: ['client', 'protocol', 'broker', '.'],
 };

@@ -173,6 +173,11 @@ export class Broker {
     return this.isClosed;
   }
 
+  /** The partitions' worker pool (the embedded consumer decompresses large batches there), if any. */
+  get workerPool(): WorkerPool | undefined {
+    return this.pool;
+  }
+
   /** The data folder this broker was opened on. */
   get dataDir(): string {
     return this.logs.dir;

@@ -5,17 +5,16 @@
  * reads them (the value view at once: see the field). Views are bufferView (records/), a third
  * of the cost of Buffer#subarray.
  *
- * messagesOf(batch) walks one batch: uncompressed batches straight from the bytes, without a
- * second CRC pass (the broker checked every batch at append, and at recovery for bytes found
- * on disk; its reads hand out only checked bytes); other batches through iterateRecords,
- * which checks and decodes them. Runs on the event loop; knows nothing of groups or fetches.
+ * BatchMessages walks one batch without a second CRC pass (the broker checked every batch at
+ * append, and at recovery for bytes found on disk; its reads hand out only checked bytes):
+ * uncompressed batches straight from their bytes, compressed ones from their decompressed
+ * records (made here, or on the partition's worker by the caller for large batches). Runs on the event loop; knows nothing of groups or fetches.
  */
 import { SkeinError } from '../errors.js';
 import { ATTRIBUTES, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC, readInt16BE } from '../records/batch-header.js';
-import { RecordCursor, readHeadersAt } from '../records/record-cursor.js';
+import { RecordCursor, readHeadersAt, type RecordBytes } from '../records/record-cursor.js';
 import { bufferView } from '../records/buffer-view.js';
-import { iterateRecords } from '../records/record-iterator.js';
-import type { DecodedRecord } from '../records/decode-record-batch.js';
+import { recordsOf } from '../records/decode-record-batch.js';
 
 export interface KafkaMessage {
   key: Buffer | null;
@@ -35,6 +34,7 @@ export interface ConsumedMessage extends KafkaMessage {
 }
 
 type HeaderList = ReadonlyArray<{ key: string; value: Buffer | null }>;
+export type { RecordBytes };
 
 function headersObject(list: HeaderList): Record<string, Buffer | Buffer[] | undefined> {
   const headers: Record<string, Buffer | Buffer[] | undefined> = {};
@@ -50,7 +50,7 @@ function headersObject(list: HeaderList): Record<string, Buffer | Buffer[] | und
 
 const NO_HEADERS: Record<string, Buffer | Buffer[] | undefined> = Object.freeze({}) as Record<string, Buffer | Buffer[] | undefined>;
 
-/** A record of an uncompressed batch, as positions in it; fields are made on first read. */
+/** A record as positions in its batch (or its decompressed records); fields are made on first read. */
 class LazyMessage implements ConsumedMessage {
   readonly attributes: number;
   readonly offsetNumber: number;
@@ -69,14 +69,14 @@ class LazyMessage implements ConsumedMessage {
   #headers: Record<string, Buffer | Buffer[] | undefined> | undefined;
 
   constructor(c: RecordCursor) {
-    this.#batch = c.batch;
+    this.#batch = c.bytes;
     this.attributes = c.attributes;
     this.offsetNumber = c.offset;
     this.#timestamp = c.timestamp;
     this.#keyStart = c.keyStart;
     this.#keyLength = c.keyLength;
     this.#valueLength = c.valueLength;
-    this.value = c.valueLength < 0 ? null : bufferView(c.batch, c.valueStart, c.valueLength);
+    this.value = c.valueLength < 0 ? null : bufferView(c.bytes, c.valueStart, c.valueLength);
     this.#headersStart = c.headersStart;
     this.#headerCount = c.headerCount;
   }
@@ -109,75 +109,30 @@ class LazyMessage implements ConsumedMessage {
   }
 }
 
-/** A record decoded by iterateRecords (compressed batches). */
-class DecodedMessage implements ConsumedMessage {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly attributes: number;
-  readonly offsetNumber: number;
-  readonly #timestamp: number;
-  readonly #headerList: HeaderList;
-  #headers: Record<string, Buffer | Buffer[] | undefined> | undefined;
-
-  constructor(record: DecodedRecord) {
-    this.key = record.key;
-    this.value = record.value;
-    this.attributes = record.attributes;
-    this.offsetNumber = record.offset;
-    this.#timestamp = record.timestamp;
-    this.#headerList = record.headers;
-  }
-
-  get offset(): string {
-    return String(this.offsetNumber);
-  }
-
-  get timestamp(): string {
-    return String(this.#timestamp);
-  }
-
-  get size(): number {
-    return (this.key?.length ?? 0) + (this.value?.length ?? 0);
-  }
-
-  get headers(): Record<string, Buffer | Buffer[] | undefined> {
-    if (this.#headers === undefined) this.#headers = headersObject(this.#headerList);
-    return this.#headers;
-  }
-
-  toJSON() {
-    return { key: this.key, value: this.value, timestamp: this.timestamp, attributes: this.attributes, offset: this.offset, headers: this.headers, size: this.size };
-  }
-}
-
 /**
  * The messages of one batch from the local broker, one per next(), from `fromOffset` on.
  * Not an iterator object on purpose: next() returns the message or undefined, no result boxes.
  */
 export class BatchMessages {
-  private readonly cursor: RecordCursor | undefined;
-  private readonly decoded: Iterator<DecodedRecord> | undefined;
+  private readonly cursor: RecordCursor;
   private readonly fromOffset: number;
 
-  constructor(batch: Buffer, fromOffset: number) {
+  /**
+   * `section`: the decompressed records of a compressed batch when the caller already has
+   * them (decompressed on the partition's worker); otherwise they are decompressed here.
+   */
+  constructor(batch: Buffer, fromOffset: number, section?: RecordBytes) {
     this.fromOffset = fromOffset;
     if (batch[MAGIC] !== CURRENT_MAGIC) {
       throw new SkeinError('SKEIN_UNSUPPORTED_MESSAGE_FORMAT', `a batch with magic ${batch[MAGIC]} reached the consumer`);
     }
-    if ((readInt16BE(batch, ATTRIBUTES) & COMPRESSION_CODEC_MASK) === 0) this.cursor = new RecordCursor(batch);
-    else this.decoded = iterateRecords(batch);
+    if (section === undefined && (readInt16BE(batch, ATTRIBUTES) & COMPRESSION_CODEC_MASK) !== 0) section = recordsOf(batch);
+    this.cursor = new RecordCursor(batch, section);
   }
 
   next(): ConsumedMessage | undefined {
     const cursor = this.cursor;
-    if (cursor) {
-      while (cursor.next()) if (cursor.offset >= this.fromOffset) return new LazyMessage(cursor);
-      return undefined;
-    }
-    for (;;) {
-      const step = this.decoded!.next();
-      if (step.done) return undefined;
-      if (step.value.offset >= this.fromOffset) return new DecodedMessage(step.value);
-    }
+    while (cursor.next()) if (cursor.offset >= this.fromOffset) return new LazyMessage(cursor);
+    return undefined;
   }
 }

@@ -28,6 +28,7 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type FetchPartitionResult, type T
 import { iterateBatches } from '../records/record-iterator.js';
 import { readBaseOffset, readLastOffsetDelta } from '../records/batch-header.js';
 import { BatchMessages, type ConsumedMessage, type KafkaMessage } from './consumed-message.js';
+import { startDecompressions } from './pooled-decompression.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../broker/group/consumer-protocol.js';
 import { assignorByName, type Assignor } from './assignors.js';
 
@@ -599,10 +600,14 @@ export class Consumer extends EventEmitter {
     // MAX_BATCH_MESSAGES: a fetch of megabytes would otherwise build tens of thousands of
     // objects at once, which outlive the young generation and made consuming GC-bound.
     let slice: ConsumedMessage[] = [];
+    // Large compressed batches are decompressed on the partition's worker, all of this fetch's
+    // at once (the lane keeps their order) while the ones before them are delivered.
+    const decompressed = startDecompressions(this.broker.workerPool, cursor.key, result.records, cursor.position);
     for (const view of result.records) {
       for (const batch of iterateBatches(view)) {
         if (readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0) < cursor.position) continue;
-        const messages = new BatchMessages(batch, cursor.position);
+        const pending = decompressed?.get(readBaseOffset(batch, 0));
+        const messages = new BatchMessages(batch, cursor.position, pending ? await pending : undefined);
         if (options.eachBatch) {
           // Nothing runs between the messages of one batch, so ownership is checked per batch.
           if (!stillOwned()) return;

@@ -1,13 +1,13 @@
 /**
- * A cursor over the records of one uncompressed RecordBatch v2 that allocates nothing per
- * record: `next()` moves to the next record and leaves its fields as numbers (offset,
- * timestamp, attributes, and the positions and lengths of key, value and headers in the
- * batch). Callers build what they need lazily (a consumer's message makes its value view when
+ * A cursor over the records of one RecordBatch v2 that allocates nothing per record: `next()`
+ * moves to the next record and leaves its fields as numbers (offset, timestamp, attributes,
+ * and the positions and lengths of key, value and headers in `bytes`: the batch itself, or
+ * the decompressed records section of a compressed batch, given by the caller). Callers build what they need lazily (a consumer's message makes its value view when
  * the handler reads it). Same record grammar, bounds checks and SKEIN_INVALID_RECORD errors as
  * readRecord in decode-record-batch.ts; the batch header is not checked here.
  *
  * For batches already verified (CRC at append or at recovery, header by the scan): the
- * embedded consumer's read path. Compressed batches go through iterateRecords instead.
+ * embedded consumer's read path.
  * Synchronous, single-use, no I/O.
  */
 import { SkeinError } from '../errors.js';
@@ -39,8 +39,17 @@ function invalid(message: string, index: number, position: number): SkeinError {
   return new SkeinError('SKEIN_INVALID_RECORD', message, { index, position });
 }
 
+/** Where the records are: a range of the batch, or its decompressed records (start 0). */
+export interface RecordBytes {
+  bytes: Buffer;
+  start: number;
+  end: number;
+  count: number;
+}
+
 export class RecordCursor {
-  readonly batch: Buffer;
+  /** The bytes the record positions refer to (the batch, or its decompressed records). */
+  readonly bytes: Buffer;
   readonly count: number;
   readonly baseOffset: number;
   /** Fields of the current record (valid after next() returned true). */
@@ -55,17 +64,19 @@ export class RecordCursor {
   /** Position of the first header in `batch` and how many there are. */
   headersStart = 0;
   headerCount = 0;
-  private readonly cursor: Cursor = { pos: HEADER_SIZE };
+  private readonly cursor: Cursor;
   private readonly end: number;
   private readonly baseTimestamp: number;
   private readonly logAppendTime: boolean;
   private readonly maxTimestamp: number;
   private index = 0;
 
-  constructor(batch: Buffer) {
-    this.batch = batch;
-    this.end = LOG_OVERHEAD + readInt32BE(batch, BATCH_LENGTH);
-    this.count = readInt32BE(batch, RECORDS_COUNT);
+  /** `section`: where the records are when not in `batch` itself (a compressed batch's, decompressed). */
+  constructor(batch: Buffer, section?: RecordBytes) {
+    this.bytes = section ? section.bytes : batch;
+    this.cursor = { pos: section ? section.start : HEADER_SIZE };
+    this.end = section ? section.end : LOG_OVERHEAD + readInt32BE(batch, BATCH_LENGTH);
+    this.count = section ? section.count : readInt32BE(batch, RECORDS_COUNT);
     this.baseOffset = readInt64BE(batch, BASE_OFFSET);
     this.baseTimestamp = readInt64BE(batch, BASE_TIMESTAMP);
     this.logAppendTime = (readInt16BE(batch, ATTRIBUTES) & TIMESTAMP_TYPE_MASK) !== 0;
@@ -76,7 +87,7 @@ export class RecordCursor {
   next(): boolean {
     const index = this.index;
     if (index >= this.count) return false;
-    const buf = this.batch;
+    const buf = this.bytes;
     const cursor = this.cursor;
     const end = this.end;
     const start = cursor.pos;

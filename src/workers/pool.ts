@@ -70,6 +70,13 @@ export class WorkerPool {
     return this.lane(this.laneOf(key)).run(input, { name: task, transferList: transfer }) as Promise<T>;
   }
 
+  /** Tasks finished over all lanes (for tests and metrics). */
+  get completed(): number {
+    let n = 0;
+    for (const lane of this.lanes) n += lane?.completed ?? 0;
+    return n;
+  }
+
   /** Tasks waiting (not running) over all lanes. */
   get queued(): number {
     let n = 0;

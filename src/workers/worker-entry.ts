@@ -4,3 +4,4 @@
  */
 export { summarize } from './tasks/summarize.js';
 export { validateCompressed } from './tasks/validate-compressed.js';
+export { decompress } from './tasks/decompress.js';

@@ -32,9 +32,9 @@ test('the cursor reads what decodeRecordBatch decodes', () => {
         assert.is(cursor.offset, want.offset);
         assert.is(cursor.timestamp, want.timestamp);
         assert.is(cursor.attributes, want.attributes);
-        assert.equal(cursor.keyLength < 0 ? null : bufferView(batch, cursor.keyStart, cursor.keyLength), want.key);
-        assert.equal(cursor.valueLength < 0 ? null : bufferView(batch, cursor.valueStart, cursor.valueLength), want.value);
-        assert.equal(readHeadersAt(batch, cursor.headersStart, cursor.headerCount), want.headers.map((h) => ({ key: h.key, value: h.value })));
+        assert.equal(cursor.keyLength < 0 ? null : bufferView(cursor.bytes, cursor.keyStart, cursor.keyLength), want.key);
+        assert.equal(cursor.valueLength < 0 ? null : bufferView(cursor.bytes, cursor.valueStart, cursor.valueLength), want.value);
+        assert.equal(readHeadersAt(cursor.bytes, cursor.headersStart, cursor.headerCount), want.headers.map((h) => ({ key: h.key, value: h.value })));
       }
       assert.is(i, decoded.length);
       assert.is(cursor.next(), false);

@@ -1,0 +1,20 @@
+/**
+ * Worker task: the records section of a compressed batch, decompressed (capped), for the
+ * embedded consumer's large batches. The result is handed back without a copy when it owns
+ * its memory; a view into shared memory (Node's small-buffer pool) is copied first, since
+ * moving it would detach memory other buffers use.
+ */
+import { move } from 'piscina';
+import { decompress as decompressCodec } from '../../records/compression/index.js';
+import { taskFailure, type TaskOutcome } from './task-errors.js';
+
+/** The decompressed bytes (moved, not copied, to the caller), or the failure as a TaskOutcome. */
+export function decompress(input: { codec: number; data: Uint8Array; maxBytes: number }): Uint8Array | TaskOutcome<never> {
+  try {
+    const out = decompressCodec(input.codec, input.data, { maxBytes: input.maxBytes });
+    const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
+    return move(owned) as unknown as Uint8Array;
+  } catch (err) {
+    return taskFailure(err);
+  }
+}

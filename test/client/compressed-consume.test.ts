@@ -1,0 +1,71 @@
+/**
+ * The embedded consumer over large compressed batches, which it decompresses on the
+ * partition's worker (and small ones inline): every record arrives once, in order, with its
+ * key, value and headers, for each codec, with and without a worker pool.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { Skein } from '../../src/client/skein.js';
+import { compressedBatch } from '../helpers/compressed-batches.js';
+import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
+import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+
+test.after(cleanupTempDirs);
+
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+for (const pooled of [true, false]) {
+  test(`large and small compressed batches reach eachBatch in order, all four codecs (${pooled ? 'pool' : 'inline'})`, async () => {
+    const skein = await Skein.open({ dir: join(tempDir(), 'd'), groupInitialRebalanceDelayMs: 0, workerPool: pooled ? { size: 1 } : false });
+    await skein.admin.createTopics({ topics: [{ topic: 't' }] });
+    const expected: string[] = [];
+    for (const codec of [1, 2, 3, 4] as const) {
+      // 1500 records: over the pool threshold; 3: under it.
+      for (const n of [1500, 3]) {
+        const records = Array.from({ length: n }, (_, i) => ({ key: `k${codec}`, value: `c${codec}-${n}-${i}`, headers: { h: `${i}` } }));
+        expected.push(...records.map((r) => r.value));
+        await skein.broker.produce('t', 0, compressedBatch(records, codec), 1);
+      }
+    }
+    await skein.broker.produce('t', 0, encodeRecordBatch([{ value: 'plain' }]), 1);
+    expected.push('plain');
+    const consumer = skein.consumer({ groupId: 'g' });
+    await consumer.subscribe({ topic: 't', fromBeginning: true });
+    const seen: string[] = [];
+    let headersOk = true;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          seen.push(m.value!.toString());
+          const i = m.value!.toString().split('-')[2];
+          if (i !== undefined && m.headers.h?.toString() !== i) headersOk = false;
+        }
+        if (seen.length >= expected.length) done();
+      },
+    });
+    await within(30_000, finished);
+    assert.is(seen.length, expected.length);
+    assert.equal(seen, expected);
+    assert.ok(headersOk, 'headers travel with their records');
+    // Produce validated the four large batches on the pool, and the consumer decompressed them there.
+    if (pooled) assert.ok(skein.broker.workerPool!.completed >= 8, `pool tasks: ${skein.broker.workerPool!.completed}`);
+    else assert.is(skein.broker.workerPool, undefined);
+    await consumer.disconnect();
+    await skein.close();
+  });
+}
+
+test.run();
