@@ -79,12 +79,12 @@ export const API_KEYS = {
 
 /** Every API with codecs, by ascending key. */
 export const APIS: readonly ApiInfo[] = [
-  { apiKey: 0, name: 'Produce', minVersion: 3, maxVersion: 9, firstFlexibleVersion: 9 },
-  { apiKey: 1, name: 'Fetch', minVersion: 4, maxVersion: 12, firstFlexibleVersion: 12 },
-  { apiKey: 2, name: 'ListOffsets', minVersion: 1, maxVersion: 5, firstFlexibleVersion: 6 },
+  { apiKey: 0, name: 'Produce', minVersion: 0, maxVersion: 9, firstFlexibleVersion: 9 },
+  { apiKey: 1, name: 'Fetch', minVersion: 0, maxVersion: 12, firstFlexibleVersion: 12 },
+  { apiKey: 2, name: 'ListOffsets', minVersion: 0, maxVersion: 5, firstFlexibleVersion: 6 },
   { apiKey: 3, name: 'Metadata', minVersion: 0, maxVersion: 9, firstFlexibleVersion: 9 },
-  { apiKey: 8, name: 'OffsetCommit', minVersion: 2, maxVersion: 8, firstFlexibleVersion: 8 },
-  { apiKey: 9, name: 'OffsetFetch', minVersion: 1, maxVersion: 8, firstFlexibleVersion: 6 },
+  { apiKey: 8, name: 'OffsetCommit', minVersion: 0, maxVersion: 8, firstFlexibleVersion: 8 },
+  { apiKey: 9, name: 'OffsetFetch', minVersion: 0, maxVersion: 8, firstFlexibleVersion: 6 },
   { apiKey: 10, name: 'FindCoordinator', minVersion: 0, maxVersion: 4, firstFlexibleVersion: 3 },
   { apiKey: 11, name: 'JoinGroup', minVersion: 0, maxVersion: 6, firstFlexibleVersion: 6 },
   { apiKey: 12, name: 'Heartbeat', minVersion: 0, maxVersion: 4, firstFlexibleVersion: 4 },

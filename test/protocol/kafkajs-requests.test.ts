@@ -12,6 +12,7 @@ import { APIS } from '../../src/protocol/api-keys.js';
 import { Reader } from '../../src/protocol/codec/reader.js';
 import { Writer } from '../../src/protocol/codec/writer.js';
 import { decodeRecordBatch } from '../../src/records/decode-record-batch.js';
+import { decodeMessageSet } from '../../src/records/message-set.js';
 import { REPO, kebab, type Codec } from './helpers/spec-model.js';
 import { assertSubset } from './helpers/subset.js';
 
@@ -69,9 +70,21 @@ const CASES: Case[] = [
         },
       ],
     }),
-    expect: (_v, decoded) => {
-      // The records are kafkajs's RecordBatch, passed through untouched: decode it.
+    expect: (v, decoded) => {
+      // The records are kafkajs's RecordBatch (v3+) or MessageSet (v0-2, magic 0, and 1 from
+      // v2), passed through untouched: decode them.
       const records = (decoded.topicData as Array<{ partitionData: Array<{ records: Buffer }> }>)[0]!.partitionData[0]!.records;
+      if (v < 3) {
+        const messages = decodeMessageSet(records);
+        assert.equal(
+          messages.map((m) => [m.magic, m.key?.toString() ?? null, m.value?.toString(), m.timestamp]),
+          [
+            [v === 2 ? 1 : 0, 'k', 'v', v === 2 ? 1700000000000 : -1],
+            [v === 2 ? 1 : 0, null, 'w', v === 2 ? 1700000000001 : -1],
+          ],
+        );
+        return { transactionalId: null, acks: -1, timeoutMs: 30000, topicData: [{ name: 'orders', partitionData: [{ index: 1 }] }] };
+      }
       const batch = decodeRecordBatch(records);
       assert.is(batch.magic, 2);
       assert.is(batch.producerId, 1234);
@@ -105,8 +118,9 @@ const CASES: Case[] = [
       replicaId: -1,
       maxWaitMs: 500,
       minBytes: 1,
-      maxBytes: 1048576,
-      isolationLevel: 1,
+      // Fetch v0-2 have no request-wide cap: the decoder's default is Kafka's (int32 max).
+      maxBytes: v >= 3 ? 1048576 : 0x7fffffff,
+      isolationLevel: v >= 4 ? 1 : 0,
       ...(v >= 7 ? { sessionId: 12, sessionEpoch: 3, forgottenTopicsData: [{ topic: 'old', partitions: [4, 5] }] } : { sessionId: 0, sessionEpoch: -1 }),
       ...(v >= 11 ? { rackId: 'rack-a' } : { rackId: '' }),
       topics: [
@@ -149,19 +163,28 @@ const CASES: Case[] = [
       groupGenerationId: 3,
       memberId: 'm',
       retentionTime: 86400000,
-      topics: [{ topic: 't', partitions: [{ partition: 0, offset: '42', metadata: null }, { partition: 1, offset: '9007199254740991', metadata: 'md' }] }],
+      topics: [
+        {
+          topic: 't',
+          partitions: [
+            { partition: 0, offset: '42', metadata: null, timestamp: 1700000000000 },
+            { partition: 1, offset: '9007199254740991', metadata: 'md', timestamp: 1700000000001 },
+          ],
+        },
+      ],
     }),
     expect: (v) => ({
       groupId: 'g',
-      generationIdOrMemberEpoch: 3,
-      memberId: 'm',
-      retentionTimeMs: v <= 4 ? 86400000 : -1,
+      // v0 has no generation or member (simple commits): the defaults.
+      generationIdOrMemberEpoch: v >= 1 ? 3 : -1,
+      memberId: v >= 1 ? 'm' : '',
+      retentionTimeMs: v >= 2 && v <= 4 ? 86400000 : -1,
       topics: [
         {
           name: 't',
           partitions: [
-            { partitionIndex: 0, committedOffset: 42, committedMetadata: null },
-            { partitionIndex: 1, committedOffset: Number.MAX_SAFE_INTEGER, committedMetadata: 'md' },
+            { partitionIndex: 0, committedOffset: 42, committedMetadata: null, commitTimestamp: v === 1 ? 1700000000000 : -1 },
+            { partitionIndex: 1, committedOffset: Number.MAX_SAFE_INTEGER, committedMetadata: 'md', commitTimestamp: v === 1 ? 1700000000001 : -1 },
           ],
         },
       ],

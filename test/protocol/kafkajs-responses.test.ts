@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { APIS } from '../../src/protocol/api-keys.js';
 import { Writer } from '../../src/protocol/codec/writer.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
+import { encodeMessageSet } from '../../src/records/message-set.js';
 import { REPO, SCHEMATA, SpecModel, camel, inRange, kebab, loadSpec, type Codec, type SpecField } from './helpers/spec-model.js';
 
 const require = createRequire(import.meta.url);
@@ -33,6 +34,14 @@ const BATCHES = [
   encodeRecordBatch([{ key: 'k1', value: 'v1', timestamp: 1700000000000 }, { value: 'v2', timestamp: 1700000000005 }], { baseOffset: 40 }),
   encodeRecordBatch([{ key: 'k3', value: 'v3', timestamp: 1700000000009, headers: { h: 'x' } }], { baseOffset: 42 }),
 ];
+
+/** The same records as legacy message sets, as Fetch v0-1 (magic 0) and v2-3 (magic 1) carry them. */
+const LEGACY_MESSAGES = [
+  { offset: 40, key: Buffer.from('k1'), value: Buffer.from('v1'), timestamp: 1700000000000 },
+  { offset: 41, key: null, value: Buffer.from('v2'), timestamp: 1700000000005 },
+  { offset: 42, key: Buffer.from('k3'), value: Buffer.from('v3'), timestamp: 1700000000009 },
+];
+const LEGACY_SETS = [encodeMessageSet(LEGACY_MESSAGES, 0), encodeMessageSet(LEGACY_MESSAGES, 1)];
 
 /** Our values in wire order: the fields present at `version`, depth first; records left out (checked apart). */
 function ourLeaves(model: SpecModel, fields: SpecField[], value: Record<string, unknown>, version: number, out: string[]): void {
@@ -115,14 +124,16 @@ function normalizeKafkajs(api: string, version: number, decoded: Record<string, 
 const SORTED_BY_NAME: Record<string, string> = { CreateTopics: 'topics', DeleteTopics: 'responses', CreatePartitions: 'results' };
 
 /** Adjusts a random response to what kafkajs can decode at all. */
-function fixup(api: string, message: Record<string, unknown>): Record<string, unknown> {
+function fixup(api: string, version: number, message: Record<string, unknown>): Record<string, unknown> {
   // kafkajs throws on 35 UNSUPPORTED_VERSION here (it retries with a lower version).
   if ((api === 'ApiVersions' || api === 'SaslAuthenticate') && message.errorCode === 35) message = { ...message, errorCode: 0 };
   const sorted = SORTED_BY_NAME[api];
   if (sorted) (message[sorted] as Array<{ name: string }>).sort((a, b) => a.name.localeCompare(b.name));
   if (api === 'Fetch') {
     for (const topic of message.responses as Array<{ partitions: Array<Record<string, unknown>> }>) {
-      for (const p of topic.partitions) p.records = p.records === null ? null : [BATCHES[0]!, BATCHES[1]!];
+      const records = version >= 4 ? [BATCHES[0]!, BATCHES[1]!] : [LEGACY_SETS[version >= 2 ? 1 : 0]!];
+      // kafkajs's legacy MessageSet decoder cannot read a null records field (size -1).
+      for (const p of topic.partitions) p.records = p.records === null && version >= 4 ? null : records;
     }
   }
   return message;
@@ -140,7 +151,7 @@ for (const api of APIS) {
       const file = `${KAFKAJS_REQUESTS}${folderOf(api.name)}/v${v}/response.js`;
       if (!existsSync(file)) continue;
       const { decode } = require(file) as KafkajsResponse;
-      const samples = fc.sample(model.arbitrary(v).map((m) => fixup(api.name, m)), { numRuns: RUNS, seed: 0x5ce1 + v });
+      const samples = fc.sample(model.arbitrary(v).map((m) => fixup(api.name, v, m)), { numRuns: RUNS, seed: 0x5ce1 + v });
       for (const message of samples) {
         const w = new Writer();
         encode(w, v, message);

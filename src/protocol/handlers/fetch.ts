@@ -1,5 +1,5 @@
 /**
- * Fetch (key 1, v4–12): one `broker.fetch` for the whole request, with its maxWaitMs,
+ * Fetch (key 1, v0–12): one `broker.fetch` for the whole request, with its maxWaitMs,
  * minBytes and maxBytes, so the long poll waits in the broker (woken by appends, never by
  * polling) and the byte budgets span every partition as in Kafka. The connection's abort
  * signal ends the wait when the client goes away or the server stops.
@@ -15,10 +15,15 @@
  * clients keep sending full requests; a request naming a session we never gave out gets
  * FETCH_SESSION_ID_NOT_FOUND. v4 is the first version with RecordBatch v2 only (librdkafka
  * 2.0.2 gates on it); v12 is flexible (platformatic).
+ *
+ * v0–3 read the legacy message formats (magic 0 up to v1, magic 1 from v2): each partition's
+ * batches are converted down (legacy-records.ts), a copy capped at the partition's maxBytes;
+ * v4+ stays zero-copy.
  */
 import type { FetchPartitionResult } from '../../broker/types.js';
 import { KAFKA_ERRORS, toKafkaErrorCode } from '../error-codes.js';
 import { decodeFetchRequest, encodeFetchResponse, type FetchRequest, type FetchResponse, type PartitionData } from '../messages/fetch.js';
+import { batchesToLegacy, fetchMagic } from './legacy-records.js';
 import { defineHandler } from './handler.js';
 
 /** No preferred read replica (KIP-392): read from the leader. */
@@ -27,7 +32,7 @@ const NO_PREFERRED_REPLICA = -1;
 export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
   apiKey: 1,
   name: 'Fetch',
-  minVersion: 4,
+  minVersion: 0,
   maxVersion: 12,
   decode: decodeFetchRequest,
   encode: encodeFetchResponse,
@@ -47,7 +52,13 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
           throttleTimeMs: 0,
           errorCode: KAFKA_ERRORS.NONE,
           sessionId: 0,
-          responses: request.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map(() => partitionData(result.partitions[i++]!)) })),
+          responses: request.topics.map((t) => ({
+            topic: t.topic,
+            partitions: t.partitions.map((p) => {
+              const data = partitionData(result.partitions[i++]!);
+              return ctx.apiVersion < 4 ? downConverted(data, ctx.apiVersion, p.fetchOffset, p.partitionMaxBytes) : data;
+            }),
+          })),
         };
       });
   },
@@ -73,6 +84,14 @@ function partitionData(p: FetchPartitionResult): PartitionData {
     preferredReadReplica: NO_PREFERRED_REPLICA,
     records: p.records,
   };
+}
+
+/** An old version's partition: its v2 batches as a legacy message set, or the error that stopped the conversion. */
+function downConverted(data: PartitionData, apiVersion: number, fetchOffset: number, maxBytes: number): PartitionData {
+  if (data.errorCode !== KAFKA_ERRORS.NONE || data.records === null) return data;
+  const converted = batchesToLegacy(Array.isArray(data.records) ? data.records : [data.records as Buffer], fetchMagic(apiVersion), fetchOffset, maxBytes);
+  const errorCode = converted.error && converted.records.length === 0 ? toKafkaErrorCode(converted.error) : KAFKA_ERRORS.NONE;
+  return { ...data, errorCode, records: converted.records };
 }
 
 function failed(partition: number, errorCode: number): PartitionData {

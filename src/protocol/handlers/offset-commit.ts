@@ -1,9 +1,11 @@
 /**
- * OffsetCommit (key 8, v2–8): commits a group's positions through the GroupCoordinator,
+ * OffsetCommit (key 8, v0–8): commits a group's positions through the GroupCoordinator,
  * which checks member and generation (generation -1: a commit from outside group management,
- * accepted while the group is empty). Partitions of topics that do not exist are answered
+ * accepted while the group is empty). v0 has neither (older clients' simple commits), so it
+ * commits as generation -1 with no member; v1's commitTimestamp is ignored like v2–4's
+ * retentionTimeMs (offsets expire by the broker's policy, as in Kafka ≥ 2.1). Partitions of topics that do not exist are answered
  * UNKNOWN_TOPIC_OR_PARTITION and not stored, as Kafka does; the rest succeed or fail together
- * (one write to the offsets log). retentionTimeMs (v2–4) is ignored, as in Kafka ≥ 2.1.
+ * (one write to the offsets log).
  */
 import { SkeinError } from '../../errors.js';
 import { KAFKA_ERRORS, toKafkaErrorCode } from '../error-codes.js';
@@ -19,7 +21,7 @@ import { defineHandler } from './handler.js';
 export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
   apiKey: 8,
   name: 'OffsetCommit',
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 8,
   decode: decodeOffsetCommitRequest,
   encode: encodeOffsetCommitResponse,
@@ -46,8 +48,8 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
     try {
       await broker.groups.commitOffsets({
         groupId: request.groupId,
-        generationId: request.generationIdOrMemberEpoch,
-        memberId: request.memberId,
+        generationId: request.generationIdOrMemberEpoch ?? -1,
+        memberId: request.memberId ?? '',
         groupInstanceId: request.groupInstanceId ?? null,
         offsets,
       });

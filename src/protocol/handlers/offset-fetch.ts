@@ -1,8 +1,8 @@
 /**
- * OffsetFetch (key 9, v1–8): a group's committed offsets from the GroupCoordinator; offset
+ * OffsetFetch (key 9, v0–8): a group's committed offsets from the GroupCoordinator; offset
  * -1 (error NONE) where nothing is committed, so the client applies auto.offset.reset.
  * topics null (v2+) = every partition the group has committed. v8 batches groups
- * (platformatic). Where the error goes depends on the version: v1 has only per-partition
+ * (platformatic). Where the error goes depends on the version: v0–1 have only per-partition
  * codes, v2–7 a top-level one, v8 one per group. requireStable (v7+) needs nothing: no
  * transactions, so no offset is ever pending.
  */
@@ -22,7 +22,7 @@ type RequestedTopics = Array<{ name: string; partitionIndexes: number[] }> | nul
 export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
   apiKey: 9,
   name: 'OffsetFetch',
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 8,
   decode: decodeOffsetFetchRequest,
   encode: encodeOffsetFetchResponse,
@@ -46,9 +46,9 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchR
     if (ctx.apiVersion >= 8) {
       return { throttleTimeMs: 0, groups: (request.groups ?? []).map((g) => ({ groupId: g.groupId, topics: [], errorCode })) };
     }
-    // v1 has no top-level error code: every requested partition carries it.
+    // v0–1 have no top-level error code: every requested partition carries it.
     const topics: OffsetFetchResponseTopic[] =
-      ctx.apiVersion === 1
+      ctx.apiVersion <= 1
         ? (request.topics ?? []).map((t) => ({
             name: t.name,
             partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode })),

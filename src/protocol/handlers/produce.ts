@@ -1,5 +1,5 @@
 /**
- * Produce (key 0, v3–9): each partition's record batches go to `broker.produce` as the view
+ * Produce (key 0, v0–9): each partition's record batches go to `broker.produce` as the view
  * of the request bytes the decoder returned (the log copies them into its segment), with the
  * request's acks. Each partition fails or succeeds on its own; its error code comes from the
  * SkeinError table, and v8+ also carries the message.
@@ -15,6 +15,9 @@
  *
  * v3 is the first version with RecordBatch v2 only (librdkafka 2.0.2 needs 3 in range to use
  * it); v9 is flexible (platformatic). transactionalId is refused: no transactions yet.
+ * v0–2 carry the legacy message sets (magic 0/1): each partition's set is converted to one
+ * RecordBatch v2 before the append (legacy-records.ts); a set that fails to convert is that
+ * partition's error and nothing of it is stored.
  */
 import { SkeinError } from '../../errors.js';
 import type { Acks, ProduceResult } from '../../broker/types.js';
@@ -26,18 +29,19 @@ import {
   type ProduceRequest,
   type ProduceResponse,
 } from '../messages/produce.js';
+import { legacyToBatch } from './legacy-records.js';
 import { NO_RESPONSE, defineHandler, errorMessageOf, type NoResponse, type RequestContext } from './handler.js';
 
 export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
   apiKey: 0,
   name: 'Produce',
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 9,
   decode: decodeProduceRequest,
   encode: encodeProduceResponse,
   handle(request, ctx) {
     const refusal =
-      request.transactionalId !== null
+      (request.transactionalId ?? null) !== null
         ? new SkeinError('SKEIN_INVALID_REQUEST', 'transactional producers are not supported', { transactionalId: request.transactionalId })
         : undefined;
     const topics = request.topicData.map((topic) => ({
@@ -60,7 +64,14 @@ function append(ctx: RequestContext, topic: string, partition: number, records: 
   if (records === null || (Buffer.isBuffer(records) ? records.length : records.length) === 0) {
     return Promise.resolve(failed(partition, new SkeinError('SKEIN_INVALID_RECORD', 'a produce request without records', { topic, partition }), ctx));
   }
-  const bytes = Buffer.isBuffer(records) ? records : Buffer.concat(records as Buffer[]);
+  let bytes = Buffer.isBuffer(records) ? records : Buffer.concat(records as Buffer[]);
+  if (ctx.apiVersion < 3) {
+    try {
+      bytes = legacyToBatch(bytes);
+    } catch (error) {
+      return Promise.resolve(failed(partition, error, ctx));
+    }
+  }
   // The broker checks acks (INVALID_REQUIRED_ACKS); the cast only narrows the type.
   return ctx.broker.produce(topic, partition, bytes, acks as Acks).then(
     (result: ProduceResult) => ({

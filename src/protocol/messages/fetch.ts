@@ -9,13 +9,13 @@ import { Writer } from '../codec/writer.js';
 /*
  * Wire grammar of the generated versions (field: spec type (notes)).
  *
- * FetchRequest v4-12 (flexible versions 12+) =>
+ * FetchRequest v0-12 (flexible versions 12+) =>
  *   clusterId: string (tagged 0 in v12; nullable v12)
  *   replicaId: int32
  *   maxWaitMs: int32
  *   minBytes: int32
- *   maxBytes: int32
- *   isolationLevel: int8
+ *   maxBytes: int32 (v3-12)
+ *   isolationLevel: int8 (v4-12)
  *   sessionId: int32 (v7-12)
  *   sessionEpoch: int32 (v7-12)
  *   topics: []FetchTopic
@@ -32,8 +32,8 @@ import { Writer } from '../codec/writer.js';
  *     partitions: []int32
  *   rackId: string (v11-12)
  *
- * FetchResponse v4-12 (flexible versions 12+) =>
- *   throttleTimeMs: int32
+ * FetchResponse v0-12 (flexible versions 12+) =>
+ *   throttleTimeMs: int32 (v1-12)
  *   errorCode: int16 (v7-12)
  *   sessionId: int32 (v7-12)
  *   responses: []FetchableTopicResponse
@@ -42,7 +42,7 @@ import { Writer } from '../codec/writer.js';
  *       partitionIndex: int32
  *       errorCode: int16
  *       highWatermark: int64
- *       lastStableOffset: int64
+ *       lastStableOffset: int64 (v4-12)
  *       logStartOffset: int64 (v5-12)
  *       divergingEpoch: EpochEndOffset (tagged 0 in v12)
  *         epoch: int32
@@ -53,17 +53,17 @@ import { Writer } from '../codec/writer.js';
  *       snapshotId: SnapshotId (tagged 2 in v12)
  *         endOffset: int64
  *         epoch: int32
- *       abortedTransactions: []AbortedTransaction (nullable v4-12)
+ *       abortedTransactions: []AbortedTransaction (v4-12; nullable v4-12)
  *         producerId: int64
  *         firstOffset: int64
  *       preferredReadReplica: int32 (v11-12)
- *       records: records (nullable v4-12)
+ *       records: records (nullable v0-12)
  */
 
 export const apiKey = 1;
 export const apiName = 'Fetch';
 /** Lowest version these codecs handle. */
-export const minVersion = 4;
+export const minVersion = 0;
 /** Highest version these codecs handle. */
 export const maxVersion = 12;
 /** Versions using compact encodings and tagged fields (request header v2, response header v1), as in the spec. */
@@ -83,10 +83,10 @@ export interface FetchRequest {
   maxWaitMs: number;
   /** The minimum bytes to accumulate in the response. */
   minBytes: number;
-  /** The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored. (default 0x7fffffff; ignorable) */
-  maxBytes: number;
-  /** This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records (default 0; ignorable) */
-  isolationLevel: number;
+  /** The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored. (v3-12; default 0x7fffffff; ignorable) */
+  maxBytes?: number;
+  /** This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records (v4-12; default 0; ignorable) */
+  isolationLevel?: number;
   /** The fetch session ID. (v7-12; default 0; ignorable) */
   sessionId?: number;
   /** The fetch session epoch, which is used for ordering requests in a session. (v7-12; default -1; ignorable) */
@@ -138,8 +138,8 @@ export function decodeFetchRequest(r: Reader, version: number): FetchRequest {
   const replicaId: number = r.readInt32();
   const maxWaitMs: number = r.readInt32();
   const minBytes: number = r.readInt32();
-  const maxBytes: number = r.readInt32();
-  const isolationLevel: number = r.readInt8();
+  const maxBytes: number = version >= 3 ? r.readInt32() : 2147483647;
+  const isolationLevel: number = version >= 4 ? r.readInt8() : 0;
   const sessionId: number = version >= 7 ? r.readInt32() : 0;
   const sessionEpoch: number = version >= 7 ? r.readInt32() : -1;
   const topics: FetchTopic[] = readArray(r, version >= 12, false, version, readFetchTopic) as FetchTopic[];
@@ -200,8 +200,8 @@ export function encodeFetchRequest(w: Writer, version: number, m: FetchRequest):
   w.writeInt32(m.replicaId);
   w.writeInt32(m.maxWaitMs);
   w.writeInt32(m.minBytes);
-  w.writeInt32(m.maxBytes);
-  w.writeInt8(m.isolationLevel);
+  if (version >= 3) w.writeInt32(m.maxBytes ?? 2147483647);
+  if (version >= 4) w.writeInt8(m.isolationLevel ?? 0);
   if (version >= 7) w.writeInt32(m.sessionId ?? 0);
   if (version >= 7) w.writeInt32(m.sessionEpoch ?? -1);
   writeArray(w, version >= 12, false, version, m.topics, writeFetchTopic);
@@ -257,8 +257,8 @@ function writeForgottenTopic(w: Writer, version: number, m: ForgottenTopic): voi
 }
 
 export interface FetchResponse {
-  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (ignorable) */
-  throttleTimeMs: number;
+  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v1-12; ignorable) */
+  throttleTimeMs?: number;
   /** The top level response error code. (v7-12; ignorable) */
   errorCode?: number;
   /** The fetch session ID, or 0 if this is not part of a fetch session. (v7-12; default 0) */
@@ -283,8 +283,8 @@ export interface PartitionData {
   errorCode: number;
   /** The current high water mark. */
   highWatermark: number;
-  /** The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED) (default -1; ignorable) */
-  lastStableOffset: number;
+  /** The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED) (v4-12; default -1; ignorable) */
+  lastStableOffset?: number;
   /** The current log start offset. (v5-12; default -1; ignorable) */
   logStartOffset?: number;
   /** In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge (tagged 0 in v12) */
@@ -293,11 +293,11 @@ export interface PartitionData {
   currentLeader?: LeaderIdAndEpoch;
   /** In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request. (tagged 2 in v12) */
   snapshotId?: SnapshotId;
-  /** The aborted transactions. (nullable v4-12; ignorable) */
-  abortedTransactions: AbortedTransaction[] | null;
+  /** The aborted transactions. (v4-12; nullable v4-12; ignorable) */
+  abortedTransactions?: AbortedTransaction[] | null;
   /** The preferred read replica for the consumer to use on its next fetch request (v11-12; default -1) */
   preferredReadReplica?: number;
-  /** The record data. (nullable v4-12) */
+  /** The record data. (nullable v0-12) */
   records: Records | null;
 }
 
@@ -335,7 +335,7 @@ export interface AbortedTransaction {
 /** Decodes a FetchResponse body of `version` (the reader is past the request/response header). */
 export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
   const flexible = version >= 12;
-  const throttleTimeMs: number = r.readInt32();
+  const throttleTimeMs: number = version >= 1 ? r.readInt32() : 0;
   const errorCode: number = version >= 7 ? r.readInt16() : 0;
   const sessionId: number = version >= 7 ? r.readInt32() : 0;
   const responses: FetchableTopicResponse[] = readArray(r, version >= 12, false, version, readFetchableTopicResponse) as FetchableTopicResponse[];
@@ -360,12 +360,12 @@ function readPartitionData(r: Reader, version: number): PartitionData {
   const partitionIndex: number = r.readInt32();
   const errorCode: number = r.readInt16();
   const highWatermark: number = r.readInt64();
-  const lastStableOffset: number = r.readInt64();
+  const lastStableOffset: number = version >= 4 ? r.readInt64() : -1;
   const logStartOffset: number = version >= 5 ? r.readInt64() : -1;
   let divergingEpoch: EpochEndOffset | undefined = undefined;
   let currentLeader: LeaderIdAndEpoch | undefined = undefined;
   let snapshotId: SnapshotId | undefined = undefined;
-  const abortedTransactions: AbortedTransaction[] | null = readArray(r, version >= 12, true, version, readAbortedTransaction);
+  const abortedTransactions: AbortedTransaction[] | null = version >= 4 ? readArray(r, version >= 12, true, version, readAbortedTransaction) : [];
   const preferredReadReplica: number = version >= 11 ? r.readInt32() : -1;
   const records: Records | null = (version >= 12 ? r.readCompactRecords() : r.readRecords());
   if (flexible) {
@@ -425,7 +425,7 @@ function readAbortedTransaction(r: Reader, version: number): AbortedTransaction 
 /** Encodes a FetchResponse body of `version` (the caller writes the header first). */
 export function encodeFetchResponse(w: Writer, version: number, m: FetchResponse): void {
   const flexible = version >= 12;
-  w.writeInt32(m.throttleTimeMs);
+  if (version >= 1) w.writeInt32(m.throttleTimeMs ?? 0);
   if (version >= 7) w.writeInt16(m.errorCode ?? 0);
   if ((version < 7) && (m.sessionId !== undefined && m.sessionId !== 0)) throw unsupportedField('FetchResponse', 'sessionId', version);
   if (version >= 7) w.writeInt32(m.sessionId ?? 0);
@@ -450,12 +450,12 @@ function writePartitionData(w: Writer, version: number, m: PartitionData): void 
   w.writeInt32(m.partitionIndex);
   w.writeInt16(m.errorCode);
   w.writeInt64(m.highWatermark);
-  w.writeInt64(m.lastStableOffset);
+  if (version >= 4) w.writeInt64(m.lastStableOffset ?? -1);
   if (version >= 5) w.writeInt64(m.logStartOffset ?? -1);
   if ((version < 12) && (m.divergingEpoch != null)) throw unsupportedField('PartitionData', 'divergingEpoch', version);
   if ((version < 12) && (m.currentLeader != null)) throw unsupportedField('PartitionData', 'currentLeader', version);
   if ((version < 12) && (m.snapshotId != null)) throw unsupportedField('PartitionData', 'snapshotId', version);
-  writeArray(w, version >= 12, true, version, m.abortedTransactions, writeAbortedTransaction);
+  if (version >= 4) writeArray(w, version >= 12, true, version, m.abortedTransactions === undefined ? [] : m.abortedTransactions, writeAbortedTransaction);
   if ((version < 11) && (m.preferredReadReplica !== undefined && m.preferredReadReplica !== -1)) throw unsupportedField('PartitionData', 'preferredReadReplica', version);
   if (version >= 11) w.writeInt32(m.preferredReadReplica ?? -1);
   if (version >= 12) w.writeCompactRecords(m.records);

@@ -8,10 +8,10 @@ import type { Writer } from '../codec/writer.js';
 /*
  * Wire grammar of the generated versions (field: spec type (notes)).
  *
- * OffsetCommitRequest v2-8 (flexible versions 8+) =>
+ * OffsetCommitRequest v0-8 (flexible versions 8+) =>
  *   groupId: string
- *   generationIdOrMemberEpoch: int32
- *   memberId: string
+ *   generationIdOrMemberEpoch: int32 (v1-8)
+ *   memberId: string (v1-8)
  *   groupInstanceId: string (v7-8; nullable v7-8)
  *   retentionTimeMs: int64 (v2-4)
  *   topics: []OffsetCommitRequestTopic
@@ -20,9 +20,10 @@ import type { Writer } from '../codec/writer.js';
  *       partitionIndex: int32
  *       committedOffset: int64
  *       committedLeaderEpoch: int32 (v6-8)
- *       committedMetadata: string (nullable v2-8)
+ *       commitTimestamp: int64 (v1)
+ *       committedMetadata: string (nullable v0-8)
  *
- * OffsetCommitResponse v2-8 (flexible versions 8+) =>
+ * OffsetCommitResponse v0-8 (flexible versions 8+) =>
  *   throttleTimeMs: int32 (v3-8)
  *   topics: []OffsetCommitResponseTopic
  *     name: string
@@ -34,7 +35,7 @@ import type { Writer } from '../codec/writer.js';
 export const apiKey = 8;
 export const apiName = 'OffsetCommit';
 /** Lowest version these codecs handle. */
-export const minVersion = 2;
+export const minVersion = 0;
 /** Highest version these codecs handle. */
 export const maxVersion = 8;
 /** Versions using compact encodings and tagged fields (request header v2, response header v1), as in the spec. */
@@ -48,10 +49,10 @@ export function isFlexible(version: number): boolean {
 export interface OffsetCommitRequest {
   /** The unique group identifier. */
   groupId: string;
-  /** The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (default -1; ignorable) */
-  generationIdOrMemberEpoch: number;
-  /** The member ID assigned by the group coordinator. (ignorable) */
-  memberId: string;
+  /** The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (v1-8; default -1; ignorable) */
+  generationIdOrMemberEpoch?: number;
+  /** The member ID assigned by the group coordinator. (v1-8; ignorable) */
+  memberId?: string;
   /** The unique identifier of the consumer instance provided by end user. (v7-8; nullable v7-8; default null) */
   groupInstanceId?: string | null;
   /** The time period in ms to retain the offset. (v2-4; default -1; ignorable) */
@@ -76,7 +77,9 @@ export interface OffsetCommitRequestPartition {
   committedOffset: number;
   /** The leader epoch of this partition. (v6-8; default -1; ignorable) */
   committedLeaderEpoch?: number;
-  /** Any associated metadata the client wants to keep. (nullable v2-8) */
+  /** The timestamp of the commit. (v1; default -1) */
+  commitTimestamp?: number;
+  /** Any associated metadata the client wants to keep. (nullable v0-8) */
   committedMetadata: string | null;
 }
 
@@ -84,10 +87,10 @@ export interface OffsetCommitRequestPartition {
 export function decodeOffsetCommitRequest(r: Reader, version: number): OffsetCommitRequest {
   const flexible = version >= 8;
   const groupId: string = (version >= 8 ? r.readCompactString() : r.readString());
-  const generationIdOrMemberEpoch: number = r.readInt32();
-  const memberId: string = (version >= 8 ? r.readCompactString() : r.readString());
+  const generationIdOrMemberEpoch: number = version >= 1 ? r.readInt32() : -1;
+  const memberId: string = version >= 1 ? (version >= 8 ? r.readCompactString() : r.readString()) : "";
   const groupInstanceId: string | null = version >= 7 ? (version >= 8 ? r.readCompactNullableString() : r.readNullableString()) : null;
-  const retentionTimeMs: number = version <= 4 ? r.readInt64() : -1;
+  const retentionTimeMs: number = version >= 2 && version <= 4 ? r.readInt64() : -1;
   const topics: OffsetCommitRequestTopic[] = readArray(r, version >= 8, false, version, readOffsetCommitRequestTopic) as OffsetCommitRequestTopic[];
   if (flexible) {
     r.skipTaggedFields();
@@ -110,11 +113,12 @@ function readOffsetCommitRequestPartition(r: Reader, version: number): OffsetCom
   const partitionIndex: number = r.readInt32();
   const committedOffset: number = r.readInt64();
   const committedLeaderEpoch: number = version >= 6 ? r.readInt32() : -1;
+  const commitTimestamp: number = version === 1 ? r.readInt64() : -1;
   const committedMetadata: string | null = (version >= 8 ? r.readCompactNullableString() : r.readNullableString());
   if (flexible) {
     r.skipTaggedFields();
   }
-  return { partitionIndex, committedOffset, committedLeaderEpoch, committedMetadata };
+  return { partitionIndex, committedOffset, committedLeaderEpoch, commitTimestamp, committedMetadata };
 }
 
 /** Encodes a OffsetCommitRequest body of `version` (the caller writes the header first). */
@@ -122,15 +126,17 @@ export function encodeOffsetCommitRequest(w: Writer, version: number, m: OffsetC
   const flexible = version >= 8;
   if (version >= 8) w.writeCompactString(m.groupId);
   else w.writeString(m.groupId);
-  w.writeInt32(m.generationIdOrMemberEpoch);
-  if (version >= 8) w.writeCompactString(m.memberId);
-  else w.writeString(m.memberId);
+  if (version >= 1) w.writeInt32(m.generationIdOrMemberEpoch ?? -1);
+  if (version >= 1) {
+    if (version >= 8) w.writeCompactString(m.memberId ?? "");
+    else w.writeString(m.memberId ?? "");
+  }
   if ((version < 7) && (m.groupInstanceId != null)) throw unsupportedField('OffsetCommitRequest', 'groupInstanceId', version);
   if (version >= 7) {
     if (version >= 8) w.writeCompactNullableString(m.groupInstanceId === undefined ? null : m.groupInstanceId);
     else w.writeNullableString(m.groupInstanceId === undefined ? null : m.groupInstanceId);
   }
-  if (version <= 4) w.writeInt64(m.retentionTimeMs ?? -1);
+  if (version >= 2 && version <= 4) w.writeInt64(m.retentionTimeMs ?? -1);
   writeArray(w, version >= 8, false, version, m.topics, writeOffsetCommitRequestTopic);
   if (flexible) {
     w.writeEmptyTaggedFields();
@@ -152,6 +158,8 @@ function writeOffsetCommitRequestPartition(w: Writer, version: number, m: Offset
   w.writeInt32(m.partitionIndex);
   w.writeInt64(m.committedOffset);
   if (version >= 6) w.writeInt32(m.committedLeaderEpoch ?? -1);
+  if (((version < 1 || version > 1)) && (m.commitTimestamp !== undefined && m.commitTimestamp !== -1)) throw unsupportedField('OffsetCommitRequestPartition', 'commitTimestamp', version);
+  if (version === 1) w.writeInt64(m.commitTimestamp ?? -1);
   if (version >= 8) w.writeCompactNullableString(m.committedMetadata);
   else w.writeNullableString(m.committedMetadata);
   if (flexible) {

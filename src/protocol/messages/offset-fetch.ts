@@ -8,9 +8,9 @@ import type { Writer } from '../codec/writer.js';
 /*
  * Wire grammar of the generated versions (field: spec type (notes)).
  *
- * OffsetFetchRequest v1-8 (flexible versions 6+) =>
- *   groupId: string (v1-7)
- *   topics: []OffsetFetchRequestTopic (v1-7; nullable v2-7)
+ * OffsetFetchRequest v0-8 (flexible versions 6+) =>
+ *   groupId: string (v0-7)
+ *   topics: []OffsetFetchRequestTopic (v0-7; nullable v2-7)
  *     name: string
  *     partitionIndexes: []int32
  *   groups: []OffsetFetchRequestGroup (v8)
@@ -20,15 +20,15 @@ import type { Writer } from '../codec/writer.js';
  *       partitionIndexes: []int32
  *   requireStable: bool (v7-8)
  *
- * OffsetFetchResponse v1-8 (flexible versions 6+) =>
+ * OffsetFetchResponse v0-8 (flexible versions 6+) =>
  *   throttleTimeMs: int32 (v3-8)
- *   topics: []OffsetFetchResponseTopic (v1-7)
+ *   topics: []OffsetFetchResponseTopic (v0-7)
  *     name: string
  *     partitions: []OffsetFetchResponsePartition
  *       partitionIndex: int32
  *       committedOffset: int64
  *       committedLeaderEpoch: int32 (v5-7)
- *       metadata: string (nullable v1-7)
+ *       metadata: string (nullable v0-7)
  *       errorCode: int16
  *   errorCode: int16 (v2-7)
  *   groups: []OffsetFetchResponseGroup (v8)
@@ -47,7 +47,7 @@ import type { Writer } from '../codec/writer.js';
 export const apiKey = 9;
 export const apiName = 'OffsetFetch';
 /** Lowest version these codecs handle. */
-export const minVersion = 1;
+export const minVersion = 0;
 /** Highest version these codecs handle. */
 export const maxVersion = 8;
 /** Versions using compact encodings and tagged fields (request header v2, response header v1), as in the spec. */
@@ -59,9 +59,9 @@ export function isFlexible(version: number): boolean {
 }
 
 export interface OffsetFetchRequest {
-  /** The group to fetch offsets for. (v1-7) */
+  /** The group to fetch offsets for. (v0-7) */
   groupId?: string;
-  /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (v1-7; nullable v2-7) */
+  /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (v0-7; nullable v2-7) */
   topics?: OffsetFetchRequestTopic[] | null;
   /** Each group we would like to fetch offsets for (v8) */
   groups?: OffsetFetchRequestGroup[];
@@ -174,7 +174,7 @@ function writeOffsetFetchRequestTopics(w: Writer, version: number, m: OffsetFetc
 export interface OffsetFetchResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v3-8; ignorable) */
   throttleTimeMs?: number;
-  /** The responses per topic. (v1-7) */
+  /** The responses per topic. (v0-7) */
   topics?: OffsetFetchResponseTopic[];
   /** The top-level error code, or 0 if there was no error. (v2-7; default 0; ignorable) */
   errorCode?: number;
@@ -198,7 +198,7 @@ export interface OffsetFetchResponsePartition {
   committedOffset: number;
   /** The leader epoch. (v5-7; default -1; ignorable) */
   committedLeaderEpoch?: number;
-  /** The partition metadata. (nullable v1-7) */
+  /** The partition metadata. (nullable v0-7) */
   metadata: string | null;
   /** The error code, or 0 if there was no error. */
   errorCode: number;

@@ -95,8 +95,13 @@ test('ApiVersions v0-v3 advertise exactly the routed APIs, with the low minimums
     assert.equal(body.apiKeys.map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion })), expected.map((a) => ({ ...a })));
   }
   const byKey = new Map(expected.map((a) => [a.apiKey, a]));
-  assert.equal(byKey.get(0), { apiKey: 0, minVersion: 3, maxVersion: 9 }, 'Produce ∋ 3');
-  assert.equal(byKey.get(1), { apiKey: 1, minVersion: 4, maxVersion: 12 }, 'Fetch ∋ 4, ≤ 12');
+  // Kafka 3.9's minimums (older clients still use them; librdkafka's MsgVer1 and ThrottleTime
+  // need Produce 1-2 and Fetch 1-2), and Produce ∋ 3 / Fetch ∋ 4 for MsgVer2.
+  assert.equal(byKey.get(0), { apiKey: 0, minVersion: 0, maxVersion: 9 }, 'Produce 0-9');
+  assert.equal(byKey.get(1), { apiKey: 1, minVersion: 0, maxVersion: 12 }, 'Fetch 0-12');
+  assert.is(byKey.get(2)!.minVersion, 0, 'ListOffsets ∋ 0');
+  assert.is(byKey.get(8)!.minVersion, 0, 'OffsetCommit ∋ 0');
+  assert.is(byKey.get(9)!.minVersion, 0, 'OffsetFetch ∋ 0');
   assert.equal(byKey.get(3), { apiKey: 3, minVersion: 0, maxVersion: 9 }, 'Metadata ≤ 9');
   assert.is(byKey.get(10)!.minVersion, 0, 'FindCoordinator ∋ 0');
   assert.is(byKey.get(22)!.minVersion, 0, 'InitProducerId ∋ 0');
@@ -144,11 +149,11 @@ test('an API key or version we do not serve closes that connection only', async 
   const unknownKey = await RawClient.connect(server.address.port);
   unknownKey.send(57, 0, () => {});
   await unknownKey.closed;
-  const oldProduce = await RawClient.connect(server.address.port);
-  oldProduce.send(0, 2, produceBody('t', 0, encodeRecordBatch([{ value: 'x' }])));
-  await oldProduce.closed;
+  const tooNew = await RawClient.connect(server.address.port);
+  tooNew.send(0, 10, produceBody('t', 0, encodeRecordBatch([{ value: 'x' }])));
+  await tooNew.closed;
   assert.ok(logs.some((l) => l.level === 'warn' && String(l.fields?.reason).includes('API key 57')));
-  assert.ok(logs.some((l) => l.level === 'warn' && String(l.fields?.reason).includes('Produce v2')));
+  assert.ok(logs.some((l) => l.level === 'warn' && String(l.fields?.reason).includes('Produce v10')));
   const { body } = await bystander.request(18, 2, apiVersionsBody(2), decodeApiVersionsResponse);
   assert.is(body.errorCode, 0);
   await bystander.close();
