@@ -29,116 +29,13 @@ import { iterateBatches } from '../records/record-iterator.js';
 import { readBaseOffset, readLastOffsetDelta } from '../records/batch-header.js';
 import { BatchMessages, type ConsumedMessage, type KafkaMessage } from './consumed-message.js';
 import { startDecompressions } from './pooled-decompression.js';
+import { batchIterator } from './consumer-iterator.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../broker/group/consumer-protocol.js';
 import { assignorByName, type Assignor } from './assignors.js';
 
 export type { KafkaMessage } from './consumed-message.js';
-
-export interface EachMessagePayload {
-  topic: string;
-  partition: number;
-  message: KafkaMessage;
-  heartbeat(): Promise<void>;
-  pause(): () => void;
-}
-
-export interface Batch {
-  topic: string;
-  partition: number;
-  highWatermark: string;
-  messages: KafkaMessage[];
-  isEmpty(): boolean;
-  firstOffset(): string | null;
-  lastOffset(): string;
-  offsetLag(): string;
-  offsetLagLow(): string;
-}
-
-export interface EachBatchPayload {
-  batch: Batch;
-  /** Marks everything up to and including `offset` as processed. */
-  resolveOffset(offset: string | number): void;
-  heartbeat(): Promise<void>;
-  commitOffsetsIfNecessary(): Promise<void>;
-  isRunning(): boolean;
-  isStale(): boolean;
-  pause(): () => void;
-}
-
-export interface ConsumerOptions {
-  groupId: string;
-  clientId?: string;
-  /** Static membership (group.instance.id). */
-  groupInstanceId?: string;
-  /** No heartbeat for this long and the member is removed. Default 30000. */
-  sessionTimeout?: number;
-  /** How long the group waits for members to rejoin. Default 60000. */
-  rebalanceTimeout?: number;
-  /** Default 3000. */
-  heartbeatInterval?: number;
-  /** Default 1 MiB. */
-  maxBytesPerPartition?: number;
-  /** Default 1. */
-  minBytes?: number;
-  /** Cap on the bytes fetched ahead: one fetch in flight, at most this big. Default 10 MiB. */
-  maxBytes?: number;
-  /** Long-poll wait. Default 5000. */
-  maxWaitTimeInMs?: number;
-  allowAutoTopicCreation?: boolean;
-  /**
-   * Assignor names in order of preference: 'cooperative-sticky' (default), 'range',
-   * 'roundrobin', or kafkajs's 'RoundRobinAssigner' (to join groups of kafkajs consumers).
-   */
-  partitionAssigners?: string[];
-  /** Where to start without a committed offset. Default 'latest' (Kafka), or earliest with fromBeginning. */
-  autoOffsetReset?: 'earliest' | 'latest';
-  /** A handler running longer than this raises 'consumer.stalled'. Default 60000. */
-  handlerTimeoutMs?: number;
-  /** Consecutive handler failures retried before the consumer gives up. Default 5. */
-  maxRestarts?: number;
-  /** First retry delay after a handler failure; doubles each time. Default 100. */
-  retryBackoffMs?: number;
-}
-
-export interface RunOptions {
-  eachMessage?: (payload: EachMessagePayload) => Promise<void> | void;
-  eachBatch?: (payload: EachBatchPayload) => Promise<void> | void;
-  /** Default true. */
-  autoCommit?: boolean;
-  /** Commit at most this often (ms). Default 5000. */
-  autoCommitInterval?: number | null;
-  /** Commit after this many processed messages. Default none. */
-  autoCommitThreshold?: number | null;
-  /** Default true: after eachBatch returns, the whole batch counts as processed. */
-  eachBatchAutoResolve?: boolean;
-  /** Partitions handled at the same time. Default 1. */
-  partitionsConsumedConcurrently?: number;
-}
-
-export type ConsumerStatus = 'idle' | 'joining' | 'consuming' | 'stalled' | 'failed' | 'stopped';
-
-export interface ConsumerHealth {
-  status: ConsumerStatus;
-  memberId: string;
-  generationId: number;
-  assignment: TopicPartition[];
-  /** Set while a handler runs past handlerTimeoutMs. */
-  stalledPartition?: TopicPartition & { offset: number; runningMs: number };
-  lastError?: Error;
-  restarts: number;
-}
-
-interface PartitionCursor {
-  topic: string;
-  partition: number;
-  key: string;
-  /** Next offset to hand to the application. */
-  position: number;
-  /** Last committed position (-1: none). */
-  committed: number;
-  /** Bumped by seek, so a delivery in progress for an older position stops. */
-  seekEpoch: number;
-}
+export type { Batch, ConsumerHealth, ConsumerOptions, ConsumerStatus, EachBatchPayload, EachMessagePayload, RunOptions } from './consumer-types.js';
+import type { Batch, ConsumerHealth, ConsumerOptions, ConsumerStatus, RunOptions, PartitionCursor } from './consumer-types.js';
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -258,55 +155,9 @@ export class Consumer extends EventEmitter {
     this.loop = this.mainLoop().catch((err) => this.fail(err));
   }
 
-  /** Batches as an async iterator; the next batch is fetched when the loop asks for it. */
+  /** Batches as an async iterator; the next batch is fetched when the loop asks for it (consumer-iterator.ts). */
   [Symbol.asyncIterator](): AsyncIterator<Batch> {
-    const queue: Array<{ batch: Batch; done: () => void }> = [];
-    let wake: (() => void) | undefined;
-    let failure: unknown;
-    const started = this.running
-      ? Promise.reject(new SkeinError('SKEIN_INVALID_ARGUMENT', 'the consumer is already running'))
-      : this.run({
-          eachBatch: ({ batch }) =>
-            new Promise<void>((resolve) => {
-              queue.push({ batch, done: resolve });
-              wake?.();
-            }),
-        }).catch((err) => {
-          failure = err;
-        });
-    let current: (() => void) | undefined;
-    this.once('consumer.crash', (event: { error: Error; restart: boolean }) => {
-      if (!event.restart) {
-        failure = event.error;
-        wake?.();
-      }
-    });
-    return {
-      next: async (): Promise<IteratorResult<Batch>> => {
-        await started;
-        current?.(); // the previous batch is processed
-        current = undefined;
-        for (;;) {
-          if (failure) throw failure;
-          const item = queue.shift();
-          if (item) {
-            current = item.done;
-            return { done: false, value: item.batch };
-          }
-          if (!this.running) return { done: true, value: undefined };
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, 200).unref();
-          });
-          wake = undefined;
-        }
-      },
-      return: async (): Promise<IteratorResult<Batch>> => {
-        current?.();
-        await this.stop();
-        return { done: true, value: undefined };
-      },
-    };
+    return batchIterator(this, () => this.running);
   }
 
   /* ------------------------------ group membership ------------------------------ */

@@ -70,6 +70,15 @@ export class WorkerPool {
     return this.lane(this.laneOf(key)).run(input, { name: task, transferList: transfer }) as Promise<T>;
   }
 
+  /**
+   * Starts every lane's thread and waits until each has loaded the worker module (a thread
+   * start costs tens to hundreds of ms: a server may pay it at start, not on its first large
+   * batch). Idempotent.
+   */
+  async warmUp(): Promise<void> {
+    await Promise.all(this.lanes.map((_, i) => this.lane(i).run(null, { name: 'ready' })));
+  }
+
   /** Tasks finished over all lanes (for tests and metrics). */
   get completed(): number {
     let n = 0;

@@ -5,3 +5,8 @@
 export { summarize } from './tasks/summarize.js';
 export { validateCompressed } from './tasks/validate-compressed.js';
 export { decompress } from './tasks/decompress.js';
+
+/** Answers once the worker has loaded this module (WorkerPool.warmUp). */
+export function ready(): boolean {
+  return true;
+}
