@@ -17,7 +17,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
@@ -81,6 +81,26 @@ async function storedCodecs(topic: string): Promise<number[]> {
   const result = await served.skein.broker.fetch({ partitions: [{ topic, partition: 0, fetchOffset: 0, maxBytes: 64 << 20 }], maxWaitMs: 0 });
   const codecs: number[] = [];
   for (const view of result.partitions[0]!.records) for (const batch of iterateBatches(view)) codecs.push(batch.readInt16BE(21) & 7);
+  return codecs;
+}
+
+/**
+ * The codec of every batch in the segment files of partition 0 of `topic`, read from disk
+ * with plain fs (the files are preallocated: the batches end where a zero length starts).
+ */
+function codecsOnDisk(topic: string): number[] {
+  const dir = join(served.dir, `${topic}-0`);
+  const codecs: number[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.log')).sort()) {
+    const file = readFileSync(join(dir, name));
+    for (let pos = 0; pos + 61 <= file.length; ) {
+      const batchLength = file.readInt32BE(pos + 8);
+      if (batchLength <= 0) break;
+      assert.is(file[pos + 16], 2, 'v2 on disk');
+      codecs.push(file.readInt16BE(pos + 21) & 7);
+      pos += 12 + batchLength;
+    }
+  }
   return codecs;
 }
 
@@ -211,6 +231,7 @@ for (const codec of CODECS) {
     // ones it chose to send uncompressed (no gain), which it reports as "uncompressed".
     const said = [...produced.stderr.matchAll(/Produce MessageSet with \d+ message\(s\) \([^)]*, (\w+)\)/g)].map((m) => m[1]);
     assert.ok(codecs.includes(codec.id), `stored codecs ${codecs}`);
+    assert.equal(codecsOnDisk(topic), codecs, 'the segment files on disk hold the same batches');
     assert.equal(codecs.map((c) => (c === 0 ? 'uncompressed' : c === codec.id ? codec.name : `codec ${c}`)), said, 'what librdkafka said it sent is what the log holds');
     assert.equal(byKey(await consumeKafkajs(topic, sent.length)), byKey(sent));
     assert.equal(byKey(await consumeEmbedded(topic, sent.length)), byKey(sent));
