@@ -18,6 +18,8 @@ export type {
 } from './client/consumer.js';
 export type { Admin, GroupView, PartitionLag } from './client/admin.js';
 export type { BrokerOptions } from './broker/broker.js';
+export { CompressionTypes } from './client/compression-types.js';
+export type { CompressionOption } from './client/compression-types.js';
 export { murmur2 } from './client/murmur2.js';
 export { PartitionLog } from './storage/partition-log.js';
 export type {
@@ -34,6 +36,10 @@ export { MappingLru } from './storage/mapping-lru.js';
 export { encodeRecordBatch } from './records/encode-record-batch.js';
 export { decodeRecordBatch } from './records/decode-record-batch.js';
 export { iterateRecords, iterateBatches } from './records/record-iterator.js';
+export { compress, decompress } from './records/compression/index.js';
+export type { DecompressOptions } from './records/compression/index.js';
+export { validateCompressedBatch } from './records/validate-compressed-batch.js';
+export type { BatchSummary, CompressedBatchOptions } from './records/validate-compressed-batch.js';
 export type { RecordInput, BatchOptions } from './records/encode-record-batch.js';
 export type { DecodedBatch, DecodedRecord } from './records/decode-record-batch.js';
 export { crc32c } from './native/crc32c.js';

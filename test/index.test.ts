@@ -5,6 +5,7 @@ import * as skein from '../src/index.js';
 
 test('src/index.ts exports exactly the public API', () => {
   assert.equal(Object.keys(skein).sort(), [
+    'CompressionTypes',
     'CorruptSegmentError',
     'DEFAULT_LOG_CONFIG',
     'ERROR_CODES',
@@ -13,12 +14,15 @@ test('src/index.ts exports exactly the public API', () => {
     'PartitionLog',
     'Skein',
     'SkeinError',
+    'compress',
     'crc32c',
     'decodeRecordBatch',
+    'decompress',
     'encodeRecordBatch',
     'iterateBatches',
     'iterateRecords',
     'murmur2',
+    'validateCompressedBatch',
   ]);
 });
 

@@ -9,6 +9,7 @@
  * LogManager. Runs on the event loop; flushes and scans happen in the storage layer's async work.
  */
 import { SkeinError } from '../errors.js';
+import { hasCompressedBatch, validateCompressedBatches } from '../records/validate-compressed-batch.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { MappingLru } from '../storage/mapping-lru.js';
@@ -414,6 +415,9 @@ export class Broker {
     if (!ACKS.has(acks)) throw new SkeinError('SKEIN_INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${String(acks)}`);
     if (isInternalTopic(topic)) throw new SkeinError('SKEIN_INVALID_TOPIC', `${topic} is internal`, { topic });
     const state = this.partitionOrThrow(topic, partition);
+    // Compressed batches are stored as sent; what is inside them (count, offset deltas, a
+    // decompressed size within max.message.bytes) is checked before anything is written.
+    if (hasCompressedBatch(records)) validateCompressedBatches(records, { maxDecompressedBytes: state.log.settings.maxMessageBytes });
     const headers = producerHeaders(records);
     if (headers.length > 0) {
       const duplicate = checkSequences(state.producers, headers);

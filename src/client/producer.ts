@@ -9,12 +9,16 @@
  * Idempotence (on by default): the producer gets a producer id at connect and numbers its
  * batches per partition, so a batch the broker already has is never written twice and a gap
  * is refused. A send resolves once every batch holding its records is acknowledged.
+ * Compression (`compression` per send or for the producer, kafkajs's CompressionTypes): the
+ * batch's records are compressed when it is encoded, on the calling thread.
  */
 import { SkeinError } from '../errors.js';
 import { encodeRecordBatch, type RecordInput } from '../records/encode-record-batch.js';
 import type { Broker } from '../broker/broker.js';
 import type { Acks } from '../broker/types.js';
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js';
+import { compressionNameOf, type CompressionOption } from './compression-types.js';
+import type { CompressionName } from '../records/batch-header.js';
 
 export type MessageValue = Buffer | string | null;
 
@@ -32,11 +36,15 @@ export interface ProducerRecord {
   messages: Message[];
   /** -1 (all, default), 0 (no wait) or 1. */
   acks?: Acks;
+  /** kafkajs's CompressionTypes (None 0, GZIP 1, Snappy 2, LZ4 3, ZSTD 4) or a codec name. Default: the producer's. */
+  compression?: CompressionOption;
 }
 
 export interface ProducerBatch {
   topicMessages: Array<{ topic: string; messages: Message[] }>;
   acks?: Acks;
+  /** As in ProducerRecord. */
+  compression?: CompressionOption;
 }
 
 /** One entry per partition a send wrote to, as kafkajs reports it (offsets as decimal strings). */
@@ -60,6 +68,8 @@ export interface ProducerOptions {
   allowAutoTopicCreation?: boolean;
   /** A custom partitioner; the default is the Java client's. */
   createPartitioner?: (batchSize: number) => Partitioner;
+  /** Codec of every batch unless a send says otherwise (CompressionTypes or a name). Default none. */
+  compression?: CompressionOption;
 }
 
 interface Waiter {
@@ -73,6 +83,7 @@ interface OpenBatch {
   topic: string;
   partition: number;
   acks: Acks;
+  compression: CompressionName;
   records: RecordInput[];
   bytes: number;
   waiters: Waiter[];
@@ -85,6 +96,7 @@ export class Producer {
   private readonly lingerMs: number;
   private readonly allowAutoTopicCreation: boolean;
   private readonly partitioner: Partitioner;
+  private readonly compression: CompressionName;
   private readonly open = new Map<string, OpenBatch>();
   private readonly sequences = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -105,6 +117,7 @@ export class Producer {
     }
     if (!(this.lingerMs >= 0)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `lingerMs must be >= 0, got ${String(options.lingerMs)}`);
     this.partitioner = (options.createPartitioner ?? createDefaultPartitioner)(this.batchSize);
+    this.compression = compressionNameOf(options.compression, 'options.compression') ?? 'none';
   }
 
   /** Gets a producer id (idempotent producers). Called by the first send if not called before. */
@@ -126,7 +139,7 @@ export class Producer {
     if (!record || typeof record.topic !== 'string' || !Array.isArray(record.messages)) {
       throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'send takes { topic: string, messages: Message[] }');
     }
-    return this.sendBatch({ topicMessages: [{ topic: record.topic, messages: record.messages }], acks: record.acks });
+    return this.sendBatch({ topicMessages: [{ topic: record.topic, messages: record.messages }], acks: record.acks, compression: record.compression });
   }
 
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
@@ -136,6 +149,7 @@ export class Producer {
       throw new SkeinError('SKEIN_INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${String(acks)}`);
     }
     if (!batch || !Array.isArray(batch.topicMessages)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'sendBatch takes { topicMessages: [...] }');
+    const compression = compressionNameOf(batch.compression, 'compression') ?? this.compression;
     await this.connect();
     // Validate everything before queuing anything, so a bad message fails the whole send alone.
     const prepared: Array<{ topic: string; partition: number; record: RecordInput; size: number }> = [];
@@ -167,7 +181,7 @@ export class Producer {
       group.sizes.push(size);
     }
     const groups = [...perPartition.values()];
-    const results = await Promise.all(groups.map((g) => this.enqueue(g.topic, g.partition, acks, g.records, g.sizes)));
+    const results = await Promise.all(groups.map((g) => this.enqueue(g.topic, g.partition, acks, compression, g.records, g.sizes)));
     return groups.map((g, i) => ({
       topicName: g.topic,
       partition: g.partition,
@@ -182,8 +196,16 @@ export class Producer {
    * Adds records for one partition to its open batch, starting new batches when batchSize is
    * reached. Resolves with the offset of the first record once every piece is acknowledged.
    */
-  private async enqueue(topic: string, partition: number, acks: Acks, records: RecordInput[], sizes: number[]): Promise<{ baseOffset: number; logStartOffset: number }> {
-    const key = `${topic}\u0000${partition}\u0000${acks}`;
+  private async enqueue(
+    topic: string,
+    partition: number,
+    acks: Acks,
+    compression: CompressionName,
+    records: RecordInput[],
+    sizes: number[],
+  ): Promise<{ baseOffset: number; logStartOffset: number }> {
+    // Sends with different acks or codecs never share a batch: both are per-batch properties.
+    const key = `${topic}\u0000${partition}\u0000${acks}\u0000${compression}`;
     const pieces: Promise<{ baseOffset: number; logStartOffset: number }>[] = [];
     let i = 0;
     while (i < records.length) {
@@ -193,7 +215,7 @@ export class Producer {
         batch = undefined;
       }
       if (!batch) {
-        batch = { topic, partition, acks, records: [], bytes: 0, waiters: [] };
+        batch = { topic, partition, acks, compression, records: [], bytes: 0, waiters: [] };
         this.open.set(key, batch);
       }
       const index = batch.records.length;
@@ -237,6 +259,7 @@ export class Producer {
         producerId: this.producerId,
         producerEpoch: this.producerEpoch,
         baseSequence,
+        compression: batch.compression,
       });
       if (this.producerId >= 0) this.sequences.set(sequenceKey, (baseSequence + batch.records.length) % 2 ** 31);
     } catch (err) {

@@ -1,5 +1,6 @@
 /**
- * Reads and validates one uncompressed RecordBatch v2 (magic 2).
+ * Reads and validates one RecordBatch v2 (magic 2), uncompressed or compressed (gzip, snappy,
+ * lz4, zstd: the records section is decompressed with src/records/compression/).
  *
  * Owns: the checks that decide whether bytes are a well-formed batch, with the error code
  * for each failure, and the record grammar on the read side. record-iterator.ts reuses
@@ -7,7 +8,8 @@
  * nothing of files, topics or sockets. Synchronous; safe on any thread that can load the
  * addon (the CRC comes from it).
  *
- * Zero copy: record keys, values and header values are `subarray` views of the input, so
+ * Zero copy: record keys, values and header values are `subarray` views of the input (of the
+ * decompressed records, for a compressed batch: one allocation per batch), so
  * they alias its memory. They stay valid as long as the input does; writing into the input
  * changes them; a caller holding onto them past the input's lifetime (a reused network
  * buffer, say) must copy. Header keys are decoded into strings (UTF-8, invalid sequences
@@ -22,7 +24,9 @@
  *                                                                   SKEIN_CORRUPT_MESSAGE
  *   more than 12 + batchLength bytes (use iterateBatches) ......... SKEIN_INVALID_ARGUMENT
  *   stored CRC != CRC-32C of bytes 21..end (unless verifyCrc: false) SKEIN_CORRUPT_MESSAGE
- *   compression codec bits != 0 .................................. SKEIN_UNSUPPORTED_COMPRESSION
+ *   compression codec bits 5-7 (not defined by Kafka) ............. SKEIN_UNSUPPORTED_COMPRESSION
+ *   compressed records that do not decompress ..................... SKEIN_CORRUPT_MESSAGE
+ *   compressed records over maxDecompressedBytes .................. SKEIN_MESSAGE_TOO_LARGE
  *   recordsCount < 1, lastOffsetDelta != recordsCount - 1, int64 fields outside ±(2^53 - 1),
  *   more records announced than bytes can hold ................... SKEIN_INVALID_RECORD
  *   per record: length outside the batch or not matching its fields, a varint running
@@ -67,10 +71,17 @@ import {
   type TimestampType,
 } from './batch-header.js';
 import { readVarint, readVarlong, type Cursor } from './varint.js';
+import { decompress, isSupportedCodec } from './compression/index.js';
+import { unsupportedCodec } from './compression/errors.js';
 
 export interface DecodeOptions {
   /** Check the CRC-32C of bytes 21..end. Default true; turn off only for bytes already checked. */
   verifyCrc?: boolean;
+  /**
+   * Compressed batches: refuse (SKEIN_MESSAGE_TOO_LARGE) records that decompress to more than
+   * this many bytes, without inflating past it. Default: no cap.
+   */
+  maxDecompressedBytes?: number;
 }
 
 export interface DecodedHeader {
@@ -191,10 +202,7 @@ export function checkBatch(buf: Uint8Array, verifyCrc: boolean): void {
   }
   const attributes = readInt16BE(buf, ATTRIBUTES);
   const codec = attributes & COMPRESSION_CODEC_MASK;
-  if (codec !== 0) {
-    const name = codec < COMPRESSION_NAMES.length ? COMPRESSION_NAMES[codec] : `unknown codec id ${codec}`;
-    throw new SkeinError('SKEIN_UNSUPPORTED_COMPRESSION', `compressed record batches (${name}) are not supported yet`, { codec });
-  }
+  if (codec !== 0 && !isSupportedCodec(codec)) throw unsupportedCodec(codec);
   const count = readInt32BE(buf, RECORDS_COUNT);
   const lastOffsetDelta = readInt32BE(buf, LAST_OFFSET_DELTA);
   if (count < 1) throw invalidRecord(`recordsCount ${count}: a batch must hold at least one record`, { recordCount: count });
@@ -204,15 +212,45 @@ export function checkBatch(buf: Uint8Array, verifyCrc: boolean): void {
       recordCount: count,
     });
   }
-  if (count > (size - HEADER_SIZE) / MIN_RECORD_SIZE) {
-    throw invalidRecord(`recordsCount ${count} cannot fit in ${size - HEADER_SIZE} bytes of records`, { recordCount: count });
-  }
+  // Compressed records are checked against their decompressed size (recordsOf).
+  if (codec === 0) checkCountFits(count, size - HEADER_SIZE);
   const baseOffset = readInt64BE(buf, BASE_OFFSET);
   checkSafe(baseOffset, 'baseOffset');
   checkSafe(baseOffset + lastOffsetDelta, 'lastOffset');
   checkSafe(readInt64BE(buf, BASE_TIMESTAMP), 'baseTimestamp');
   checkSafe(readInt64BE(buf, MAX_TIMESTAMP), 'maxTimestamp');
   checkSafe(readInt64BE(buf, PRODUCER_ID), 'producerId');
+}
+
+function checkCountFits(count: number, bytes: number): void {
+  if (count > bytes / MIN_RECORD_SIZE) {
+    throw invalidRecord(`recordsCount ${count} cannot fit in ${bytes} bytes of records`, { recordCount: count });
+  }
+}
+
+/** Where the records of a batch checked by `checkBatch` lie: in the batch itself, or decompressed. */
+export interface RecordsSection {
+  /** The batch (uncompressed) or the decompressed records. */
+  bytes: Buffer;
+  start: number;
+  end: number;
+  count: number;
+}
+
+/**
+ * The records section of a batch checked by `checkBatch`. Uncompressed: a range of the batch.
+ * Compressed: the records decompressed with the batch's codec (capped at
+ * `maxDecompressedBytes`: SKEIN_MESSAGE_TOO_LARGE past it; SKEIN_CORRUPT_MESSAGE when they
+ * do not decompress), then checked to be able to hold recordsCount records.
+ */
+export function recordsOf(batch: Buffer, maxDecompressedBytes?: number): RecordsSection {
+  const end = LOG_OVERHEAD + readInt32BE(batch, BATCH_LENGTH);
+  const count = readInt32BE(batch, RECORDS_COUNT);
+  const codec = readInt16BE(batch, ATTRIBUTES) & COMPRESSION_CODEC_MASK;
+  if (codec === 0) return { bytes: batch, start: HEADER_SIZE, end, count };
+  const bytes = decompress(codec, batch.subarray(HEADER_SIZE, end), { maxBytes: maxDecompressedBytes });
+  checkCountFits(count, bytes.length);
+  return { bytes, start: 0, end: bytes.length, count };
 }
 
 function checkSafe(value: number, field: string): void {
@@ -356,16 +394,16 @@ export function decodeRecordBatch(buf: Uint8Array, options?: DecodeOptions): Dec
   checkBatch(buf, verifyCrc);
   const view = asBuffer(buf);
   const batchLength = readInt32BE(view, BATCH_LENGTH);
-  const end = LOG_OVERHEAD + batchLength;
   const context = recordContextOf(view);
   const attributes = readInt16BE(view, ATTRIBUTES);
   const lastOffsetDelta = readInt32BE(view, LAST_OFFSET_DELTA);
-  const count = readInt32BE(view, RECORDS_COUNT);
+  const section = recordsOf(view, options?.maxDecompressedBytes);
+  const { bytes, end, count } = section;
 
   const records: DecodedRecord[] = [];
-  const cursor: Cursor = { pos: HEADER_SIZE };
+  const cursor: Cursor = { pos: section.start };
   for (let i = 0; i < count; i++) {
-    records.push(readRecord(view, cursor, end, context, i));
+    records.push(readRecord(bytes, cursor, end, context, i));
   }
   checkRecordsEnd(cursor.pos, end);
 

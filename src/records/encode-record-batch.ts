@@ -33,7 +33,9 @@
  *
  * Fields written by this encoder: lastOffsetDelta = count - 1, offsetDelta = index,
  * maxTimestamp = largest record timestamp, attributes = timestamp type and
- * transactional bit (never compression or control: compression is not implemented yet).
+ * transactional bit and, with options.compression, the codec (never control). A compressed
+ * batch is built uncompressed first, then its records section (bytes 61..end) is compressed
+ * with src/records/compression/ and the CRC is computed over the compressed bytes.
  */
 import { SkeinError } from '../errors.js';
 import { native } from '../native/binding.js';
@@ -43,6 +45,8 @@ import {
   BASE_SEQUENCE,
   BASE_TIMESTAMP,
   BATCH_LENGTH,
+  COMPRESSION_CODEC_MASK,
+  COMPRESSION_NAMES,
   CRC,
   CRC_START,
   CURRENT_MAGIC,
@@ -64,6 +68,7 @@ import {
   type TimestampType,
 } from './batch-header.js';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.js';
+import { compress } from './compression/index.js';
 
 /** Bytes of a key, value or header value: strings are written as UTF-8; null is written as length -1. */
 export type RecordBytes = Buffer | Uint8Array | string | null;
@@ -101,7 +106,7 @@ export interface BatchOptions {
   isTransactional?: boolean;
   /** Sets attributes bit 3 for 'log-append'. Default 'create'. */
   timestampType?: TimestampType;
-  /** Only 'none' is implemented; the others throw SKEIN_UNSUPPORTED_COMPRESSION. */
+  /** Codec of the records section (attributes bits 0-2). Default 'none'. */
   compression?: CompressionName;
 }
 
@@ -183,8 +188,8 @@ const INT32_MAX = 0x7fffffff;
 
 /**
  * Encodes `records` as one RecordBatch v2. Throws SKEIN_INVALID_ARGUMENT for an empty or
- * malformed input (the message names the field), SKEIN_UNSUPPORTED_COMPRESSION for any
- * codec but 'none', SKEIN_MESSAGE_TOO_LARGE when the batch would exceed 2^31 - 1 bytes.
+ * malformed input (the message names the field or the unknown codec), SKEIN_MESSAGE_TOO_LARGE
+ * when the batch would exceed 2^31 - 1 bytes.
  */
 export function encodeRecordBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
   if (!Array.isArray(records)) throw invalid(`records must be an array, got ${describe(records)}`);
@@ -193,12 +198,8 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
   if (typeof options !== 'object' || options === null) throw invalid(`options must be an object, got ${describe(options)}`);
 
   const compression = options.compression;
-  if (compression !== undefined && compression !== 'none') {
-    if (compression === 'gzip' || compression === 'snappy' || compression === 'lz4' || compression === 'zstd') {
-      throw new SkeinError('SKEIN_UNSUPPORTED_COMPRESSION', `compression '${compression}' is not supported yet; only 'none' is`, {
-        compression,
-      });
-    }
+  const codec = compression === undefined ? 0 : (COMPRESSION_NAMES as readonly unknown[]).indexOf(compression);
+  if (codec < 0) {
     throw invalid(`options.compression must be one of none, gzip, snappy, lz4, zstd, got ${describe(compression)}`, {
       option: 'compression',
     });
@@ -361,15 +362,34 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
       // Unreachable unless pass 1 and pass 2 disagree: a defect here, never user input.
       throw new SkeinError('SKEIN_INVALID_RECORD', `internal: wrote ${pos} bytes for a batch measured at ${total}`);
     }
+    const out = codec === 0 ? buf : compressRecords(buf, codec);
     // A plain Uint8Array view: cheaper to create than Buffer#subarray, and all the addon needs.
-    const crc = native.crc32c(new Uint8Array(buf.buffer, buf.byteOffset + CRC_START, total - CRC_START));
-    writeInt32BE(buf, CRC, crc);
-    return buf;
+    const crc = native.crc32c(new Uint8Array(out.buffer, out.byteOffset + CRC_START, out.length - CRC_START));
+    writeInt32BE(out, CRC, crc);
+    return out;
   } finally {
     // Drop references to user data so the scratch area does not keep it alive.
     refs.fill(null, 0, rp);
     if (ownsShared) sharedInUse = false;
   }
+}
+
+/**
+ * The batch `plain` (CRC not yet written) with its records section compressed: same header,
+ * batchLength for the new size, codec in attributes bits 0-2. The caller writes the CRC.
+ */
+function compressRecords(plain: Buffer, codec: number): Buffer {
+  const compressed = compress(codec, plain.subarray(HEADER_SIZE));
+  const total = HEADER_SIZE + compressed.length;
+  if (total - LOG_OVERHEAD > MAX_BATCH_LENGTH) {
+    throw new SkeinError('SKEIN_MESSAGE_TOO_LARGE', `the compressed batch would exceed ${MAX_BATCH_LENGTH} bytes`);
+  }
+  const out = Buffer.allocUnsafe(total);
+  plain.copy(out, 0, 0, HEADER_SIZE);
+  out.set(compressed, HEADER_SIZE);
+  writeInt32BE(out, BATCH_LENGTH, total - LOG_OVERHEAD);
+  writeInt16BE(out, ATTRIBUTES, (plain[ATTRIBUTES] << 8) | (plain[ATTRIBUTES + 1] & ~COMPRESSION_CODEC_MASK) | codec);
+  return out;
 }
 
 function writeHeader(

@@ -8,7 +8,8 @@
  * path) and are single-use, like any JS iterator.
  *
  * iterateRecords(batch): the batch header is validated when it is called (framing, magic,
- * CRC, compression, counts), so corrupt bytes throw before any record is yielded. Records
+ * CRC, compression, counts), and a compressed batch's records are decompressed then (one
+ * allocation per batch), so corrupt bytes throw before any record is yielded. Records
  * are then parsed one per next(); a malformed record throws SKEIN_INVALID_RECORD at that
  * point, after the records before it were yielded. Trailing bytes after the last record
  * are reported by the next() that would return done. Yielded keys, values and header
@@ -26,11 +27,9 @@ import { SkeinError } from '../errors.js';
 import {
   BATCH_LENGTH,
   CURRENT_MAGIC,
-  HEADER_SIZE,
   LOG_OVERHEAD,
   MAGIC,
   MIN_BATCH_LENGTH,
-  RECORDS_COUNT,
   readInt32BE,
 } from './batch-header.js';
 import {
@@ -39,6 +38,8 @@ import {
   checkRecordsEnd,
   readRecord,
   recordContextOf,
+  recordsOf,
+  type RecordsSection,
   type DecodeOptions,
   type RecordContext,
   type DecodedRecord,
@@ -58,13 +59,13 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
   #index = 0;
   #finished = false;
 
-  /** `batch` must already have passed checkBatch. */
-  constructor(batch: Buffer) {
-    this.#buf = batch;
-    this.#cursor = { pos: HEADER_SIZE };
-    this.#end = LOG_OVERHEAD + readInt32BE(batch, BATCH_LENGTH);
+  /** `batch` must already have passed checkBatch; `section` is recordsOf(batch). */
+  constructor(batch: Buffer, section: RecordsSection = recordsOf(batch)) {
+    this.#buf = section.bytes;
+    this.#cursor = { pos: section.start };
+    this.#end = section.end;
     this.#context = recordContextOf(batch);
-    this.#count = readInt32BE(batch, RECORDS_COUNT);
+    this.#count = section.count;
   }
 
   next(): IteratorResult<DecodedRecord, undefined> {
@@ -92,7 +93,8 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
  */
 export function iterateRecords(batch: Uint8Array, options?: DecodeOptions): RecordIterator {
   checkBatch(batch, options?.verifyCrc ?? true);
-  return new RecordIterator(asBuffer(batch));
+  const view = asBuffer(batch);
+  return new RecordIterator(view, recordsOf(view, options?.maxDecompressedBytes));
 }
 
 /** Yields each complete batch of a buffer of concatenated batches. Created by iterateBatches. */

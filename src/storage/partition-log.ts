@@ -283,9 +283,11 @@ export class PartitionLog {
           { batchBytes: size, maxMessageBytes: this.config.maxMessageBytes },
         );
       }
+      // Compressed batches are stored as they arrived (their CRC was checked by the scan);
+      // what is inside them is checked above this layer (records/validate-compressed-batch.ts).
       const codec = compressionCodecOf(readAttributes(batches, at));
-      if (codec !== CompressionCodec.NONE) {
-        throw new SkeinError('SKEIN_UNSUPPORTED_COMPRESSION', `compression codec ${codec} is not supported yet`, { codec });
+      if (codec > CompressionCodec.ZSTD) {
+        throw new SkeinError('SKEIN_UNSUPPORTED_COMPRESSION', `compression codec id ${codec} is not defined by Kafka`, { codec });
       }
       const count = readRecordsCount(batches, at);
       const lastOffsetDelta = readLastOffsetDelta(batches, at);

@@ -151,13 +151,23 @@ test('batchLength below a header → SKEIN_CORRUPT_MESSAGE; trailing bytes → S
   throwsCode(() => decodeRecordBatch(Buffer.concat([SAMPLE, SAMPLE])), 'SKEIN_INVALID_ARGUMENT');
 });
 
-test('compression attribute set (CRC correct) → SKEIN_UNSUPPORTED_COMPRESSION', () => {
-  for (let codec = 1; codec <= 7; codec++) {
+test('codec ids Kafka does not define (5-7, CRC correct) → SKEIN_UNSUPPORTED_COMPRESSION', () => {
+  for (let codec = 5; codec <= 7; codec++) {
     const buf = sample();
     buf.writeInt16BE(codec, 21);
     withCrc(buf);
     throwsCode(() => decodeRecordBatch(buf), 'SKEIN_UNSUPPORTED_COMPRESSION');
     throwsCode(() => iterateRecords(buf), 'SKEIN_UNSUPPORTED_COMPRESSION');
+  }
+});
+
+test('codec bits 1-4 over records that are not compressed (CRC correct) → SKEIN_CORRUPT_MESSAGE', () => {
+  for (let codec = 1; codec <= 4; codec++) {
+    const buf = sample();
+    buf.writeInt16BE(codec, 21);
+    withCrc(buf);
+    throwsCode(() => decodeRecordBatch(buf), 'SKEIN_CORRUPT_MESSAGE');
+    throwsCode(() => iterateRecords(buf), 'SKEIN_CORRUPT_MESSAGE');
   }
 });
 
@@ -253,11 +263,17 @@ test('encode: bad arguments → SKEIN_INVALID_ARGUMENT naming the field', () => 
   throwsCode(bad([{ value: 'x' }, { value: 'y' }], { baseOffset: Number.MAX_SAFE_INTEGER }), 'SKEIN_INVALID_ARGUMENT', 'baseOffset');
 });
 
-test('encode: any codec but none → SKEIN_UNSUPPORTED_COMPRESSION', () => {
-  for (const compression of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
-    throwsCode(() => encodeRecordBatch([{ value: 'x' }], { compression }), 'SKEIN_UNSUPPORTED_COMPRESSION', compression);
+test('encode: every codec writes its id in attributes bits 0-2 and decodes back', () => {
+  const records = [{ key: 'k', value: 'x'.repeat(500), timestamp: 5 }, { value: 'y', timestamp: 6 }];
+  const plain = encodeRecordBatch(records, { compression: 'none' });
+  for (const [id, compression] of (['gzip', 'snappy', 'lz4', 'zstd'] as const).entries()) {
+    const bytes = encodeRecordBatch(records, { compression });
+    assert.is(bytes.readInt16BE(21) & 7, id + 1, compression);
+    assert.ok(bytes.length < plain.length, `${compression} shrinks 500 repeated bytes`);
+    const decoded = decodeRecordBatch(bytes);
+    assert.is(decoded.compression, compression);
+    assert.equal(decoded.records.map((r) => [r.key && r.key.toString(), r.value!.toString(), r.timestamp]), [['k', 'x'.repeat(500), 5], [null, 'y', 6]]);
   }
-  assert.ok(encodeRecordBatch([{ value: 'x' }], { compression: 'none' }).length > 61);
 });
 
 test('encode: a buffer resized by a later getter is refused, not written with stale bytes', () => {
