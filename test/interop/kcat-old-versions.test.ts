@@ -3,8 +3,8 @@
  * its feature detection enables every feature (MsgVer1, MsgVer2, ThrottleTime, LZ4, ZSTD, ...)
  * and sends each codec compressed instead of "Broker does not support compression type";
  * with `api.version.request=false` and `broker.version.fallback` 0.9.0 / 0.8.2.2 it produces
- * with Produce v1 / v0 (magic 0 message sets) and consumes with Fetch v1 / v0 and
- * ListOffsets v0; behind a proxy that advertises Produce ≤ 2 and Fetch ≤ 3 (a 0.10.2 broker)
+ * with Produce v1 / v0 (magic 0 message sets, also gzip/snappy/lz4 wrappers, stored with
+ * their codec) and consumes with Fetch v1 / v0 and ListOffsets v0; behind a proxy that advertises Produce ≤ 2 and Fetch ≤ 3 (a 0.10.2 broker)
  * it produces and consumes magic 1 with timestamps. What it wrote is stored as RecordBatch v2
  * and a current client reads the same bytes.
  *
@@ -115,13 +115,31 @@ check('kcat -d feature: every protocol feature is enabled, none disabled', async
   assert.not.match(run.stderr, /NOT supported by broker/);
 });
 
-check('kcat -z gzip|snappy|lz4|zstd sends its batches compressed (no codec disabled by feature detection)', async () => {
+check('kcat -z gzip|snappy|lz4|zstd sends its batches compressed (no codec disabled by feature detection); stored with that codec', async () => {
   const data = rows('z', 60);
   for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
-    // Whether the broker takes compressed batches is the codecs' business: only what kcat sends is checked.
+    await served.skein.broker.createTopic({ topic: `z-${codec}`, numPartitions: 1 });
     const run = await kcat(served.bootstrap, ['-P', '-t', `z-${codec}`, '-p', '0', '-K', '\x1f', '-D', '\x1e', '-l', inputFile(data), '-z', codec, '-d', 'msg', '-X', 'message.send.max.retries=0']);
+    assert.is(run.code, 0, run.stderr.slice(-2000));
     assert.not.match(run.stderr, /does not support compression/, codec);
     assert.match(run.stderr, new RegExp(`Produce MessageSet with \\d+ message\\(s\\) \\([^)]*MsgVersion 2[^)]*, ${codec}\\)`), codec);
+    const batches = await stored(served, `z-${codec}`);
+    assert.ok(batches.length > 0 && batches.every((b) => b.compression === codec), `${codec}: stored as sent`);
+  }
+});
+
+check('broker.version.fallback=0.9.0 -z gzip|snappy|lz4: compressed magic 0 wrappers stored as v2 batches of that codec, read back by the old kcat', async () => {
+  const data = rows('w', 80);
+  for (const codec of ['gzip', 'snappy', 'lz4']) {
+    const topic = `fallback-z-${codec}`;
+    await served.skein.broker.createTopic({ topic, numPartitions: 1 });
+    const produced = await produce(served.bootstrap, topic, data, [...FALLBACK('0.9.0'), '-z', codec]);
+    assert.match(produced.stderr, new RegExp(`MsgVersion 0[^)]*, ${codec}\\)`), codec);
+    const batches = await stored(served, topic);
+    assert.ok(batches.length > 0 && batches.every((b) => b.magic === 2 && b.compression === codec), `${codec}: ${batches.map((b) => b.compression).join(',')}`);
+    assert.equal(batches.flatMap((b) => b.records.map((r) => r.value?.toString())), data.map((d) => d.value));
+    const old = await consume(served.bootstrap, topic, FALLBACK('0.9.0'));
+    assert.equal(old.got.map((m) => [m.offset, m.key, m.value]), data.map((d, i) => [i, d.key, d.value]), codec);
   }
 });
 

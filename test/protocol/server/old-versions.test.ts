@@ -5,9 +5,10 @@
  * checked, offsets assigned, v1 timestamps kept), Fetch v0–3 converted down to magic 0/1 from
  * the fetch offset on (headers dropped, capped at partitionMaxBytes but never empty), v4 still
  * the stored bytes; ListOffsets v0 offset lists; OffsetCommit v0–1 and OffsetFetch v0 group
- * commits that keep the connection (and a Fetch in flight on it) alive; and malformed or
- * compressed legacy sets refused with CORRUPT_MESSAGE / UNSUPPORTED_COMPRESSION_TYPE and
- * nothing stored.
+ * commits that keep the connection (and a Fetch in flight on it) alive; compressed legacy
+ * sets (gzip, snappy, lz4 wrappers) stored as one batch with their codec and converted back
+ * down; and malformed sets (bad CRC, cut, garbage, bad compressed payloads, zip bombs)
+ * refused with CORRUPT_MESSAGE / MESSAGE_TOO_LARGE and nothing stored.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,6 +23,7 @@ import { decodeFetchResponse, encodeFetchRequest, type FetchResponse } from '../
 import { decodeListOffsetsResponse, encodeListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js';
 import { decodeOffsetCommitResponse, encodeOffsetCommitRequest } from '../../../src/protocol/messages/offset-commit.js';
 import { decodeOffsetFetchResponse, encodeOffsetFetchRequest } from '../../../src/protocol/messages/offset-fetch.js';
+import { compress } from '../../../src/records/compression/index.js';
 import { decodeRecordBatch } from '../../../src/records/decode-record-batch.js';
 import { encodeRecordBatch } from '../../../src/records/encode-record-batch.js';
 import { decodeMessageSet, encodeMessageSet, type LegacyMagic } from '../../../src/records/message-set.js';
@@ -288,13 +290,60 @@ test('malformed legacy sets: CORRUPT_MESSAGE for that partition only, nothing of
     const { body: b } = await client.request(0, 1, produceBody(1, 'm', [{ index: 1, records }]), decodeProduceResponse);
     assert.is(b.responses[0]!.partitionResponses[0]!.errorCode, code);
   }
-  // A gzip wrapper (as librdkafka with broker.version.fallback=0.9.0 -z gzip sends): no codecs yet.
-  const wrapper = encodeMessageSet([{ offset: 1, compression: 'gzip', key: null, value: gzipSync(encodeMessageSet(messages(2), 1)), timestamp: 1 }], 1);
-  const { body: z } = await client.request(0, 2, produceBody(2, 'm', [{ index: 1, records: wrapper }]), decodeProduceResponse);
-  assert.is(z.responses[0]!.partitionResponses[0]!.errorCode, KAFKA_ERRORS.UNSUPPORTED_COMPRESSION_TYPE);
+  // Compressed wrappers that do not decompress, or inflate past max.message.bytes (a zip bomb).
+  const notGzip = encodeMessageSet([{ offset: 1, compression: 'gzip', key: null, value: Buffer.from('not gzip at all'), timestamp: 1 }], 1);
+  const bomb = encodeMessageSet([{ offset: 0, compression: 'gzip', key: null, value: gzipSync(encodeMessageSet([{ offset: 0, key: null, value: Buffer.alloc(4 << 20) }], 0)) }], 0);
+  const noValue = encodeMessageSet([{ offset: 0, compression: 'snappy', key: null, value: null }], 0);
+  for (const [records, code] of [
+    [notGzip, KAFKA_ERRORS.CORRUPT_MESSAGE],
+    [bomb, KAFKA_ERRORS.MESSAGE_TOO_LARGE],
+    [noValue, KAFKA_ERRORS.CORRUPT_MESSAGE],
+  ] as const) {
+    const { body: z } = await client.request(0, 2, produceBody(2, 'm', [{ index: 1, records }]), decodeProduceResponse);
+    assert.is(z.responses[0]!.partitionResponses[0]!.errorCode, code);
+  }
   assert.equal(broker.offsets('m', 1).highWatermark, 0, 'nothing stored');
   assert.ok(client.isOpen, 'refusals are answers, not closed connections');
   assert.equal(logs.filter((l) => l.level === 'error'), []);
+  await stop();
+});
+
+test('compressed legacy sets (gzip, snappy, lz4 wrappers): inner messages stored as one batch with the same codec, read back by Fetch v0-3 and v4', async () => {
+  const { broker, client, stop } = await start();
+  await broker.createTopic({ topic: 'z', numPartitions: 1 });
+  let next = 0;
+  const expected: Array<[number, string | null, string, number]> = [];
+  for (const codec of ['gzip', 'snappy', 'lz4'] as const) {
+    for (const magic of [0, 1] as const) {
+      const inner = messages(4, next);
+      // Magic 1 producers write relative inner offsets 0..n-1 and the wrapper's offset n-1; magic 0 any offsets.
+      const wrapper = encodeMessageSet([{ offset: magic === 1 ? 3 : 0, compression: codec, key: null, value: compress(codec, encodeMessageSet(inner, magic)), timestamp: 1700000009999 }], magic);
+      const version = magic === 1 ? 2 : 1;
+      const { body } = await client.request(0, version, produceBody(version, 'z', [{ index: 0, records: wrapper }]), decodeProduceResponse);
+      assert.equal([body.responses[0]!.partitionResponses[0]!.errorCode, body.responses[0]!.partitionResponses[0]!.baseOffset], [0, next], `${codec} magic ${magic}`);
+      for (const [i, m] of inner.entries()) expected.push([next + i, m.key?.toString() ?? null, m.value.toString(), magic === 1 ? m.timestamp : -1]);
+      next += 4;
+    }
+  }
+  const batches = await storedRecords(broker, 'z');
+  assert.equal(
+    batches.map((b) => b.compression),
+    ['gzip', 'gzip', 'snappy', 'snappy', 'lz4', 'lz4'],
+    'each stored batch carries the codec it was sent with',
+  );
+  assert.equal(
+    batches.flatMap((b) => b.records.map((r) => [r.offset, r.key?.toString() ?? null, r.value!.toString(), r.timestamp])),
+    expected,
+  );
+  for (const version of [0, 3]) {
+    const { body } = await client.request(1, version, fetchBody(version, 'z', 2), decodeFetchResponse);
+    const got = decodeMessageSet(body.responses[0]!.partitions[0]!.records as Buffer);
+    assert.equal(
+      got.map((m) => [m.offset, m.key?.toString() ?? null, m.value!.toString(), m.timestamp, m.compression]),
+      expected.slice(2).map(([o, k, v, t]) => [o, k, v, version >= 2 ? t : -1, 'none']),
+      `Fetch v${version}: compressed batches converted down`,
+    );
+  }
   await stop();
 });
 
