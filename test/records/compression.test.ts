@@ -212,6 +212,17 @@ test('corrupt input → SKEIN_CORRUPT_MESSAGE for every codec, including truncat
   );
 });
 
+test('headers that lie about the decompressed size: SKEIN_CORRUPT_MESSAGE, no giant allocation, even without a cap', () => {
+  // snappy: a 4 GiB length varint over a 6-byte literal.
+  throwsCode(() => decompress('snappy', hex('ffffffff0f 10 68656c6c6f')), 'SKEIN_CORRUPT_MESSAGE', 'snappy raw');
+  const xerial = Buffer.concat([XERIAL_MAGIC, hex('00000001 00000001'), hex('0000000a ffffffff0f 10 68656c6c6f')]);
+  throwsCode(() => decompress('snappy', xerial), 'SKEIN_CORRUPT_MESSAGE', 'snappy xerial');
+  // zstd: single segment, 8-byte content size 2^40, one last raw block "hello".
+  throwsCode(() => decompress('zstd', hex('28b52ffd e0 0000000000010000 290000 68656c6c6f')), 'SKEIN_CORRUPT_MESSAGE', 'zstd');
+  // lz4: content size 2^40, one stored block "hello".
+  throwsCode(() => decompress('lz4', hex('04224d18 68 40 0000000000010000 00 05000080 68656c6c6f 00000000')), 'SKEIN_CORRUPT_MESSAGE', 'lz4');
+});
+
 test('codec ids and names: 5-7 are SKEIN_UNSUPPORTED_COMPRESSION, anything else SKEIN_INVALID_ARGUMENT', () => {
   for (const id of [5, 6, 7]) {
     throwsCode(() => decompress(id, Buffer.from('x')), 'SKEIN_UNSUPPORTED_COMPRESSION', `id ${id}`);

@@ -9,8 +9,10 @@
  * (legacy traffic is rare and small: a thread hop would cost more than the copy).
  *
  * Up (Produce v0–2): every message's CRC-32 is checked, compressed wrapper messages (gzip,
- * snappy, lz4) are decompressed (src/records/compression, capped at the topic's
- * max.message.bytes: a zip bomb is refused before it inflates) and their inner messages
+ * snappy raw or xerial, lz4: Kafka's magic 0/1 framing with its broken header checksum reads
+ * like the correct one, since our decoder does not check it) are decompressed
+ * (src/records/compression, capped at the topic's max.message.bytes: a zip bomb is refused
+ * before it inflates) and their inner messages
  * taken with absolute offsets; then all messages of the set become one RecordBatch v2 with
  * CreateTime, compressed with the producer's codec when every wrapper used the same one (as
  * Kafka keeps compression.type=producer), else uncompressed. Magic 1 keeps each message's

@@ -27,6 +27,8 @@ const BLOCK_MAX_SIZES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 102
 const UNCOMPRESSED_BIT = 0x80000000;
 /** Below this many bytes a plain loop copies faster than a builtin call (measured in bench/compression.bench.ts). */
 const SHORT_COPY = 32;
+/** The largest first allocation made on a frame's word alone; beyond it, the output grows as decoded. */
+const INITIAL_TRUSTED = 16 * 1024 * 1024;
 
 export interface Lz4Block {
   /** Position of the block's data in the input. */
@@ -127,7 +129,9 @@ export function readLz4Frames(data: Uint8Array): Lz4Frames {
  */
 export function decodeLz4Blocks(data: Uint8Array, frames: Lz4Frames, maxBytes: number): Buffer {
   // The declared size (when every frame gives one) is a good first guess; else grow as needed.
-  let out: Buffer = Buffer.allocUnsafe(Math.min(maxBytes, frames.declaredSize >= 0 ? frames.declaredSize : Math.max(64 * 1024, data.length * 4), frames.bound));
+  // A declared size is a claim: trust it for the first allocation only up to a modest size.
+  const guess = frames.declaredSize >= 0 ? Math.min(frames.declaredSize, INITIAL_TRUSTED) : Math.max(64 * 1024, data.length * 4);
+  let out: Buffer = Buffer.allocUnsafe(Math.min(maxBytes, guess, frames.bound));
   let capacity = out.length;
   let op = 0;
   let frameStart = 0;
@@ -198,6 +202,9 @@ export function decodeLz4Blocks(data: Uint8Array, frames: Lz4Frames, maxBytes: n
         while (op < stop) out[op++] = out[from++];
       }
     }
+  }
+  if (frames.declaredSize >= 0 && op !== frames.declaredSize) {
+    throw corrupt(`the frames declare ${frames.declaredSize} bytes of content but decode to ${op}`);
   }
   return op === capacity ? out : out.subarray(0, op);
 }

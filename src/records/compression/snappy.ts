@@ -34,12 +34,18 @@ export function compressSnappyXerial(data: Uint8Array, blockSize?: number): Buff
 
 export function snappyDecompress(data: Uint8Array, maxBytes: number): Buffer {
   if (!isXerialFramed(data)) {
-    checkCap(uncompressedLengthOf(data), maxBytes);
+    const length = uncompressedLengthOf(data);
+    checkCap(length, maxBytes);
+    checkPlausible(length, data);
     return rawBlock(data);
   }
   const blocks = xerialBlocks(data);
   let total = 0;
-  for (const block of blocks) total = checkCap(total + uncompressedLengthOf(block), maxBytes);
+  for (const block of blocks) {
+    const length = uncompressedLengthOf(block);
+    total = checkCap(total + length, maxBytes);
+    checkPlausible(length, block);
+  }
   if (blocks.length === 1) return rawBlock(blocks[0]);
   const out = Buffer.allocUnsafe(total);
   let pos = 0;
@@ -54,6 +60,19 @@ export function snappyDecompress(data: Uint8Array, maxBytes: number): Buffer {
 function checkCap(length: number, maxBytes: number): number {
   if (length > maxBytes) throw decompressedTooLarge('snappy', maxBytes, length);
   return length;
+}
+
+/**
+ * The most a raw block can expand: its densest element, a 3-byte copy, yields 64 bytes.
+ * A block declaring more than that is lying, and the binding would allocate what it claims
+ * before finding out (up to 4 GiB, from a 5-byte header) even with no cap given.
+ */
+const MAX_EXPANSION = 22;
+
+function checkPlausible(length: number, block: Uint8Array): void {
+  if (length > block.length * MAX_EXPANSION + 64) {
+    throw corruptCompressed('snappy', `a ${block.length}-byte block cannot hold the ${length} bytes it declares`);
+  }
 }
 
 function rawBlock(block: Uint8Array): Buffer {

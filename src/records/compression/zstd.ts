@@ -23,6 +23,7 @@ const binding = createRequire(import.meta.url)('zstd-napi/binding') as Binding;
 
 let dctx: InstanceType<Binding['DCtx']> | undefined;
 const STREAM_CHUNK = 128 * 1024;
+const DECLARED_SIZE_TRUSTED = 16 * 1024 * 1024;
 
 export function zstdCompress(data: Uint8Array): Buffer {
   return compress(data);
@@ -33,7 +34,9 @@ export function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
   try {
     const declared = declaredSize(data);
     if (declared > maxBytes) throw decompressedTooLarge('zstd', maxBytes, declared);
-    if (declared >= 0) {
+    // A frame header may claim any size: allocate it up front only while that is modest,
+    // else let the streaming decoder grow with what the data really holds.
+    if (declared >= 0 && declared <= DECLARED_SIZE_TRUSTED) {
       const out = Buffer.allocUnsafe(declared);
       const written = dctx.decompress(out, data);
       if (written !== declared) throw corruptCompressed('zstd', `frames declare ${declared} bytes but decode to ${written}`);
