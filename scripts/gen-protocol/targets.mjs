@@ -1,7 +1,9 @@
 // What the generator produces. Each API is served (and its codecs generated) for the
-// versions below: the "Advertise" column of KAFKA-PROTOCOL.md §3, whose low minimums keep
-// librdkafka's feature gates open (Produce ∋ 3 and Fetch ∋ 4 for message format v2,
-// FindCoordinator ∋ 0, InitProducerId ∋ 0, SaslHandshake ∋ 0 and 1), with Produce up to
+// versions below: from the lowest version Kafka 3.9 serves (0 everywhere: Kafka 4.0 dropped
+// Produce 0-2, Fetch 0-3, ListOffsets 0, OffsetCommit 0-1, OffsetFetch 0 and more (KIP-896),
+// but clients in the field still send them, and librdkafka's feature gates need them:
+// MsgVer1 = Produce ∋ 2 and Fetch ∋ 2, MsgVer2 = Produce ∋ 3 and Fetch ∋ 4, gzip/snappy/lz4
+// = Produce ∋ 0) up to the "Advertise" column of KAFKA-PROTOCOL.md §3, with Produce up to
 // its first flexible version 9. Metadata stays ≤ 9 together with Fetch ≤ 12: platformatic
 // keys topics by Metadata's topicId and writes it into Fetch's topic field, so Metadata 10+
 // would need Fetch 13+ with real topic UUIDs.

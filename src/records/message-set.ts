@@ -41,7 +41,7 @@
  */
 import * as zlib from 'node:zlib';
 import { SkeinError } from '../errors.js';
-import { COMPRESSION_NAMES, type CompressionName, type TimestampType } from './batch-header.js';
+import { COMPRESSION_NAMES, readInt64BE, writeInt64BE, type CompressionName, type TimestampType } from './batch-header.js';
 
 /** offset:int64 + messageSize:int32 before every message. */
 export const LEGACY_LOG_OVERHEAD = 12;
@@ -57,7 +57,6 @@ const CODEC_MASK = 0x07;
 /** The codecs magic 0 and 1 know: none, gzip, snappy, lz4. */
 const LEGACY_CODECS = 4;
 const NULL_LENGTH = -1;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 export type LegacyMagic = 0 | 1;
 
@@ -139,10 +138,13 @@ export function isLegacyEntry(buf: Uint8Array, pos = 0): boolean {
   return buf.length > pos + ENTRY_MAGIC && (buf[pos + ENTRY_MAGIC] === 0 || buf[pos + ENTRY_MAGIC] === 1);
 }
 
+/** An int64 as a number (no BigInt on this path); anything past ±(2^53 - 1) is refused, not rounded. */
 function readSafeInt64(b: Buffer, pos: number, what: string, at: number): number {
-  const value = b.readBigInt64BE(pos);
-  if (value > BigInt(MAX_SAFE) || value < BigInt(-MAX_SAFE)) throw corrupt(`${what} ${value} is outside ±(2^53 - 1)`, { position: at });
-  return Number(value);
+  const hi = b.readInt32BE(pos);
+  // |hi| < 2^21 keeps hi * 2^32 + lo exact; the safe-integer check then catches ±2^53 itself.
+  const value = hi >= -0x200000 && hi < 0x200000 ? readInt64BE(b, pos) : NaN;
+  if (!Number.isSafeInteger(value)) throw corrupt(`${what} ${b.readBigInt64BE(pos)} is outside ±(2^53 - 1)`, { position: at });
+  return value;
 }
 
 /** Decodes every message of a set (a wrapper stays one message: see `innerMessages`). */
@@ -270,14 +272,14 @@ function writeMessage(out: Buffer, pos: number, magic: LegacyMagic, m: LegacyMes
   const timestamp = m.timestamp ?? -1;
   if (!Number.isSafeInteger(timestamp)) throw invalid(`timestamp must be a safe integer, got ${String(timestamp)}`);
   const size = sizeOfMessage(magic, m.key, m.value) - LEGACY_LOG_OVERHEAD;
-  out.writeBigInt64BE(BigInt(m.offset), pos);
+  writeInt64BE(out, pos, m.offset);
   out.writeInt32BE(size, pos + 8);
   const start = pos + LEGACY_LOG_OVERHEAD;
   let at = start + 4;
   out[at++] = magic;
   out[at++] = codec | (magic === 1 && m.timestampType === 'log-append' ? TIMESTAMP_TYPE_BIT : 0);
   if (magic === 1) {
-    out.writeBigInt64BE(BigInt(timestamp), at);
+    writeInt64BE(out, at, timestamp);
     at += 8;
   }
   at = writeBytes(out, at, m.key);

@@ -67,7 +67,7 @@ function append(ctx: RequestContext, topic: string, partition: number, records: 
   let bytes = Buffer.isBuffer(records) ? records : Buffer.concat(records as Buffer[]);
   if (ctx.apiVersion < 3) {
     try {
-      bytes = legacyToBatch(bytes);
+      bytes = legacyToBatch(bytes, () => maxMessageBytes(ctx, topic));
     } catch (error) {
       return Promise.resolve(failed(partition, error, ctx));
     }
@@ -85,6 +85,12 @@ function append(ctx: RequestContext, topic: string, partition: number, records: 
     }),
     (error: unknown) => failed(partition, error, ctx),
   );
+}
+
+/** The topic's max.message.bytes, the cap on what a compressed legacy wrapper may inflate to. */
+function maxMessageBytes(ctx: RequestContext, topic: string): number {
+  const value = Number(ctx.broker.describeConfigs(topic).find((c) => c.name === 'max.message.bytes')?.value);
+  return Number.isSafeInteger(value) && value > 0 ? value : 1048588;
 }
 
 function failed(partition: number, error: unknown, ctx: RequestContext): PartitionProduceResponse {
