@@ -1,5 +1,10 @@
 #include "module_functions.h"
 
+#include <sys/file.h>
+
+#include <cerrno>
+#include <string>
+
 #include "addon_state.h"
 #include "batch_scan.h"
 #include "conversions.h"
@@ -28,6 +33,29 @@ Napi::Value ScanBuffer(const Napi::CallbackInfo& info) {
 }
 
 void Noop(const Napi::CallbackInfo&) {}
+
+// tryLockFile(fd): flock(fd, LOCK_EX | LOCK_NB). true: this open file description now holds
+// the lock; false: another one holds it (EWOULDBLOCK), in this process or another. The lock
+// lives as long as the open file description: closing the fd releases it, and so does the
+// kernel when the process dies, however it dies. flock (not fcntl F_SETLK) because fcntl locks
+// belong to the process: a second open of the folder in the same process would take them
+// again, and closing any fd of the file would drop them.
+Napi::Value TryLockFile(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw_invalid_argument(env, "fd must be a number");
+  const double value = info[0].As<Napi::Number>().DoubleValue();
+  if (!(value >= 0 && value <= 2147483647.0) || value != static_cast<double>(static_cast<int>(value))) {
+    throw_invalid_argument(env, "fd must be a non-negative integer");
+  }
+  const int fd = static_cast<int>(value);
+  int rc;
+  do {
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  throw_error(env, system_error(errno, "flock", "fd " + std::to_string(fd)));
+}
 
 void SetErrorFactory(const Napi::CallbackInfo& info) {
   if (!info[0].IsFunction()) throw_invalid_argument(info.Env(), "the error factory must be a function");
@@ -60,6 +88,7 @@ void register_module_functions(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("setForceCopy", Napi::Function::New(env, SetForceCopy, "setForceCopy"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
+  exports.Set("tryLockFile", Napi::Function::New(env, TryLockFile, "tryLockFile"));
 }
 
 }  // namespace skein

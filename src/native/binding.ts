@@ -152,6 +152,12 @@ export interface NativeBinding {
   /** Forces MappedFile.buffer() to return null (copy mode), to test the fallback path. */
   setForceCopy(force: boolean): void;
   stats(): NativeStats;
+  /**
+   * flock(fd, LOCK_EX | LOCK_NB): true when this open file description now holds the lock,
+   * false when another one (in this process or another) holds it. Released when every fd of
+   * the description is closed, or by the kernel when the process dies.
+   */
+  tryLockFile(fd: number): boolean;
   MappedFile: NativeMappedFileConstructor;
   /** Constants the addon shares with TS, checked below. */
   constants: Record<string, number>;

@@ -34,14 +34,8 @@ import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { sharedMappingLru, type MappingLru } from './mapping-lru.js';
 import { isLeftoverFile, parseLogFileName } from './file-names.js';
-import {
-  lockDir,
-  readRecoveryPoint,
-  takeCleanShutdownMarker,
-  unlockDir,
-  writeCleanShutdownMarker,
-  writeRecoveryPoint,
-} from './checkpoint-file.js';
+import { readRecoveryPoint, takeCleanShutdownMarker, writeCleanShutdownMarker, writeRecoveryPoint } from './checkpoint-file.js';
+import { FolderLock } from './folder-lock.js';
 
 export interface PartitionLogOptions {
   /** Overrides of the defaults in DEFAULT_LOG_CONFIG. */
@@ -116,12 +110,14 @@ export class PartitionLog {
   private readonly lru: MappingLru;
   private readonly segments: Segment[];
   private readonly flusher: FlushScheduler;
+  private readonly lock: FolderLock;
   private startOffset: number;
   private isClosed = false;
   private closing: Promise<void> | undefined;
 
-  private constructor(dir: string, config: LogConfig, lru: MappingLru, segments: Segment[]) {
+  private constructor(dir: string, config: LogConfig, lru: MappingLru, segments: Segment[], lock: FolderLock) {
     this.dir = dir;
+    this.lock = lock;
     this.config = config;
     this.lru = lru;
     this.segments = segments;
@@ -142,12 +138,12 @@ export class PartitionLog {
     const lru = options.mappingLru ?? sharedMappingLru;
     const warn = options.onWarning ?? (() => {});
     const path = prepareDir(dir, options.create ?? true);
-    lockDir(path);
+    const lock = FolderLock.acquire(path);
     try {
       const segments = await loadSegments(path, config, lru, warn);
-      return new PartitionLog(path, config, lru, segments);
+      return new PartitionLog(path, config, lru, segments, lock);
     } catch (err) {
-      unlockDir(path);
+      lock.release();
       throw err;
     }
   }
@@ -532,7 +528,7 @@ export class PartitionLog {
           // Already reported by the first failure.
         }
       }
-      unlockDir(this.dir);
+      this.lock.release();
     }
   }
 
