@@ -37,6 +37,7 @@ Mapping::Mapping(std::shared_ptr<OpenFile> file, uint8_t* data, uint64_t size, s
 
 Mapping::~Mapping() {
   munmap(data_, static_cast<size_t>(size_));
+  if (revoked_) return;  // the file side was released by release_buffer
   registry_->live_mappings.fetch_sub(1, std::memory_order_relaxed);
   registry_->mapped_bytes.fetch_sub(static_cast<int64_t>(size_), std::memory_order_relaxed);
   // After munmap: a pending truncate can no longer cut pages out from under anyone.
@@ -86,7 +87,29 @@ void Mapping::finalize_external_buffer(napi_env env, void*, void* hint) {
   int64_t ignored;
   napi_adjust_external_memory(env, static_cast<int64_t>(mapping->size_), &ignored);
   // Nothing else here touches the env or AddonState: the registry is held by the mapping.
+  if (!mapping->revoked_) mapping->registry_->buffered_mappings.erase(mapping->data_);
   mapping->release();
+}
+
+bool Mapping::release_buffer(Napi::Env env, napi_value array_buffer) {
+  if (revoked_) return false;
+  // Detaching may free the backing store at once; its finalizer (our reference) runs later,
+  // from an immediate, but hold a reference of our own across this anyway.
+  MappingRef self = (acquire(), MappingRef::adopt(this));
+  NAPI_THROW_IF_FAILED(env, napi_detach_arraybuffer(env, array_buffer), false);
+  void* placeholder = mmap(data_, static_cast<size_t>(size_), PROT_NONE,
+                           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (placeholder == MAP_FAILED) {
+    // Cannot happen short of running out of kernel memory for the VMA; the file mapping then
+    // stays until the last reference, as without release_buffer. The views are detached.
+    return true;
+  }
+  revoked_ = true;
+  registry_->buffered_mappings.erase(data_);
+  registry_->live_mappings.fetch_sub(1, std::memory_order_relaxed);
+  registry_->mapped_bytes.fetch_sub(static_cast<int64_t>(size_), std::memory_order_relaxed);
+  file_->mapping_released();
+  return true;
 }
 
 Napi::Value Mapping::create_external_buffer(Napi::Env env) {
@@ -136,6 +159,7 @@ Napi::Value Mapping::create_external_buffer(Napi::Env env) {
   }
   external_buffer_created_ = true;
   registry_->external_buffers.fetch_add(1, std::memory_order_relaxed);
+  registry_->buffered_mappings[data_] = this;
   return Napi::Value(env, buffer);
 }
 

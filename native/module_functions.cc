@@ -10,6 +10,8 @@
 #include "conversions.h"
 #include "crc32c.h"
 #include "errors.h"
+#include "mapped_file.h"
+#include "mapping.h"
 
 namespace skein {
 namespace {
@@ -33,6 +35,32 @@ Napi::Value ScanBuffer(const Napi::CallbackInfo& info) {
 }
 
 void Noop(const Napi::CallbackInfo&) {}
+
+// releaseBuffer(buf): releases, now, the mapping under an external Buffer that buffer() made
+// (see Mapping::release_buffer): every view of it becomes empty. Refused while an open handle
+// still holds the mapping (it may write through it). Returns false for a buffer that is not
+// (or no longer) over a live mapping of this environment: released already, or not ours.
+Napi::Value ReleaseBuffer(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) throw_invalid_argument(env, "releaseBuffer takes a Buffer");
+  napi_value array_buffer = nullptr;
+  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, info[0], nullptr, nullptr, nullptr, &array_buffer, nullptr), Napi::Value());
+  void* data = nullptr;
+  size_t length = 0;
+  NAPI_THROW_IF_FAILED(env, napi_get_arraybuffer_info(env, array_buffer, &data, &length), Napi::Value());
+  EnvRegistry& registry = *AddonState::of(env)->registry;
+  const auto found = registry.buffered_mappings.find(data);
+  if (data == nullptr || found == registry.buffered_mappings.end() || found->second->size() != length) {
+    return Napi::Boolean::New(env, false);
+  }
+  Mapping* mapping = found->second;
+  for (const MappedFile* file : registry.open_files) {
+    if (file->current_mapping() == mapping) {
+      throw_invalid_argument(env, "releaseBuffer: the mapping is still held by an open MappedFile of '" + mapping->file().path() + "'");
+    }
+  }
+  return Napi::Boolean::New(env, mapping->release_buffer(env, array_buffer));
+}
 
 // tryLockFile(fd): flock(fd, LOCK_EX | LOCK_NB). true: this open file description now holds
 // the lock; false: another one holds it (EWOULDBLOCK), in this process or another. The lock
@@ -88,6 +116,7 @@ void register_module_functions(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("setForceCopy", Napi::Function::New(env, SetForceCopy, "setForceCopy"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
+  exports.Set("releaseBuffer", Napi::Function::New(env, ReleaseBuffer, "releaseBuffer"));
   exports.Set("tryLockFile", Napi::Function::New(env, TryLockFile, "tryLockFile"));
 }
 

@@ -114,9 +114,15 @@ export interface NativeMappedFile {
    * A pending cut survives close() and is applied through this handle's fd whenever the last
    * view goes, even if another handle or process has extended the file meanwhile: only defer
    * cuts of files nobody will extend while views live (rolled segments, not the active one).
+   * With `underLiveMappings` the cut is applied at once even under live mappings: the caller
+   * promises that no page past `size` of any of them is touched again (a sealed segment, whose
+   * views all lie below its size); then close() needs no fd kept for a deferred cut.
    */
-  truncate(size: number): void;
-  /** Releases the handle: unmaps (views keep the mapping) and closes the fd once unused. Idempotent. */
+  truncate(size: number, underLiveMappings?: boolean): void;
+  /**
+   * Releases the handle: unmaps (views keep the mapping) and closes the fd at once (mappings
+   * do not need it), unless a deferred truncate waits for the last mapping. Idempotent.
+   */
   close(): void;
 }
 
@@ -158,6 +164,14 @@ export interface NativeBinding {
    * the description is closed, or by the kernel when the process dies.
    */
   tryLockFile(fd: number): boolean;
+  /**
+   * Releases now, not at garbage collection, the mapping under a Buffer that
+   * MappedFile.buffer() returned: its ArrayBuffer is detached (every view reads as empty from
+   * then on, never as other bytes) and the file pages are unmapped. Refused
+   * (SKEIN_INVALID_ARGUMENT) while an open handle still holds that mapping. false when the
+   * buffer is not over a live mapping of this environment (already released, or not ours).
+   */
+  releaseBuffer(buf: Uint8Array): boolean;
   MappedFile: NativeMappedFileConstructor;
   /** Constants the addon shares with TS, checked below. */
   constants: Record<string, number>;

@@ -108,7 +108,8 @@ export class LogManager {
     checkName(name);
     const log = this.logs.get(name);
     this.logs.delete(name);
-    if (log) await log.close();
+    // Views of the log may still be on their way to clients: keep them readable.
+    if (log) await log.close({ keepViews: true });
     const path = join(this.dir, name);
     const doomed = `${path}-${Date.now()}${DELETED_SUFFIX}`;
     try {

@@ -115,6 +115,8 @@ export class Segment {
   private indexesDirty = false;
   private closed = false;
   private deleted = false;
+  /** Buffers this segment took from its mappings, for close() to release (takeBuffer). */
+  private buffers: Array<WeakRef<Buffer>> = [];
 
   private constructor(
     dir: string,
@@ -141,17 +143,19 @@ export class Segment {
 
   /**
    * Creates a new, empty active segment. `minCapacity` lets one batch larger than
-   * segmentBytes still fit in a segment of its own. On ENOSPC nothing is left behind.
+   * segmentBytes still fit in a segment of its own. No disk is reserved here: the first
+   * append reserves its extent (see append), so creating a log or rolling onto a full disk
+   * cannot fail for lack of space; the append that needs the space reports SKEIN_DISK_FULL.
+   * (Reserving 4 MiB here made a broker with many partitions unable to start on a nearly
+   * full disk: every open failed with ENOSPC, and every other topic with it.)
    */
   static create(dir: string, baseOffset: number, config: LogConfig, lru: MappingLru, minCapacity = 0): Segment {
     const capacity = Math.max(config.segmentBytes, minCapacity);
     const segment = new Segment(dir, baseOffset, config, lru, capacity, true);
     const file = new native.MappedFile(segment.path, { create: true, writable: true });
     try {
-      const first = Math.min(capacity, Math.max(config.preallocateBytes, minCapacity));
-      file.allocate(first);
+      // Address space only: pages past fileSize are never touched before append reserves them.
       file.map(capacity);
-      segment.allocated = file.fileSize;
     } catch (err) {
       file.close();
       try {
@@ -162,7 +166,7 @@ export class Segment {
       throw err;
     }
     segment.file = file;
-    segment.mapping = file.buffer();
+    segment.mapping = segment.takeBuffer(file);
     segment.indexesDirty = true;
     return segment;
   }
@@ -311,17 +315,19 @@ export class Segment {
     this.bytesSinceIndexEntry += batchSize;
   }
 
-  /** Makes a loaded (last) segment the active one: reserves disk and maps it for appends. */
+  /**
+   * Makes a loaded (last) segment the active one: maps it for appends. Reserves nothing: the
+   * next append does (an ENOSPC here used to fail the whole open, see create()).
+   */
   activate(): void {
-    const file = this.openFile();
+    const file = this.writableLoadedFile();
     this.lru.forget(this);
     file.unmap();
     this.mapping = undefined;
     const capacity = Math.max(this.capacity, this.size);
-    this.allocated = Math.max(this.size, Math.min(capacity, this.size + this.config.preallocateBytes));
-    file.allocate(this.allocated);
+    this.allocated = this.size;
     file.map(capacity);
-    this.mapping = file.buffer();
+    this.mapping = this.takeBuffer(file);
     this.capacity = capacity;
     this.active = true;
   }
@@ -339,7 +345,7 @@ export class Segment {
     file.allocate(minCapacity);
     this.allocated = Math.max(this.allocated, minCapacity);
     file.map(minCapacity);
-    this.mapping = file.buffer();
+    this.mapping = this.takeBuffer(file);
     this.capacity = minCapacity;
   }
 
@@ -577,8 +583,40 @@ export class Segment {
       }
       this.lru.touch(this);
     }
-    if (this.mapping === undefined) this.mapping = this.file!.buffer();
+    if (this.mapping === undefined) this.mapping = this.takeBuffer(this.file!);
     return this.mapping;
+  }
+
+  /**
+   * The external Buffer over `file`'s current mapping, remembered (weakly) so that close()
+   * can release every mapping this segment made at once instead of at garbage collection.
+   */
+  private takeBuffer(file: NativeMappedFile): Buffer | null {
+    const buffer = file.buffer();
+    if (buffer) {
+      this.buffers = this.buffers.filter((ref) => ref.deref() !== undefined);
+      this.buffers.push(new WeakRef(buffer));
+    }
+    return buffer;
+  }
+
+  /**
+   * Releases every mapping this segment made that is still alive, now (native.releaseBuffer):
+   * views handed out become empty. Only after the handle is closed (an open handle may still
+   * write through its mapping).
+   */
+  private releaseBuffers(): void {
+    for (const ref of this.buffers.splice(0)) {
+      const buffer = ref.deref();
+      if (buffer) native.releaseBuffer(buffer);
+    }
+  }
+
+  /** A writable handle for a segment being loaded or activated (the one load() kept, or a new one). */
+  private writableLoadedFile(): NativeMappedFile {
+    if (this.closed) throw new SkeinError('SKEIN_CLOSED', `segment ${this.path} is closed`);
+    if (!this.file) this.file = new native.MappedFile(this.path, { create: false, writable: true });
+    return this.file;
   }
 
   private openFile(): NativeMappedFile {
@@ -627,7 +665,10 @@ export class Segment {
     this.active = false;
     if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     this.writeIndexes();
-    if (cutFile) this.file?.truncate(this.size);
+    // Cut at once, under the live mapping: every view lies below `size` and nothing writes
+    // past it any more (an in-flight populate past it fails with EFAULT, harmlessly). A cut
+    // deferred to the last view, as before, kept the fd open until a garbage collection.
+    if (cutFile) this.file?.truncate(this.size, true);
     this.allocated = this.size;
     if (this.file) this.lru.touch(this);
   }
@@ -665,7 +706,12 @@ export class Segment {
     }
   }
 
-  close(): void {
+  /**
+   * Writes the indexes and releases the fd and every mapping. With `releaseViews` (a log's
+   * close) the mappings go now and views handed out become empty; without (a log closed to be
+   * deleted while the broker serves it) they stay readable until garbage collection.
+   */
+  close(releaseViews = true): void {
     if (this.closed) return;
     try {
       // Not cut here: see seal(). The next open cuts the zeros after the last batch at once.
@@ -679,6 +725,7 @@ export class Segment {
       this.file = undefined;
       this.mapping = undefined;
       this.closed = true;
+      if (releaseViews) this.releaseBuffers();
     }
   }
 }
