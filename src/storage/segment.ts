@@ -368,9 +368,17 @@ export class Segment {
     }
     if (end > this.allocated) {
       const want = Math.min(this.capacity, Math.max(end, this.allocated + this.extentBytes));
-      file.allocate(want);
-      this.allocated = want;
-      this.extentBytes = Math.min(MAX_EXTENT_BYTES, this.extentBytes * 2);
+      try {
+        file.allocate(want);
+        this.allocated = want;
+        this.extentBytes = Math.min(MAX_EXTENT_BYTES, this.extentBytes * 2);
+      } catch (err) {
+        // No room for a whole extent: reserve just what this append needs, so a nearly full
+        // disk still takes the batches that fit (SKEIN_DISK_FULL when even those do not).
+        if (!(err instanceof SkeinError) || err.code !== 'SKEIN_DISK_FULL' || want === end) throw err;
+        file.allocate(end);
+        this.allocated = end;
+      }
     }
     const mapping = this.mapping;
     if (mapping) mapping.set(src, position);
