@@ -88,15 +88,24 @@ void Mapping::finalize_external_buffer(napi_env env, void*, void* hint) {
   napi_adjust_external_memory(env, static_cast<int64_t>(mapping->size_), &ignored);
   // Nothing else here touches the env or AddonState: the registry is held by the mapping.
   if (!mapping->revoked_) mapping->registry_->buffered_mappings.erase(mapping->data_);
+  if (mapping->weak_array_buffer_ != nullptr) {
+    napi_delete_reference(env, mapping->weak_array_buffer_);
+    mapping->weak_array_buffer_ = nullptr;
+  }
   mapping->release();
 }
 
-bool Mapping::release_buffer(Napi::Env env, napi_value array_buffer) {
+bool Mapping::release_buffer(Napi::Env env) {
   if (revoked_) return false;
   // Detaching may free the backing store at once; its finalizer (our reference) runs later,
   // from an immediate, but hold a reference of our own across this anyway.
   MappingRef self = (acquire(), MappingRef::adopt(this));
-  NAPI_THROW_IF_FAILED(env, napi_detach_arraybuffer(env, array_buffer), false);
+  napi_value array_buffer = nullptr;
+  if (weak_array_buffer_ != nullptr) {
+    NAPI_THROW_IF_FAILED(env, napi_get_reference_value(env, weak_array_buffer_, &array_buffer), false);
+  }
+  // No ArrayBuffer: V8 collected it and no JS can reach these pages any more.
+  if (array_buffer != nullptr) NAPI_THROW_IF_FAILED(env, napi_detach_arraybuffer(env, array_buffer), false);
   void* placeholder = mmap(data_, static_cast<size_t>(size_), PROT_NONE,
                            MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (placeholder == MAP_FAILED) {
@@ -160,6 +169,10 @@ Napi::Value Mapping::create_external_buffer(Napi::Env env) {
   external_buffer_created_ = true;
   registry_->external_buffers.fetch_add(1, std::memory_order_relaxed);
   registry_->buffered_mappings[data_] = this;
+  napi_value array_buffer = nullptr;
+  if (napi_get_typedarray_info(env, buffer, nullptr, nullptr, nullptr, &array_buffer, nullptr) == napi_ok) {
+    napi_create_reference(env, array_buffer, 0, &weak_array_buffer_);
+  }
   return Napi::Value(env, buffer);
 }
 

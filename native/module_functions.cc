@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "addon_state.h"
 #include "batch_scan.h"
@@ -36,30 +38,29 @@ Napi::Value ScanBuffer(const Napi::CallbackInfo& info) {
 
 void Noop(const Napi::CallbackInfo&) {}
 
-// releaseBuffer(buf): releases, now, the mapping under an external Buffer that buffer() made
-// (see Mapping::release_buffer): every view of it becomes empty. Refused while an open handle
-// still holds the mapping (it may write through it). Returns false for a buffer that is not
-// (or no longer) over a live mapping of this environment: released already, or not ours.
-Napi::Value ReleaseBuffer(const Napi::CallbackInfo& info) {
+// releaseMappings(prefix): releases now, not when V8 collects their buffers, the mappings of
+// this environment that have an external buffer and belong to files whose path starts with
+// `prefix` (a log folder and a slash), except those an open MappedFile still holds (it may
+// write through them). See Mapping::release_buffer: views of them become empty. Returns how
+// many were released. For a log's close(): deterministic release of every fd and mapping.
+Napi::Value ReleaseMappings(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray()) throw_invalid_argument(env, "releaseBuffer takes a Buffer");
-  napi_value array_buffer = nullptr;
-  NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, info[0], nullptr, nullptr, nullptr, &array_buffer, nullptr), Napi::Value());
-  void* data = nullptr;
-  size_t length = 0;
-  NAPI_THROW_IF_FAILED(env, napi_get_arraybuffer_info(env, array_buffer, &data, &length), Napi::Value());
+  if (!info[0].IsString()) throw_invalid_argument(env, "releaseMappings takes a path prefix");
+  const std::string prefix = info[0].As<Napi::String>().Utf8Value();
+  if (prefix.empty()) throw_invalid_argument(env, "releaseMappings: the path prefix must not be empty");
   EnvRegistry& registry = *AddonState::of(env)->registry;
-  const auto found = registry.buffered_mappings.find(data);
-  if (data == nullptr || found == registry.buffered_mappings.end() || found->second->size() != length) {
-    return Napi::Boolean::New(env, false);
-  }
-  Mapping* mapping = found->second;
+  std::unordered_set<const Mapping*> held;
   for (const MappedFile* file : registry.open_files) {
-    if (file->current_mapping() == mapping) {
-      throw_invalid_argument(env, "releaseBuffer: the mapping is still held by an open MappedFile of '" + mapping->file().path() + "'");
-    }
+    if (file->current_mapping() != nullptr) held.insert(file->current_mapping());
   }
-  return Napi::Boolean::New(env, mapping->release_buffer(env, array_buffer));
+  std::vector<Mapping*> doomed;
+  for (const auto& [address, mapping] : registry.buffered_mappings) {
+    if (held.count(mapping) == 0 && mapping->file().path().compare(0, prefix.size(), prefix) == 0) doomed.push_back(mapping);
+  }
+  uint32_t released = 0;
+  // release_buffer erases from buffered_mappings: iterate over the copy.
+  for (Mapping* mapping : doomed) released += mapping->release_buffer(env) ? 1 : 0;
+  return Napi::Number::New(env, released);
 }
 
 // tryLockFile(fd): flock(fd, LOCK_EX | LOCK_NB). true: this open file description now holds
@@ -116,7 +117,7 @@ void register_module_functions(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("setForceCopy", Napi::Function::New(env, SetForceCopy, "setForceCopy"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
-  exports.Set("releaseBuffer", Napi::Function::New(env, ReleaseBuffer, "releaseBuffer"));
+  exports.Set("releaseMappings", Napi::Function::New(env, ReleaseMappings, "releaseMappings"));
   exports.Set("tryLockFile", Napi::Function::New(env, TryLockFile, "tryLockFile"));
 }
 

@@ -165,13 +165,13 @@ export interface NativeBinding {
    */
   tryLockFile(fd: number): boolean;
   /**
-   * Releases now, not at garbage collection, the mapping under a Buffer that
-   * MappedFile.buffer() returned: its ArrayBuffer is detached (every view reads as empty from
-   * then on, never as other bytes) and the file pages are unmapped. Refused
-   * (SKEIN_INVALID_ARGUMENT) while an open handle still holds that mapping. false when the
-   * buffer is not over a live mapping of this environment (already released, or not ours).
+   * Releases now, not at garbage collection, every mapping of this environment that has an
+   * external Buffer and belongs to a file whose path starts with `prefix` (a folder and a
+   * slash), except those an open MappedFile still holds: each Buffer's ArrayBuffer is
+   * detached (every view reads as empty from then on, never as other bytes) and the file
+   * pages are unmapped. Returns how many were released. For a log's close().
    */
-  releaseBuffer(buf: Uint8Array): boolean;
+  releaseMappings(prefix: string): number;
   MappedFile: NativeMappedFileConstructor;
   /** Constants the addon shares with TS, checked below. */
   constants: Record<string, number>;

@@ -16,7 +16,7 @@
  * Appends are synchronous inside, so their order is the order of the calls.
  */
 import { accessSync, constants, mkdirSync, readdirSync, realpathSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { native, ScanStop } from '../native/binding.js';
 import { CorruptSegmentError, OffsetOutOfRangeError, SkeinError, fromSystemError, type ErrorCode } from '../errors.js';
 import {
@@ -523,7 +523,7 @@ export class PartitionLog {
     try {
       await this.flusher.idle();
       await this.flushAll();
-      for (const segment of this.segments) segment.close(!keepViews);
+      for (const segment of this.segments) segment.close();
       writeRecoveryPoint(this.dir, this.active.nextOffset);
       writeCleanShutdownMarker(this.dir);
     } finally {
@@ -533,11 +533,15 @@ export class PartitionLog {
       // reports; without the clean-shutdown marker the next open recovers.
       for (const segment of this.segments) {
         try {
-          segment.close(!keepViews);
+          segment.close();
         } catch {
           // Already reported by the first failure.
         }
       }
+      // Every mapping of the folder still alive (views held, or buffers collected whose
+      // finalizers have not run yet) goes now, not at a garbage collection: after close()
+      // the process holds no fd and no mapping of the folder.
+      if (!keepViews) native.releaseMappings(this.dir + sep);
       this.lock.release();
     }
   }

@@ -115,8 +115,6 @@ export class Segment {
   private indexesDirty = false;
   private closed = false;
   private deleted = false;
-  /** Buffers this segment took from its mappings, for close() to release (takeBuffer). */
-  private buffers: Array<WeakRef<Buffer>> = [];
 
   private constructor(
     dir: string,
@@ -166,7 +164,7 @@ export class Segment {
       throw err;
     }
     segment.file = file;
-    segment.mapping = segment.takeBuffer(file);
+    segment.mapping = file.buffer();
     segment.indexesDirty = true;
     return segment;
   }
@@ -327,7 +325,7 @@ export class Segment {
     const capacity = Math.max(this.capacity, this.size);
     this.allocated = this.size;
     file.map(capacity);
-    this.mapping = this.takeBuffer(file);
+    this.mapping = file.buffer();
     this.capacity = capacity;
     this.active = true;
   }
@@ -345,7 +343,7 @@ export class Segment {
     file.allocate(minCapacity);
     this.allocated = Math.max(this.allocated, minCapacity);
     file.map(minCapacity);
-    this.mapping = this.takeBuffer(file);
+    this.mapping = file.buffer();
     this.capacity = minCapacity;
   }
 
@@ -591,33 +589,8 @@ export class Segment {
       }
       this.lru.touch(this);
     }
-    if (this.mapping === undefined) this.mapping = this.takeBuffer(this.file!);
+    if (this.mapping === undefined) this.mapping = this.file!.buffer();
     return this.mapping;
-  }
-
-  /**
-   * The external Buffer over `file`'s current mapping, remembered (weakly) so that close()
-   * can release every mapping this segment made at once instead of at garbage collection.
-   */
-  private takeBuffer(file: NativeMappedFile): Buffer | null {
-    const buffer = file.buffer();
-    if (buffer) {
-      this.buffers = this.buffers.filter((ref) => ref.deref() !== undefined);
-      this.buffers.push(new WeakRef(buffer));
-    }
-    return buffer;
-  }
-
-  /**
-   * Releases every mapping this segment made that is still alive, now (native.releaseBuffer):
-   * views handed out become empty. Only after the handle is closed (an open handle may still
-   * write through its mapping).
-   */
-  private releaseBuffers(): void {
-    for (const ref of this.buffers.splice(0)) {
-      const buffer = ref.deref();
-      if (buffer) native.releaseBuffer(buffer);
-    }
   }
 
   /** A writable handle for a segment being loaded or activated (the one load() kept, or a new one). */
@@ -715,11 +688,11 @@ export class Segment {
   }
 
   /**
-   * Writes the indexes and releases the fd and every mapping. With `releaseViews` (a log's
-   * close) the mappings go now and views handed out become empty; without (a log closed to be
-   * deleted while the broker serves it) they stay readable until garbage collection.
+   * Writes the indexes and releases the fd and the handle's mapping. Views keep their
+   * mappings until collected, or until the log's close() releases them all at once
+   * (PartitionLog.close, native.releaseMappings).
    */
-  close(releaseViews = true): void {
+  close(): void {
     if (this.closed) return;
     try {
       // Not cut here: see seal(). The next open cuts the zeros after the last batch at once.
@@ -733,7 +706,6 @@ export class Segment {
       this.file = undefined;
       this.mapping = undefined;
       this.closed = true;
-      if (releaseViews) this.releaseBuffers();
     }
   }
 }
