@@ -15,6 +15,16 @@ namespace {
 // Kafka positions are int32.
 constexpr uint64_t kMaxExternalBufferBytes = uint64_t{1} << 32;
 
+// What one mapping with a live external buffer counts for in V8's external memory, whatever
+// its size. Counting nothing (as before) meant V8 never felt them: views nobody held any more
+// kept their mappings (and, then, their fds) until a GC that heap pressure alone might not
+// start for a long time; reading 18,000 sealed segments once left ~18,000 mappings behind,
+// far past the MappingLru budget, on the way to vm.max_map_count (65,530). Counting the
+// whole size made every buffer() of a 1 GiB segment start a GC. 256 KiB each lets V8 collect
+// after about 256 new mappings (it starts a GC when external memory grows 64 MiB past its
+// last mark), which bounds the mappings left to garbage to a few hundred.
+constexpr int64_t kExternalCostPerMapping = 256 * 1024;
+
 }  // namespace
 
 Mapping* Mapping::create(std::shared_ptr<OpenFile> file, uint64_t size, std::shared_ptr<EnvRegistry> registry,
@@ -85,7 +95,7 @@ void Mapping::finalize_external_buffer(napi_env env, void*, void* hint) {
   // count ends where it started. Node runs this finalizer while the environment and its
   // isolate are alive (on the JS thread, or from the env's cleanup hooks at teardown).
   int64_t ignored;
-  napi_adjust_external_memory(env, static_cast<int64_t>(mapping->size_), &ignored);
+  napi_adjust_external_memory(env, static_cast<int64_t>(mapping->size_) - mapping->external_cost(), &ignored);
   // Nothing else here touches the env or AddonState: the registry is held by the mapping.
   if (!mapping->revoked_) mapping->registry_->buffered_mappings.erase(mapping->data_);
   if (mapping->weak_array_buffer_ != nullptr) {
@@ -93,6 +103,10 @@ void Mapping::finalize_external_buffer(napi_env env, void*, void* hint) {
     mapping->weak_array_buffer_ = nullptr;
   }
   mapping->release();
+}
+
+int64_t Mapping::external_cost() const {
+  return kExternalCostPerMapping;
 }
 
 bool Mapping::release_buffer(Napi::Env env) {
@@ -154,13 +168,13 @@ Napi::Value Mapping::create_external_buffer(Napi::Env env) {
     throw_error(env, info);
   }
   int64_t ignored;
-  napi_adjust_external_memory(env, -static_cast<int64_t>(size_), &ignored);
+  napi_adjust_external_memory(env, external_cost() - static_cast<int64_t>(size_), &ignored);
   napi_value buffer = nullptr;
   acquire();  // the buffer's reference, released by finalize_external_buffer
   const napi_status status = napi_create_external_buffer(env, static_cast<size_t>(size_), data_,
                                                          finalize_external_buffer, this, &buffer);
   if (status != napi_ok) {
-    napi_adjust_external_memory(env, static_cast<int64_t>(size_), &ignored);
+    napi_adjust_external_memory(env, static_cast<int64_t>(size_) - external_cost(), &ignored);
     release();
     if (status == napi_no_external_buffers_allowed) return Napi::Value();
     // A pending exception (e.g. length over the Buffer maximum) is rethrown as is.

@@ -77,6 +77,8 @@ class Mapping {
   Mapping(std::shared_ptr<OpenFile> file, uint8_t* data, uint64_t size, std::shared_ptr<EnvRegistry> registry);
   ~Mapping();
   static void finalize_external_buffer(napi_env env, void* data, void* hint);
+  // What the external buffer adds to V8's external memory count (see kExternalCostPerMapping).
+  int64_t external_cost() const;
 
   std::atomic<int64_t> refs_{1};
   const std::shared_ptr<OpenFile> file_;
