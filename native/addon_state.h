@@ -12,11 +12,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace skein {
 
 class MappedFile;
+class Mapping;
 
 struct EnvRegistry {
   // Mappings alive (held by a handle, an external buffer or async work) and their sizes.
@@ -30,6 +32,9 @@ struct EnvRegistry {
   bool force_copy = false;
   // Handles not yet closed, closed by the env cleanup hook when the environment exits.
   std::unordered_set<MappedFile*> open_files;
+  // Mappings whose external buffer is alive (not yet finalized, not released), by address:
+  // how releaseBuffer finds the mapping under a Buffer it is handed.
+  std::unordered_map<const void*, Mapping*> buffered_mappings;
 };
 
 struct AddonState {

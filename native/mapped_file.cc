@@ -284,7 +284,9 @@ void MappedFile::truncate(const Napi::CallbackInfo& info) {
   require_open(env, "truncate");
   require_writable(env, "truncate");
   const uint64_t size = position_argument(info, 0, "size");
-  const ErrorInfo error = file_->truncate(size);
+  if (!info[1].IsUndefined() && !info[1].IsBoolean()) throw_invalid_argument(env, "MappedFile.truncate: underLiveMappings must be a boolean");
+  const bool under_live_mappings = info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+  const ErrorInfo error = file_->truncate(size, under_live_mappings);
   if (error) throw_error(env, error);
 }
 

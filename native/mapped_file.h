@@ -32,6 +32,8 @@ class MappedFile : public Napi::ObjectWrap<MappedFile> {
   // Drops the cached buffer and the mapping reference, closes the file. Idempotent; also
   // called by the env cleanup hook and the destructor.
   void close_native();
+  // The mapping this handle holds (null when unmapped or closed).
+  const Mapping* current_mapping() const { return mapping_.get(); }
 
  private:
   Napi::Value path(const Napi::CallbackInfo& info);

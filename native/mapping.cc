@@ -15,6 +15,16 @@ namespace {
 // Kafka positions are int32.
 constexpr uint64_t kMaxExternalBufferBytes = uint64_t{1} << 32;
 
+// What one mapping with a live external buffer counts for in V8's external memory, whatever
+// its size. Counting nothing (as before) meant V8 never felt them: views nobody held any more
+// kept their mappings (and, then, their fds) until a GC that heap pressure alone might not
+// start for a long time; reading 18,000 sealed segments once left ~18,000 mappings behind,
+// far past the MappingLru budget, on the way to vm.max_map_count (65,530). Counting the
+// whole size made every buffer() of a 1 GiB segment start a GC. 256 KiB each lets V8 collect
+// after about 256 new mappings (it starts a GC when external memory grows 64 MiB past its
+// last mark), which bounds the mappings left to garbage to a few hundred.
+constexpr int64_t kExternalCostPerMapping = 256 * 1024;
+
 }  // namespace
 
 Mapping* Mapping::create(std::shared_ptr<OpenFile> file, uint64_t size, std::shared_ptr<EnvRegistry> registry,
@@ -37,6 +47,7 @@ Mapping::Mapping(std::shared_ptr<OpenFile> file, uint8_t* data, uint64_t size, s
 
 Mapping::~Mapping() {
   munmap(data_, static_cast<size_t>(size_));
+  if (revoked_) return;  // the file side was released by release_buffer
   registry_->live_mappings.fetch_sub(1, std::memory_order_relaxed);
   registry_->mapped_bytes.fetch_sub(static_cast<int64_t>(size_), std::memory_order_relaxed);
   // After munmap: a pending truncate can no longer cut pages out from under anyone.
@@ -84,9 +95,44 @@ void Mapping::finalize_external_buffer(napi_env env, void*, void* hint) {
   // count ends where it started. Node runs this finalizer while the environment and its
   // isolate are alive (on the JS thread, or from the env's cleanup hooks at teardown).
   int64_t ignored;
-  napi_adjust_external_memory(env, static_cast<int64_t>(mapping->size_), &ignored);
+  napi_adjust_external_memory(env, static_cast<int64_t>(mapping->size_) - mapping->external_cost(), &ignored);
   // Nothing else here touches the env or AddonState: the registry is held by the mapping.
+  if (!mapping->revoked_) mapping->registry_->buffered_mappings.erase(mapping->data_);
+  if (mapping->weak_array_buffer_ != nullptr) {
+    napi_delete_reference(env, mapping->weak_array_buffer_);
+    mapping->weak_array_buffer_ = nullptr;
+  }
   mapping->release();
+}
+
+int64_t Mapping::external_cost() const {
+  return kExternalCostPerMapping;
+}
+
+bool Mapping::release_buffer(Napi::Env env) {
+  if (revoked_) return false;
+  // Detaching may free the backing store at once; its finalizer (our reference) runs later,
+  // from an immediate, but hold a reference of our own across this anyway.
+  MappingRef self = (acquire(), MappingRef::adopt(this));
+  napi_value array_buffer = nullptr;
+  if (weak_array_buffer_ != nullptr) {
+    NAPI_THROW_IF_FAILED(env, napi_get_reference_value(env, weak_array_buffer_, &array_buffer), false);
+  }
+  // No ArrayBuffer: V8 collected it and no JS can reach these pages any more.
+  if (array_buffer != nullptr) NAPI_THROW_IF_FAILED(env, napi_detach_arraybuffer(env, array_buffer), false);
+  void* placeholder = mmap(data_, static_cast<size_t>(size_), PROT_NONE,
+                           MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (placeholder == MAP_FAILED) {
+    // Cannot happen short of running out of kernel memory for the VMA; the file mapping then
+    // stays until the last reference, as without release_buffer. The views are detached.
+    return true;
+  }
+  revoked_ = true;
+  registry_->buffered_mappings.erase(data_);
+  registry_->live_mappings.fetch_sub(1, std::memory_order_relaxed);
+  registry_->mapped_bytes.fetch_sub(static_cast<int64_t>(size_), std::memory_order_relaxed);
+  file_->mapping_released();
+  return true;
 }
 
 Napi::Value Mapping::create_external_buffer(Napi::Env env) {
@@ -122,13 +168,13 @@ Napi::Value Mapping::create_external_buffer(Napi::Env env) {
     throw_error(env, info);
   }
   int64_t ignored;
-  napi_adjust_external_memory(env, -static_cast<int64_t>(size_), &ignored);
+  napi_adjust_external_memory(env, external_cost() - static_cast<int64_t>(size_), &ignored);
   napi_value buffer = nullptr;
   acquire();  // the buffer's reference, released by finalize_external_buffer
   const napi_status status = napi_create_external_buffer(env, static_cast<size_t>(size_), data_,
                                                          finalize_external_buffer, this, &buffer);
   if (status != napi_ok) {
-    napi_adjust_external_memory(env, static_cast<int64_t>(size_), &ignored);
+    napi_adjust_external_memory(env, static_cast<int64_t>(size_) - external_cost(), &ignored);
     release();
     if (status == napi_no_external_buffers_allowed) return Napi::Value();
     // A pending exception (e.g. length over the Buffer maximum) is rethrown as is.
@@ -136,6 +182,11 @@ Napi::Value Mapping::create_external_buffer(Napi::Env env) {
   }
   external_buffer_created_ = true;
   registry_->external_buffers.fetch_add(1, std::memory_order_relaxed);
+  registry_->buffered_mappings[data_] = this;
+  napi_value array_buffer = nullptr;
+  if (napi_get_typedarray_info(env, buffer, nullptr, nullptr, nullptr, &array_buffer, nullptr) == napi_ok) {
+    napi_create_reference(env, array_buffer, 0, &weak_array_buffer_);
+  }
   return Napi::Value(env, buffer);
 }
 

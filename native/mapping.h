@@ -64,10 +64,21 @@ class Mapping {
   Napi::Value create_external_buffer(Napi::Env env);
   bool has_external_buffer() const { return external_buffer_created_; }
 
+  // JS thread. Releases the mapping now instead of when V8 collects its buffer: detaches the
+  // external ArrayBuffer if it is still alive (every view of it reads as empty from then on,
+  // never as other bytes) and replaces the file pages by an inaccessible anonymous
+  // placeholder over the same addresses (no file, no fd, no memory), so a native pointer
+  // still in flight (a socket write queued in libuv) fails with EFAULT instead of reading a
+  // mapping that reused the address. The placeholder is unmapped with the last reference.
+  // Returns false if it was already released.
+  bool release_buffer(Napi::Env env);
+
  private:
   Mapping(std::shared_ptr<OpenFile> file, uint8_t* data, uint64_t size, std::shared_ptr<EnvRegistry> registry);
   ~Mapping();
   static void finalize_external_buffer(napi_env env, void* data, void* hint);
+  // What the external buffer adds to V8's external memory count (see kExternalCostPerMapping).
+  int64_t external_cost() const;
 
   std::atomic<int64_t> refs_{1};
   const std::shared_ptr<OpenFile> file_;
@@ -75,6 +86,11 @@ class Mapping {
   const uint64_t size_;
   const std::shared_ptr<EnvRegistry> registry_;
   bool external_buffer_created_ = false;  // JS thread
+  bool revoked_ = false;                  // JS thread; release_buffer ran
+  // JS thread. A weak reference to the external ArrayBuffer (not the Buffer: subarray views
+  // keep the ArrayBuffer alive after the Buffer object is gone). Empty once V8 collected it;
+  // deleted by the finalizer.
+  napi_ref weak_array_buffer_ = nullptr;
 };
 
 // An owning pointer to one reference of a Mapping.

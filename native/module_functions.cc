@@ -1,10 +1,19 @@
 #include "module_functions.h"
 
+#include <sys/file.h>
+
+#include <cerrno>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
 #include "addon_state.h"
 #include "batch_scan.h"
 #include "conversions.h"
 #include "crc32c.h"
 #include "errors.h"
+#include "mapped_file.h"
+#include "mapping.h"
 
 namespace skein {
 namespace {
@@ -41,6 +50,54 @@ Napi::Value SummarizeBuffer(const Napi::CallbackInfo& info) {
 
 void Noop(const Napi::CallbackInfo&) {}
 
+// releaseMappings(prefix): releases now, not when V8 collects their buffers, the mappings of
+// this environment that have an external buffer and belong to files whose path starts with
+// `prefix` (a log folder and a slash), except those an open MappedFile still holds (it may
+// write through them). See Mapping::release_buffer: views of them become empty. Returns how
+// many were released. For a log's close(): deterministic release of every fd and mapping.
+Napi::Value ReleaseMappings(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw_invalid_argument(env, "releaseMappings takes a path prefix");
+  const std::string prefix = info[0].As<Napi::String>().Utf8Value();
+  if (prefix.empty()) throw_invalid_argument(env, "releaseMappings: the path prefix must not be empty");
+  EnvRegistry& registry = *AddonState::of(env)->registry;
+  std::unordered_set<const Mapping*> held;
+  for (const MappedFile* file : registry.open_files) {
+    if (file->current_mapping() != nullptr) held.insert(file->current_mapping());
+  }
+  std::vector<Mapping*> doomed;
+  for (const auto& [address, mapping] : registry.buffered_mappings) {
+    if (held.count(mapping) == 0 && mapping->file().path().compare(0, prefix.size(), prefix) == 0) doomed.push_back(mapping);
+  }
+  uint32_t released = 0;
+  // release_buffer erases from buffered_mappings: iterate over the copy.
+  for (Mapping* mapping : doomed) released += mapping->release_buffer(env) ? 1 : 0;
+  return Napi::Number::New(env, released);
+}
+
+// tryLockFile(fd): flock(fd, LOCK_EX | LOCK_NB). true: this open file description now holds
+// the lock; false: another one holds it (EWOULDBLOCK), in this process or another. The lock
+// lives as long as the open file description: closing the fd releases it, and so does the
+// kernel when the process dies, however it dies. flock (not fcntl F_SETLK) because fcntl locks
+// belong to the process: a second open of the folder in the same process would take them
+// again, and closing any fd of the file would drop them.
+Napi::Value TryLockFile(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw_invalid_argument(env, "fd must be a number");
+  const double value = info[0].As<Napi::Number>().DoubleValue();
+  if (!(value >= 0 && value <= 2147483647.0) || value != static_cast<double>(static_cast<int>(value))) {
+    throw_invalid_argument(env, "fd must be a non-negative integer");
+  }
+  const int fd = static_cast<int>(value);
+  int rc;
+  do {
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  throw_error(env, system_error(errno, "flock", "fd " + std::to_string(fd)));
+}
+
 void SetErrorFactory(const Napi::CallbackInfo& info) {
   if (!info[0].IsFunction()) throw_invalid_argument(info.Env(), "the error factory must be a function");
   AddonState::of(info.Env())->error_factory = Napi::Persistent(info[0].As<Napi::Function>());
@@ -74,6 +131,8 @@ void register_module_functions(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("setForceCopy", Napi::Function::New(env, SetForceCopy, "setForceCopy"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
+  exports.Set("releaseMappings", Napi::Function::New(env, ReleaseMappings, "releaseMappings"));
+  exports.Set("tryLockFile", Napi::Function::New(env, TryLockFile, "tryLockFile"));
 }
 
 }  // namespace skein

@@ -1,5 +1,5 @@
 // The addon's free functions (everything but the MappedFile class): CRC-32C, buffer scans,
-// the N-API crossing baseline, error-factory registration, copy mode and statistics.
+// the N-API crossing baseline, error-factory registration, copy mode, statistics and the folder lock (flock).
 // JS thread only; each reads per-environment state from AddonState.
 #pragma once
 
@@ -8,7 +8,7 @@
 namespace skein {
 
 // Adds crc32c, crc32cTable, crc32cImplementation, scanBuffer, noop, setErrorFactory,
-// setForceCopy and stats to `exports`.
+// setForceCopy, stats and tryLockFile to `exports`.
 void register_module_functions(Napi::Env env, Napi::Object exports);
 
 }  // namespace skein

@@ -79,10 +79,10 @@ ErrorInfo OpenFile::allocate(uint64_t size) {
   return {};
 }
 
-ErrorInfo OpenFile::truncate(uint64_t size) {
+ErrorInfo OpenFile::truncate(uint64_t size, bool under_live_mappings) {
   std::lock_guard<std::mutex> lock(mutex_);
   size_ = size;
-  if (size >= disk_size_ || live_mappings_ == 0) {
+  if (size >= disk_size_ || live_mappings_ == 0 || under_live_mappings) {
     if (size != disk_size_) {
       int rc;
       do {
@@ -149,7 +149,8 @@ void OpenFile::mapping_released() {
 void OpenFile::close_handle() {
   std::lock_guard<std::mutex> lock(mutex_);
   handle_open_ = false;
-  if (live_mappings_ == 0) close_fd_locked();
+  // Mappings live on without the fd; only a pending truncate needs it.
+  if (live_mappings_ == 0 || size_ >= disk_size_) close_fd_locked();
 }
 
 void OpenFile::apply_pending_truncate_locked() {

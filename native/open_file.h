@@ -11,9 +11,10 @@
 // shrinking a file under a live MAP_SHARED mapping makes every access past the new end a
 // SIGBUS. Callers bounds-check against `size`; disk_size >= size always, so that is safe.
 //
-// Lifetime. The fd closes when the handle has closed and no mapping of the file is alive;
-// the last mapping to go first applies a pending truncate, then closes the fd if the handle
-// is gone.
+// Lifetime. A mapping does not need the fd, so the fd closes when the handle closes, unless
+// a truncate is pending: then it stays until the last mapping goes, which applies the cut
+// and closes it. (Keeping every fd until the last view was collected, as before, put fds
+// outside any budget: only a GC released them, even after close.)
 #pragma once
 
 #include <cstdint>
@@ -46,9 +47,11 @@ class OpenFile {
   // (ENOSPC, EDQUOT, ...) the file keeps its previous size: a partial extension is cut back.
   ErrorInfo allocate(uint64_t size);
 
-  // Sets the logical size. Applied at once when no mapping of the file is alive or when it
-  // grows the file; otherwise recorded and applied when the last mapping is released.
-  ErrorInfo truncate(uint64_t size);
+  // Sets the logical size. Applied at once when no mapping of the file is alive, when it
+  // grows the file, or with `under_live_mappings` (the caller promises that no page past
+  // `size` of any live mapping will be touched again: a sealed segment, whose views all lie
+  // below its size); otherwise recorded and applied when the last mapping is released.
+  ErrorInfo truncate(uint64_t size, bool under_live_mappings = false);
 
   // pread/pwrite of exactly `size` bytes at `position` (copy-mode access without a
   // mapping). Callers bounds-check against size().

@@ -114,9 +114,15 @@ export interface NativeMappedFile {
    * A pending cut survives close() and is applied through this handle's fd whenever the last
    * view goes, even if another handle or process has extended the file meanwhile: only defer
    * cuts of files nobody will extend while views live (rolled segments, not the active one).
+   * With `underLiveMappings` the cut is applied at once even under live mappings: the caller
+   * promises that no page past `size` of any of them is touched again (a sealed segment, whose
+   * views all lie below its size); then close() needs no fd kept for a deferred cut.
    */
-  truncate(size: number): void;
-  /** Releases the handle: unmaps (views keep the mapping) and closes the fd once unused. Idempotent. */
+  truncate(size: number, underLiveMappings?: boolean): void;
+  /**
+   * Releases the handle: unmaps (views keep the mapping) and closes the fd at once (mappings
+   * do not need it), unless a deferred truncate waits for the last mapping. Idempotent.
+   */
   close(): void;
 }
 
@@ -160,6 +166,20 @@ export interface NativeBinding {
   /** Forces MappedFile.buffer() to return null (copy mode), to test the fallback path. */
   setForceCopy(force: boolean): void;
   stats(): NativeStats;
+  /**
+   * flock(fd, LOCK_EX | LOCK_NB): true when this open file description now holds the lock,
+   * false when another one (in this process or another) holds it. Released when every fd of
+   * the description is closed, or by the kernel when the process dies.
+   */
+  tryLockFile(fd: number): boolean;
+  /**
+   * Releases now, not at garbage collection, every mapping of this environment that has an
+   * external Buffer and belongs to a file whose path starts with `prefix` (a folder and a
+   * slash), except those an open MappedFile still holds: each Buffer's ArrayBuffer is
+   * detached (every view reads as empty from then on, never as other bytes) and the file
+   * pages are unmapped. Returns how many were released. For a log's close().
+   */
+  releaseMappings(prefix: string): number;
   MappedFile: NativeMappedFileConstructor;
   /** Constants the addon shares with TS, checked below. */
   constants: Record<string, number>;

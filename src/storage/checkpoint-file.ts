@@ -1,12 +1,12 @@
 /**
  * Small files a log keeps beside its segments: the recovery point (one decimal offset and a
- * newline), the clean-shutdown marker, and the pid lock. Each is replaced by write-to-temp
+ * newline), and the clean-shutdown marker (the folder lock is folder-lock.ts). Each is replaced by write-to-temp
  * then rename, so a crash leaves the old content or the new, never half of it.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SkeinError, fromSystemError } from '../errors.js';
-import { CLEAN_SHUTDOWN_FILE, LOCK_FILE, RECOVERY_POINT_FILE, TEMP_SUFFIX } from './file-names.js';
+import { fromSystemError } from '../errors.js';
+import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_FILE, TEMP_SUFFIX } from './file-names.js';
 
 function replaceFile(path: string, content: string, durable: boolean): void {
   try {
@@ -54,47 +54,4 @@ export function takeCleanShutdownMarker(dir: string): boolean {
 
 export function writeCleanShutdownMarker(dir: string): void {
   replaceFile(join(dir, CLEAN_SHUTDOWN_FILE), `${new Date().toISOString()}\n`, true);
-}
-
-/** Folders held by logs of this process (two logs writing one folder would corrupt it). */
-const heldHere = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes the folder for this process: refuses if another open log of this process, or another
- * live process, holds it. A lock left by a killed process (its pid is gone) is taken over.
- */
-export function lockDir(dir: string): void {
-  if (heldHere.has(dir)) {
-    throw new SkeinError('SKEIN_LOG_LOCKED', `log folder ${dir} is already open in this process`, { path: dir });
-  }
-  const path = join(dir, LOCK_FILE);
-  let owner = NaN;
-  try {
-    owner = Number(readFileSync(path, 'utf8').trim());
-  } catch {
-    // No lock file: free.
-  }
-  if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-    throw new SkeinError('SKEIN_LOG_LOCKED', `log folder ${dir} is held by process ${owner}`, { path: dir, pid: owner });
-  }
-  replaceFile(path, `${process.pid}\n`, false);
-  heldHere.add(dir);
-}
-
-export function unlockDir(dir: string): void {
-  heldHere.delete(dir);
-  try {
-    unlinkSync(join(dir, LOCK_FILE));
-  } catch {
-    // Already gone: nothing to release.
-  }
 }

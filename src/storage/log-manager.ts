@@ -5,6 +5,8 @@
  * `<topic>-<partition>`); this layer only opens, lists and deletes those folders. All logs
  * share one MappingLru, so the mapping budget holds across the whole data folder.
  * Lifecycle: open() once, then open/create/delete logs, then close() closes them all.
+ * The data folder is locked (folder-lock.ts) from open() to close(): a second LogManager on
+ * it, in this process or another, is refused with SKEIN_LOG_LOCKED before it reads anything.
  */
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { SkeinError, fromSystemError } from '../errors.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 import { MappingLru, sharedMappingLru } from './mapping-lru.js';
 import { DELETED_SUFFIX } from './file-names.js';
+import { FolderLock } from './folder-lock.js';
 import type { LogConfig } from './log-config.js';
 
 export interface LogManagerOptions {
@@ -26,10 +29,12 @@ export class LogManager {
   private readonly lru: MappingLru;
   private readonly onWarning: (message: string) => void;
   private readonly logs = new Map<string, PartitionLog>();
+  private readonly lock: FolderLock;
   private closed = false;
 
-  private constructor(dir: string, lru: MappingLru, onWarning: (message: string) => void) {
+  private constructor(dir: string, lru: MappingLru, onWarning: (message: string) => void, lock: FolderLock) {
     this.dir = dir;
+    this.lock = lock;
     this.lru = lru;
     this.onWarning = onWarning;
   }
@@ -53,8 +58,14 @@ export class LogManager {
       const error = fromSystemError(err as NodeJS.ErrnoException, `data folder ${dir} is not a writable folder`, { path: dir });
       throw error.code === 'SKEIN_IO_ERROR' ? new SkeinError('SKEIN_LOG_DIR_UNAVAILABLE', error.message, { path: dir, cause: err }) : error;
     }
-    const manager = new LogManager(dir, options.mappingLru ?? sharedMappingLru, options.onWarning ?? (() => {}));
-    manager.removeLeftovers();
+    const lock = FolderLock.acquire(dir);
+    const manager = new LogManager(dir, options.mappingLru ?? sharedMappingLru, options.onWarning ?? (() => {}), lock);
+    try {
+      manager.removeLeftovers();
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
     return manager;
   }
 
@@ -97,7 +108,8 @@ export class LogManager {
     checkName(name);
     const log = this.logs.get(name);
     this.logs.delete(name);
-    if (log) await log.close();
+    // Views of the log may still be on their way to clients: keep them readable.
+    if (log) await log.close({ keepViews: true });
     const path = join(this.dir, name);
     const doomed = `${path}-${Date.now()}${DELETED_SUFFIX}`;
     try {
@@ -115,6 +127,7 @@ export class LogManager {
     const logs = [...this.logs.values()];
     this.logs.clear();
     const results = await Promise.allSettled(logs.map((log) => log.close()));
+    this.lock.release();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

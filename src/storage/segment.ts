@@ -144,17 +144,19 @@ export class Segment {
 
   /**
    * Creates a new, empty active segment. `minCapacity` lets one batch larger than
-   * segmentBytes still fit in a segment of its own. On ENOSPC nothing is left behind.
+   * segmentBytes still fit in a segment of its own. No disk is reserved here: the first
+   * append reserves its extent (see append), so creating a log or rolling onto a full disk
+   * cannot fail for lack of space; the append that needs the space reports SKEIN_DISK_FULL.
+   * (Reserving 4 MiB here made a broker with many partitions unable to start on a nearly
+   * full disk: every open failed with ENOSPC, and every other topic with it.)
    */
   static create(dir: string, baseOffset: number, config: LogConfig, lru: MappingLru, minCapacity = 0): Segment {
     const capacity = Math.max(config.segmentBytes, minCapacity);
     const segment = new Segment(dir, baseOffset, config, lru, capacity, true);
     const file = new native.MappedFile(segment.path, { create: true, writable: true });
     try {
-      const first = Math.min(capacity, Math.max(config.preallocateBytes, minCapacity));
-      file.allocate(first);
+      // Address space only: pages past fileSize are never touched before append reserves them.
       file.map(capacity);
-      segment.allocated = file.fileSize;
     } catch (err) {
       file.close();
       try {
@@ -316,15 +318,17 @@ export class Segment {
     this.bytesSinceIndexEntry += batchSize;
   }
 
-  /** Makes a loaded (last) segment the active one: reserves disk and maps it for appends. */
+  /**
+   * Makes a loaded (last) segment the active one: maps it for appends. Reserves nothing: the
+   * next append does (an ENOSPC here used to fail the whole open, see create()).
+   */
   activate(): void {
-    const file = this.openFile();
+    const file = this.writableLoadedFile();
     this.lru.forget(this);
     file.unmap();
     this.mapping = undefined;
     const capacity = Math.max(this.capacity, this.size);
-    this.allocated = Math.max(this.size, Math.min(capacity, this.size + this.config.preallocateBytes));
-    file.allocate(this.allocated);
+    this.allocated = this.size;
     file.map(capacity);
     this.mapping = file.buffer();
     this.capacity = capacity;
@@ -368,9 +372,17 @@ export class Segment {
     }
     if (end > this.allocated) {
       const want = Math.min(this.capacity, Math.max(end, this.allocated + this.extentBytes));
-      file.allocate(want);
-      this.allocated = want;
-      this.extentBytes = Math.min(MAX_EXTENT_BYTES, this.extentBytes * 2);
+      try {
+        file.allocate(want);
+        this.allocated = want;
+        this.extentBytes = Math.min(MAX_EXTENT_BYTES, this.extentBytes * 2);
+      } catch (err) {
+        // No room for a whole extent: reserve just what this append needs, so a nearly full
+        // disk still takes the batches that fit (SKEIN_DISK_FULL when even those do not).
+        if (!(err instanceof SkeinError) || err.code !== 'SKEIN_DISK_FULL' || want === end) throw err;
+        file.allocate(end);
+        this.allocated = end;
+      }
     }
     const mapping = this.mapping;
     if (mapping) mapping.set(src, position);
@@ -597,6 +609,13 @@ export class Segment {
     return this.mapping;
   }
 
+  /** A writable handle for a segment being loaded or activated (the one load() kept, or a new one). */
+  private writableLoadedFile(): NativeMappedFile {
+    if (this.closed) throw new SkeinError('SKEIN_CLOSED', `segment ${this.path} is closed`);
+    if (!this.file) this.file = new native.MappedFile(this.path, { create: false, writable: true });
+    return this.file;
+  }
+
   private openFile(): NativeMappedFile {
     if (this.closed) throw new SkeinError('SKEIN_CLOSED', `segment ${this.path} is closed`);
     if (!this.file) this.file = new native.MappedFile(this.path, { create: false, writable: false });
@@ -643,7 +662,10 @@ export class Segment {
     this.active = false;
     if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     this.writeIndexes();
-    if (cutFile) this.file?.truncate(this.size);
+    // Cut at once, under the live mapping: every view lies below `size` and nothing writes
+    // past it any more (an in-flight populate past it fails with EFAULT, harmlessly). A cut
+    // deferred to the last view, as before, kept the fd open until a garbage collection.
+    if (cutFile) this.file?.truncate(this.size, true);
     this.allocated = this.size;
     if (this.file) this.lru.touch(this);
   }
@@ -681,6 +703,11 @@ export class Segment {
     }
   }
 
+  /**
+   * Writes the indexes and releases the fd and the handle's mapping. Views keep their
+   * mappings until collected, or until the log's close() releases them all at once
+   * (PartitionLog.close, native.releaseMappings).
+   */
   close(): void {
     if (this.closed) return;
     try {

@@ -37,7 +37,7 @@ const ROUNDS = 36;
  * close() makes 19 file operations through node:fs (measured): for the active segment's
  * .index and .timeindex, write tmp (open, close inside writeFileSync) and rename; for the
  * recovery point and the clean-shutdown marker, write tmp, open, fsync, close, rename; then
- * unlink .lock. These are the kill points used, one per step: before 1 (nothing written), 4
+ * close the .lock fd (the flock goes with it; it was an unlink of a pid file before). These are the kill points used, one per step: before 1 (nothing written), 4
  * (index tmp written, not renamed), 5 (index renamed), 8 (timeindex tmp written), 9 (both
  * indexes in place), 13 (recovery point tmp written and synced), 14 (recovery point
  * renamed), 18 (marker tmp written), 19 (marker in place, lock still there); 20 = close

@@ -1,7 +1,8 @@
 /**
  * allocate() on a full file system: SKEIN_DISK_FULL, and the file keeps its size and bytes.
  * Needs root to mount a 1 MiB tmpfs; without root (or without the right to mount) the test is
- * skipped with the reason printed, so the skip shows in uvu's count.
+ * skipped with the reason printed, so the skip shows in uvu's count, except in CI
+ * (SKEIN_REQUIRE_DISK_TESTS=1), where it fails.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -34,8 +35,16 @@ test.after(async () => {
   remove();
 });
 
+// CI (.ci/run) sets SKEIN_REQUIRE_DISK_TESTS=1: there a skip would hide these tests, so a
+// failed mount fails them instead.
+const required = process.env.SKEIN_REQUIRE_DISK_TESTS === '1';
 const diskTest = mounted ? test : test.skip;
-if (!mounted) console.log(`disk-full.test: skipped, ${skipReason}`);
+if (!mounted) console.log(`disk-full.test: ${required ? 'REQUIRED but cannot run' : 'skipped'}, ${skipReason}`);
+if (!mounted && required) {
+  test('the disk-full tests can run (SKEIN_REQUIRE_DISK_TESTS=1)', () => {
+    assert.unreachable(`cannot mount a small tmpfs: ${skipReason}`);
+  });
+}
 
 diskTest('allocate past a full tmpfs: SKEIN_DISK_FULL, old size and bytes kept', async () => {
   const path = join(dir, '00000000000000000000.log');

@@ -234,7 +234,69 @@ test('views outlive unmap(), close() and unlink of the file', async () => {
   assert.equal(whole, payload, 'after close and unlink');
   assert.equal(second.subarray(0, 8192), payload);
   assert.is(mappingsOf(file.path), 2, 'both mappings still in the address space');
-  assert.is(fdsOf(file.path), 1, 'the fd stays open while a mapping is alive (for a pending truncate)');
+  // A mapping does not need the fd, and no truncate is pending: close() closed it at once.
+  assert.is(fdsOf(file.path), 0, 'the fd is closed by close(), not by a garbage collection');
+});
+
+test('truncate(size, true) cuts at once under a live mapping; views below size read on; close frees the fd', async () => {
+  const file = created(1 << 16);
+  const path = file.path;
+  const payload = randomBytes(5000);
+  file.write(payload, 0);
+  const view = file.buffer()!.subarray(0, 5000);
+  file.truncate(5000, true);
+  assert.is(statSync(path).size, 5000, 'cut now, not when the last view goes');
+  assert.is(file.fileSize, 5000);
+  assert.equal(view, payload);
+  file.close();
+  assert.is(fdsOf(path), 0, 'no cut pending: the fd closed with the handle');
+  assert.is(mappingsOf(path), 1, 'the view keeps its mapping');
+  assert.equal(view, payload);
+  assert.is((await caught(() => created(4096).truncate(1, 'yes' as unknown as boolean))).code, 'SKEIN_INVALID_ARGUMENT');
+});
+
+test('releaseMappings: mappings go now, not at GC; views become empty; never one an open handle holds', async () => {
+  const file = created(8192);
+  const path = file.path;
+  const prefix = path; // this file only: other tests' views of their files live on
+  const payload = randomBytes(8192);
+  file.write(payload, 0);
+  const whole = file.buffer()!;
+  const slice = whole.subarray(10, 20);
+  assert.is(native.releaseMappings(prefix), 0, 'the open handle still maps it');
+  assert.equal(slice, payload.subarray(10, 20), 'nothing was released');
+  const before = native.stats().liveMappings;
+  file.close();
+  assert.is(mappingsOf(path), 1);
+  assert.is(native.releaseMappings('/nowhere/'), 0, 'another folder: untouched');
+  assert.is(native.releaseMappings(prefix), 1);
+  assert.is(mappingsOf(path), 0, 'unmapped at once');
+  assert.is(fdsOf(path), 0);
+  assert.is(native.stats().liveMappings, before - 1);
+  assert.is(whole.length, 0, 'the buffer is detached');
+  assert.is(slice.length, 0, 'and so is every view of it');
+  assert.is(slice[0], undefined, 'reads give nothing, never other bytes');
+  assert.is(native.releaseMappings(prefix), 0, 'a second release is a no-op');
+  assert.is((await caught(() => native.releaseMappings(42 as unknown as string))).code, 'SKEIN_INVALID_ARGUMENT');
+  assert.is((await caught(() => native.releaseMappings(''))).code, 'SKEIN_INVALID_ARGUMENT');
+  // The finalizer still runs later and frees the placeholder; nothing crashes.
+  assert.ok(await collectUntil(() => native.stats().liveMappings <= before - 1));
+});
+
+test('releaseMappings releases a mapping whose buffer was collected but whose finalizer has not run yet', () => {
+  const file = created(8192);
+  const path = file.path;
+  const prefix = path; // this file only: other tests' views of their files live on
+  (function take() {
+    file.buffer()!.subarray(0, 10).fill(1);
+  })();
+  file.close();
+  // Collected now; Node runs the finalizer only from a later immediate, which this
+  // synchronous test never yields to.
+  (globalThis as { gc?: () => void }).gc!();
+  assert.is(mappingsOf(path), 1, 'the mapping waits for its finalizer');
+  assert.is(native.releaseMappings(prefix), 1);
+  assert.is(mappingsOf(path), 0);
 });
 
 test('mappings are released when their views are collected (FinalizationRegistry proof)', async () => {

@@ -1,6 +1,11 @@
 #!/bin/sh
 # Builds the addon with AddressSanitizer + UndefinedBehaviorSanitizer in a scratch copy (so
 # build/Release stays the optimised one) and runs the compiled native tests against it.
+# Besides test/native, a few storage tests drive the addon the way the log does (roll-time
+# cuts under live mappings, releaseBuffer at close, lazily reopened segments).
+# Each file is bounded in time (SANITIZER_FILE_TIMEOUT seconds, default 300). Ends with one
+# line "sanitizers: N passed, N failed" (a file that dies or times out without a uvu summary
+# counts as one failure), which .ci/run adds to its total.
 # Usage, after `npx tsc -p tsconfig.json`: sh test/native/sanitizers.sh
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,8 +28,26 @@ LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.s
 ASAN_OPTIONS=detect_leaks=0
 export LD_PRELOAD ASAN_OPTIONS
 status=0
-for test in out/test/native/*.test.js; do
+passed=0
+failed=0
+for test in out/test/native/*.test.js out/test/storage/partition-log.test.js out/test/storage/mapping-budget.test.js \
+  out/test/storage/retention.test.js out/test/storage/fd-budget.test.js; do
   echo "# $test"
-  node --expose-gc "$test" || status=1
+  output=$(mktemp)
+  timeout "${SANITIZER_FILE_TIMEOUT:-300}" node --expose-gc "$test" >"$output" 2>&1 || status=1
+  cat "$output"
+  plain=$(sed 's/\x1b\[[0-9;]*m//g' "$output")
+  total=$(printf '%s\n' "$plain" | sed -n 's/^ *Total: *\([0-9]*\).*/\1/p' | tail -n 1)
+  ok=$(printf '%s\n' "$plain" | sed -n 's/^ *Passed: *\([0-9]*\).*/\1/p' | tail -n 1)
+  skipped=$(printf '%s\n' "$plain" | sed -n 's/^ *Skipped: *\([0-9]*\).*/\1/p' | tail -n 1)
+  rm -f "$output"
+  if [ -z "$total" ] || [ -z "$ok" ]; then
+    failed=$((failed + 1))
+    status=1
+  else
+    passed=$((passed + ok))
+    failed=$((failed + total - ok - ${skipped:-0}))
+  fi
 done
+echo "sanitizers: $passed passed, $failed failed"
 exit $status

@@ -37,4 +37,28 @@ test('reading 30+ sealed segments keeps at most 4 of them mapped', async () => {
   await log.close();
 });
 
+test('views nobody holds any more do not pile up mappings past the budget while the event loop turns (no explicit gc)', async () => {
+  // Each mapping with a live Buffer counts 256 KiB in V8's external memory, so V8 collects
+  // dropped views after a few hundred new mappings. When they counted nothing, reading 3,000
+  // sealed segments once left ~3,000 mappings alive (V8 saw no reason to collect).
+  const lru = new MappingLru(64);
+  const log = await PartitionLog.open(join(tempDir(), 'p0'), { config: { segmentBytes: 2048, preallocateBytes: 4096 }, mappingLru: lru });
+  const batch = batchOf('r', 1, 1200);
+  for (let i = 0; i < 3000; i++) log.appendSync(batch);
+  assert.ok(log.segmentCount >= 3000, `${log.segmentCount} segments`);
+  await log.close();
+  const reopened = await PartitionLog.open(log.dir, { mappingLru: lru });
+  const before = native.stats().liveMappings;
+  let peak = 0;
+  for (let offset = 0; offset < 3000; offset++) {
+    assert.is(reopened.read(offset, { maxBytes: 1 }).views.length, 1);
+    if (offset % 20 === 0) {
+      peak = Math.max(peak, native.stats().liveMappings - before);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  assert.ok(peak < 1500, `peak ${peak} mappings for 3,000 segments read once (LRU 64)`);
+  await reopened.close();
+});
+
 test.run();

@@ -228,18 +228,25 @@ test('a batch larger than segment.bytes gets a segment of its own', async () => 
   await log.close();
 });
 
-test('closed logs throw SKEIN_CLOSED, close is idempotent, views stay readable', async () => {
+test('closed logs throw SKEIN_CLOSED, close is idempotent; views are released by close(), kept by close({ keepViews })', async () => {
   const log = await PartitionLog.open(join(tempDir(), 'p0'));
   await log.append(batchOf('a', 2));
   const view = log.read(0).views[0]!;
-  const copy = Buffer.from(view);
+  assert.ok(view.length > 0);
   await log.close();
   await log.close();
   assert.ok(log.closed);
   await expectCode(() => log.append(batchOf('b', 1)), 'SKEIN_CLOSED');
   await expectCode(() => log.read(0), 'SKEIN_CLOSED');
   await expectCode(() => log.flush(), 'SKEIN_CLOSED');
-  assert.ok(view.equals(copy));
+  assert.is(view.length, 0, 'the view is detached: it reads as empty, never as other bytes');
+
+  const kept = await PartitionLog.open(join(tempDir(), 'p1'));
+  await kept.append(batchOf('a', 2));
+  const keptView = kept.read(0).views[0]!;
+  const copy = Buffer.from(keptView);
+  await kept.close({ keepViews: true });
+  assert.ok(keptView.equals(copy), 'kept views stay readable');
 });
 
 test('folder errors: missing parent, a file in the way, and a folder already open', async () => {
