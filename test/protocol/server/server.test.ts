@@ -28,6 +28,7 @@ import { decodeListOffsetsResponse, encodeListOffsetsRequest } from '../../../sr
 import { encodeRecordBatch } from '../../../src/records/encode-record-batch.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/temp-dir.js';
 import { RawClient, correlationIdOf } from './helpers/raw-client.js';
+import { FrameMemoryPool } from '../../../src/protocol/server/frame-memory.js';
 
 test.after(cleanupTempDirs);
 
@@ -260,7 +261,7 @@ test('a handler that throws or rejects is answered with its API error response, 
   };
   const router = new Router(HANDLERS.map((h) => (h.apiKey === 3 ? broken : h)));
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    new Connection(socket, { id: 1, broker, router, clusterId: 'test', maxFrameBytes: 1 << 20, idleTimeoutMs: 0, maxInFlightRequests: 10, log, onClose: () => {} });
+    new Connection(socket, { id: 1, broker, router, clusterId: 'test', maxFrameBytes: 1 << 20, preAuthMaxFrameBytes: 1 << 20, requestTimeoutMs: 0, framePool: new FrameMemoryPool(1 << 20), idleTimeoutMs: 0, maxInFlightRequests: 10, log, onClose: () => {} });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = await RawClient.connect((server.address() as AddressInfo).port);
