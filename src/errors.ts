@@ -55,6 +55,7 @@ export const ERROR_CODES = [
   'SKEIN_UNSUPPORTED_VERSION',
   // Broker: limits.
   'SKEIN_POLICY_VIOLATION',
+  'SKEIN_INVALID_REPLICATION_FACTOR',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
