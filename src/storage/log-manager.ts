@@ -112,12 +112,18 @@ export class LogManager {
       this.onWarning(`removing stale log folder ${path} (owner id ${found}, expected ${owner})`);
       this.removeFolder(name, path);
     }
+    // Stamped before it takes its name: a crash cannot leave a folder without its owner. Until
+    // the rename the staging folder ends in .deleted, so a crash leaves garbage open() removes.
+    const staging = `${path}-${Date.now()}.creating${DELETED_SUFFIX}`;
     try {
-      mkdirSync(path);
+      mkdirSync(staging);
+      writeOwnerId(staging, owner);
+      renameSync(staging, path);
     } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      if (err instanceof SkeinError) throw err;
       throw fromSystemError(err as NodeJS.ErrnoException, `cannot create log folder ${path}`, { path });
     }
-    writeOwnerId(path, owner);
   }
 
   get(name: string): PartitionLog | undefined {

@@ -14,7 +14,7 @@ import { Broker } from '../../src/broker/broker.js';
 import { MetadataLog } from '../../src/broker/metadata-log.js';
 import { SkeinError } from '../../src/errors.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
-import { iterateRecords } from '../../src/records/record-iterator.js';
+import { iterateBatches, iterateRecords } from '../../src/records/record-iterator.js';
 import { PartitionLog } from '../../src/storage/partition-log.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { withTimeout } from '../helpers/timeout.js';
@@ -37,7 +37,7 @@ async function code(promise: Promise<unknown>): Promise<string | undefined> {
 async function values(broker: Broker, topic: string, partition: number): Promise<string[]> {
   const result = await broker.fetch({ partitions: [{ topic, partition, fetchOffset: 0, maxBytes: 1 << 20 }], maxWaitMs: 0 });
   const out: string[] = [];
-  for (const view of result.partitions[0]!.records) for (const r of iterateRecords(Buffer.from(view))) out.push(r.value!.toString());
+  for (const view of result.partitions[0]!.records) for (const b of iterateBatches(Buffer.from(view))) for (const r of iterateRecords(b)) out.push(r.value!.toString());
   return out;
 }
 
