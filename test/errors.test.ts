@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { test } from './helpers/test.js';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES, SkeinError, OffsetOutOfRangeError, CorruptSegmentError, fromSystemError } from '../src/errors.js';

@@ -6,7 +6,7 @@
  * partition limits refuse a request whole. The "crash" states are built exactly as a SIGKILL
  * leaves them (metadata record stored, nothing after it); test/crash/ kills real processes.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@
  * reported cases lead: `deleteTopics({ topics: 'orders' })` deleted topics `o` and `r`, and
  * `subscribe({ topics: 'xyz' })` created `x`, `y` and `z`.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Skein } from '../../src/client/skein.js';

@@ -12,7 +12,7 @@
  * - no folder of a deleted incarnation is left (partition folders = live partitions exactly).
  * Bounded: ROUNDS kills, each child killed at most SAFETY_KILL_MS after it started.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';

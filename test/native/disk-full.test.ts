@@ -3,7 +3,7 @@
  * Needs root to mount a 1 MiB tmpfs; without root (or without the right to mount) the test is
  * skipped with the reason printed, so the skip shows in uvu's count.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';

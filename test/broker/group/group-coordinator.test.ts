@@ -4,7 +4,7 @@
  * offsets surviving a new coordinator over the same store, store calls kept in order, list,
  * describe and delete, close(), and timers that never hold the process open.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { GroupCoordinator } from '../../../src/broker/group/group-coordinator.js';
 import { MemoryOffsetStore, type OffsetStore } from '../../../src/broker/group/offset-store.js';

@@ -6,7 +6,7 @@
  * queued.max.request.bytes), and kafkajs keeps working meanwhile. Real sockets; the flood runs
  * against a broker in a child process so its RSS is the broker's alone.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';

@@ -5,7 +5,7 @@
  * connection, handler exceptions becoming the API's error response, idempotent retries, topic
  * auto-creation rules, and a graceful close that still answers the long polls under way.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
