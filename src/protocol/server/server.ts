@@ -168,6 +168,13 @@ export class ProtocolServer {
     return this.connections.size;
   }
 
+  /** Requests read and not yet answered, across connections (long polls, parked joins included). */
+  get pendingResponses(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.pendingResponses;
+    return n;
+  }
+
   /** Stops accepting, lets connections finish (bounded by closeTimeoutMs), resolves when all are closed. */
   close(): Promise<void> {
     this.closing ??= (async () => {

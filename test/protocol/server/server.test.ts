@@ -164,8 +164,8 @@ test('pipelined requests are answered in arrival order even when a later one fin
   const metadataId = client.send(3, 6, (w) => encodeMetadataRequest(w, 6, { topics: null, allowAutoTopicCreation: false }));
   const versionsId = client.send(18, 2, apiVersionsBody(2));
   await until(() => server.connectionCount === 1, 'the connection');
-  // The two quick answers exist now but must wait behind the fetch: wake it with a record.
-  await new Promise((r) => setTimeout(r, 50));
+  // The two quick answers exist once all three are read, but must wait behind the fetch: wake it with a record.
+  await until(() => server.pendingResponses === 3, 'all three requests read');
   await broker.produce('slow', 0, encodeRecordBatch([{ value: 'wake' }]), 1);
   const ids = [];
   for (let i = 0; i < 3; i++) ids.push(correlationIdOf((await client.nextFrame())!));
@@ -363,8 +363,7 @@ test('close() answers long polls under way, then ends the connections', async ()
   await broker.createTopic({ topic: 'bye', numPartitions: 1 });
   const client = await RawClient.connect(server.address.port);
   const id = client.send(1, 11, fetchBody('bye', 0, 0, 60_000));
-  await until(() => server.connectionCount === 1, 'the connection');
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => server.pendingResponses === 1, 'the long poll under way');
   await server.close();
   const frame = await client.nextFrame();
   assert.ok(frame, 'the fetch was answered');
