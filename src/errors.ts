@@ -53,6 +53,9 @@ export const ERROR_CODES = [
   // Kafka wire protocol.
   'SKEIN_INVALID_REQUEST',
   'SKEIN_UNSUPPORTED_VERSION',
+  // Broker: limits.
+  'SKEIN_POLICY_VIOLATION',
+  'SKEIN_INVALID_REPLICATION_FACTOR',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -2,7 +2,7 @@
  * Keeps the layering of docs/storage.md and STYLE.md true: each folder of src/ may import only
  * the folders listed for it. A new edge is a design decision, made here on purpose.
  */
-import { test } from 'uvu';
+import { test } from './helpers/test.js';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';

@@ -1,5 +1,5 @@
 /** Pins the public surface: widening it must be a deliberate change to this list. */
-import { test } from 'uvu';
+import { test } from './helpers/test.js';
 import * as assert from 'uvu/assert';
 import * as skein from '../src/index.js';
 

@@ -9,6 +9,8 @@
  * No sockets and no file paths here: partition logs are obtained by name from the LogManager
  * and wrapped in a Partition. Runs on the event loop.
  */
+import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SkeinError } from '../errors.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
@@ -18,6 +20,8 @@ import { WorkerPool } from '../workers/pool.js';
 import { GroupCoordinator } from './group/group-coordinator.js';
 import { OffsetLogStore } from './offset-log-store.js';
 import { MetadataLog } from './metadata-log.js';
+import { checkPartitionLimits, partitionLimitsOf, type PartitionLimits } from './partition-limits.js';
+import { removeStrayFolders, staleOffset } from './topic-ids.js';
 import { FetchWaiters } from './fetch-waiters.js';
 import {
   CONSUMER_OFFSETS_TOPIC,
@@ -60,6 +64,10 @@ export interface BrokerOptions {
   groupInitialRebalanceDelayMs?: number;
   groupMinSessionTimeoutMs?: number;
   groupMaxSessionTimeoutMs?: number;
+  /** Most partitions one createTopics/createPartitions may add. Default 1000. */
+  maxPartitionsPerRequest?: number;
+  /** Most partitions of all topics on this broker (KIP-578's max.broker.partitions). Default 10000. */
+  maxBrokerPartitions?: number;
   mappingLru?: MappingLru;
   onWarning?: (message: string) => void;
   /**
@@ -73,6 +81,8 @@ export interface BrokerOptions {
 
 interface TopicState {
   name: string;
+  /** KIP-516 topic id of this incarnation ('' for the internal topics). */
+  topicId: string;
   internal: boolean;
   configs: TopicConfigValues;
   partitions: Partition[];
@@ -88,6 +98,7 @@ export class Broker {
   private readonly metadata: MetadataLog;
   private readonly options: Required<Pick<BrokerOptions, 'autoCreateTopics' | 'numPartitions' | 'retentionCheckIntervalMs'>>;
   private readonly topicDefaults: TopicConfigValues;
+  private readonly limits: PartitionLimits;
   private readonly topics = new Map<string, TopicState>();
   private readonly creating = new Map<string, Promise<void>>();
   private readonly waiters = new FetchWaiters();
@@ -118,6 +129,7 @@ export class Broker {
       numPartitions: options.numPartitions ?? 1,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 300_000,
     };
+    this.limits = partitionLimitsOf(options);
     this.topicDefaults = validateTopicConfigs(Object.entries(options.topicDefaults ?? {}).map(([name, value]) => ({ name, value })));
     this.nextProducerId = metadata.nextProducerIdBlock;
     this.producerIdBlockEnd = metadata.nextProducerIdBlock;
@@ -137,6 +149,7 @@ export class Broker {
     if (!Number.isInteger(numPartitions) || numPartitions < 1) {
       throw new SkeinError('SKEIN_INVALID_PARTITIONS', `numPartitions must be a positive integer, got ${String(numPartitions)}`);
     }
+    partitionLimitsOf(options);
     const logs = LogManager.open({ dir: options.dir, mappingLru: options.mappingLru, onWarning: options.onWarning });
     try {
       const metadataLog = await logs.open(partitionLogName(METADATA_TOPIC, 0), { flushMessages: 1, segmentBytes: 16 * 1024 * 1024 });
@@ -149,6 +162,7 @@ export class Broker {
       const offsetsLog = await logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, 0), { flushMs: 1000, segmentBytes: 64 * 1024 * 1024 });
       const groups = new GroupCoordinator({
         offsetStore: new OffsetLogStore(offsetsLog),
+        topicIdOf: (topic) => metadata.topics.get(topic)?.topicId,
         initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
         minSessionTimeoutMs: options.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
@@ -157,11 +171,21 @@ export class Broker {
       const broker = new Broker(options, logs, metadata, groups);
       broker.topics.set(CONSUMER_OFFSETS_TOPIC, {
         name: CONSUMER_OFFSETS_TOPIC,
+        topicId: '',
         internal: true,
         configs: {},
         partitions: [broker.partitionOf(CONSUMER_OFFSETS_TOPIC, 0, offsetsLog)],
       });
-      for (const [name, topic] of metadata.topics) await broker.openTopic(name, topic.numPartitions, topic.configs);
+      // Topics from before topic ids get one now (their folders adopt it as they open).
+      for (const [topic, t] of metadata.topics) if (t.topicId === undefined) await metadata.append({ type: 'topic-id-assigned', topic, topicId: randomUUID() });
+      // Folders of deleted topics and of creations cut short go before anything can read them.
+      await removeStrayFolders(logs, metadata, options.onWarning ?? (() => {}));
+      for (const [name, topic] of metadata.topics) {
+        const partitions = await broker.openPartitions(name, topic.topicId!, topic.configs, 0, topic.numPartitions);
+        broker.topics.set(name, { name, topicId: topic.topicId!, internal: false, configs: topic.configs, partitions });
+      }
+      // Offsets of topics deleted before a crash could tombstone them.
+      await groups.forgetOffsets((o) => staleOffset(o, metadata));
       return broker;
     } catch (err) {
       await logs.close().catch(() => undefined);
@@ -205,18 +229,32 @@ export class Broker {
     return state;
   }
 
-  private async openTopic(name: string, numPartitions: number, configs: TopicConfigValues, from = 0): Promise<TopicState> {
-    let topic = this.topics.get(name);
-    if (!topic) {
-      topic = { name, internal: false, configs, partitions: [] };
-      this.topics.set(name, topic);
-    }
+  /**
+   * Opens partitions [from, to) of a topic incarnation, all or none: on a failure (or close)
+   * half way, the folders just created are removed again (a crash half way leaves them to
+   * removeStrayFolders at the next open) and the error is thrown.
+   */
+  private async openPartitions(name: string, topicId: string, configs: TopicConfigValues, from: number, to: number): Promise<Partition[]> {
     const logConfig = logConfigOf(configs, this.topicDefaults);
-    for (let partition = from; partition < numPartitions; partition++) {
-      const log = await this.logs.open(partitionLogName(name, partition), logConfig);
-      topic.partitions[partition] = this.partitionOf(name, partition, log);
+    const opened: Partition[] = [];
+    try {
+      for (let partition = from; partition < to; partition++) {
+        // Opening a log finishes without reaching the event loop: let sockets, timers and close() in.
+        if ((partition - from) % 16 === 15) await nextTurn();
+        if (this.isClosed) throw new SkeinError('SKEIN_CLOSED', `the broker closed while opening topic ${name}`, { topic: name });
+        const log = await this.logs.open(partitionLogName(name, partition), logConfig, topicId);
+        opened.push(this.partitionOf(name, partition, log));
+      }
+      return opened;
+    } catch (err) {
+      await this.removePartitions(opened);
+      throw err;
     }
-    return topic;
+  }
+
+  /** Removes the folders of partitions never committed; what cannot go now goes at the next open. */
+  private async removePartitions(partitions: Partition[]): Promise<void> {
+    for (const p of partitions) await this.logs.delete(partitionLogName(p.topic, p.partition)).catch(() => undefined);
   }
 
   private serialise<T>(work: () => Promise<T>): Promise<T> {
@@ -233,8 +271,8 @@ export class Broker {
       return Promise.reject(new SkeinError('SKEIN_INVALID_TOPIC', `${name} is reserved for the broker`, { topic: name }));
     }
     const numPartitions = spec.numPartitions === undefined || spec.numPartitions === -1 ? this.options.numPartitions : spec.numPartitions;
-    if (!Number.isInteger(numPartitions) || numPartitions < 1 || numPartitions > 100_000) {
-      return Promise.reject(new SkeinError('SKEIN_INVALID_PARTITIONS', `numPartitions must be an integer in [1, 100000], got ${String(spec.numPartitions)}`, { topic: name }));
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+      return Promise.reject(new SkeinError('SKEIN_INVALID_PARTITIONS', `numPartitions must be a positive integer, got ${String(spec.numPartitions)}`, { topic: name }));
     }
     let configs: TopicConfigValues;
     try {
@@ -245,9 +283,19 @@ export class Broker {
     return this.serialise(async () => {
       this.ensureOpen();
       if (this.topics.has(name)) throw new SkeinError('SKEIN_TOPIC_ALREADY_EXISTS', `topic ${name} already exists`, { topic: name });
+      checkPartitionLimits(this.limits, name, numPartitions, this.totalPartitions());
       if (options.validateOnly) return;
-      await this.metadata.append({ type: 'topic-created', topic: name, numPartitions, configs });
-      await this.openTopic(name, numPartitions, configs);
+      // Intent, folders, commit: the topic exists for readers only once 'topic-created' is stored.
+      const topicId = randomUUID();
+      await this.metadata.append({ type: 'topic-creating', topic: name, topicId });
+      const partitions = await this.openPartitions(name, topicId, configs, 0, numPartitions);
+      try {
+        await this.metadata.append({ type: 'topic-created', topic: name, numPartitions, configs, topicId });
+      } catch (err) {
+        await this.removePartitions(partitions);
+        throw err;
+      }
+      this.topics.set(name, { name, topicId, internal: false, configs, partitions });
     });
   }
 
@@ -281,13 +329,16 @@ export class Broker {
       if (!topic || topic.internal) {
         throw new SkeinError(topic ? 'SKEIN_INVALID_TOPIC' : 'SKEIN_UNKNOWN_TOPIC_OR_PARTITION', topic ? `${name} is internal` : `unknown topic ${name}`, { topic: name });
       }
-      await this.metadata.append({ type: 'topic-deleted', topic: name });
+      // The commit point: from here the topic id is dead, and a crash before the folders are
+      // gone leaves them to removeStrayFolders (and its offsets to staleOffset) at the next open.
+      await this.metadata.append({ type: 'topic-deleted', topic: name, topicId: topic.topicId });
       this.topics.delete(name);
       for (const p of topic.partitions) {
         p.detach();
         this.waiters.notify(p.key);
-        await this.logs.delete(partitionLogName(name, p.partition));
       }
+      for (const p of topic.partitions) await this.logs.delete(partitionLogName(name, p.partition));
+      await this.groups.forgetOffsets((o) => o.topic === name);
     });
   }
 
@@ -298,12 +349,33 @@ export class Broker {
       const topic = this.topicOrThrow(name);
       if (topic.internal) throw new SkeinError('SKEIN_INVALID_TOPIC', `${name} is internal`, { topic: name });
       const current = topic.partitions.length;
-      if (!Number.isInteger(count) || count <= current || count > 100_000) {
+      if (!Number.isInteger(count) || count <= current) {
         throw new SkeinError('SKEIN_INVALID_PARTITIONS', `topic ${name} has ${current} partitions; the new count must be an integer above that, got ${String(count)}`, { topic: name });
       }
-      await this.metadata.append({ type: 'partitions-added', topic: name, numPartitions: count });
-      await this.openTopic(name, count, topic.configs, current);
+      checkPartitionLimits(this.limits, name, count - current, this.totalPartitions());
+      // Folders first, then the commit: folders past the committed count are removed at open.
+      const added = await this.openPartitions(name, topic.topicId, topic.configs, current, count);
+      try {
+        await this.metadata.append({ type: 'partitions-added', topic: name, numPartitions: count });
+      } catch (err) {
+        await this.removePartitions(added);
+        throw err;
+      }
+      topic.partitions.push(...added);
     });
+  }
+
+  /** Partitions of every topic but the internal ones. */
+  private totalPartitions(): number {
+    let total = 0;
+    for (const t of this.topics.values()) if (!t.internal) total += t.partitions.length;
+    return total;
+  }
+
+  /** The KIP-516 id of a topic's live incarnation, or undefined when it does not exist. */
+  topicId(name: string): string | undefined {
+    const topic = this.topics.get(name);
+    return topic && !topic.internal ? topic.topicId : undefined;
   }
 
   /** Names of the topics (internal ones only when asked). */

@@ -1,8 +1,9 @@
 /**
  * Committed offsets kept in the internal log `__consumer_offsets-0`, as Kafka keeps them in
  * its `__consumer_offsets` topic: one record per committed partition, key = [group, topic,
- * partition], value = the offset and its metadata, or null (a tombstone) when a group is
- * deleted. At start the whole log is replayed and the last record per key wins. Commits are
+ * partition], value = the offset, its metadata and the topic id it was committed against, or
+ * null (a tombstone) when the partition's topic is deleted; key = [group] alone with a null
+ * value when the whole group is deleted. At start the whole log is replayed and the last record per key wins. Commits are
  * acknowledged once appended (page cache) and flushed within a second (see Broker.open).
  */
 import { encodeRecordBatch } from '../records/encode-record-batch.js';
@@ -22,6 +23,7 @@ interface OffsetValue {
   leaderEpoch: number;
   metadata: string | null;
   commitTimestamp: number;
+  topicId?: string;
 }
 
 export class OffsetLogStore implements OffsetStore {
@@ -82,7 +84,7 @@ export class OffsetLogStore implements OffsetStore {
       const chunk = snapshot.slice(i, i + 1000);
       await this.log.append(encodeRecordBatch(chunk.map((o) => ({
         key: JSON.stringify([o.groupId, o.topic, o.partition] satisfies OffsetKey),
-        value: JSON.stringify({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: o.commitTimestamp } satisfies OffsetValue),
+        value: JSON.stringify(valueOf(o)),
         timestamp: o.commitTimestamp,
       }))));
     }
@@ -94,7 +96,7 @@ export class OffsetLogStore implements OffsetStore {
     if (offsets.length === 0) return;
     const records = offsets.map((o) => ({
       key: JSON.stringify([groupId, o.topic, o.partition] satisfies OffsetKey),
-      value: JSON.stringify({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: o.commitTimestamp } satisfies OffsetValue),
+      value: JSON.stringify(valueOf(o)),
       timestamp: o.commitTimestamp,
     }));
     await this.log.append(encodeRecordBatch(records));
@@ -103,4 +105,15 @@ export class OffsetLogStore implements OffsetStore {
   async deleteGroup(groupId: string): Promise<void> {
     await this.log.append(encodeRecordBatch([{ key: JSON.stringify([groupId] satisfies OffsetKey), value: null }]));
   }
+
+  async deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>): Promise<void> {
+    if (partitions.length === 0) return;
+    await this.log.append(encodeRecordBatch(partitions.map((p) => ({ key: JSON.stringify([groupId, p.topic, p.partition] satisfies OffsetKey), value: null }))));
+  }
+}
+
+function valueOf(o: StoredOffset): OffsetValue {
+  const value: OffsetValue = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestamp: o.commitTimestamp };
+  if (o.topicId !== undefined) value.topicId = o.topicId;
+  return value;
 }

@@ -56,6 +56,8 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--num-partitions <n>', 'partitions of auto-created topics and of createTopics without a count', integer(1, 100000), 1)
     .option('--max-frame-bytes <n>', 'largest request accepted (socket.request.max.bytes)', integer(1024, 0x7fffffff))
     .option('--idle-ms <ms>', 'close connections silent for this long (connections.max.idle.ms)', integer(0, 0x7fffffff))
+    .option('--request-timeout-ms <ms>', 'close a connection whose request has not arrived whole this long after its first byte (0: never)', integer(0, 0x7fffffff))
+    .option('--queued-max-request-bytes <n>', 'memory for requests still arriving, across connections (queued.max.request.bytes)', integer(1, Number.MAX_SAFE_INTEGER))
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .action(async (opts: Record<string, unknown>) => {
@@ -70,6 +72,8 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
           numPartitions: opts.numPartitions as number,
           maxFrameBytes: opts.maxFrameBytes as number | undefined,
           idleMs: opts.idleMs as number | undefined,
+          requestTimeoutMs: opts.requestTimeoutMs as number | undefined,
+          queuedMaxRequestBytes: opts.queuedMaxRequestBytes as number | undefined,
           saslPlainUsers: opts.saslPlainUsers as string | undefined,
           logLevel: opts.logLevel as LogLevel,
         },

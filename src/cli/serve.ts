@@ -24,6 +24,8 @@ export interface ServeOptions {
   numPartitions: number;
   maxFrameBytes?: number;
   idleMs?: number;
+  requestTimeoutMs?: number;
+  queuedMaxRequestBytes?: number;
   /** A file of `user:password` lines: clients must log in with SASL/PLAIN. */
   saslPlainUsers?: string;
   logLevel: LogLevel;
@@ -67,6 +69,8 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
       advertisedPort: options.advertisedPort,
       maxFrameBytes: options.maxFrameBytes,
       connectionsMaxIdleMs: options.idleMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      queuedMaxRequestBytes: options.queuedMaxRequestBytes,
       sasl: users ? { plain: { users } } : undefined,
       log: atLeast(options.logLevel, stderrLogger),
     });

@@ -11,6 +11,10 @@ import { SkeinError } from '../errors.js';
 import type { Broker } from '../broker/broker.js';
 import { decodeAssignment } from '../broker/group/consumer-protocol.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type NewTopic } from '../broker/types.js';
+import { array, integer, nonEmptyString, object, offset as checkOffset, optionalBoolean, string, stringArray, timestamp as checkTimestamp } from './arguments.js';
+
+/** Brokers in this cluster (one, until replication arrives): the largest replication factor. */
+const BROKERS = 1;
 
 /** kafkajs's ConfigResourceTypes.TOPIC. */
 export const TOPIC_RESOURCE = 2;
@@ -61,9 +65,29 @@ export class Admin {
   async disconnect(): Promise<void> {}
 
   /** Creates topics; true if all were created, false if some already existed (as kafkajs). */
-  async createTopics(options: { topics: NewTopic[]; validateOnly?: boolean }): Promise<boolean> {
+  async createTopics(options: { topics: Array<NewTopic & { replicationFactor?: number }>; validateOnly?: boolean }): Promise<boolean> {
     this.ensureOpen();
-    if (!options || !Array.isArray(options.topics)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'createTopics takes { topics: [...] }');
+    object(options, 'createTopics options');
+    optionalBoolean(options.validateOnly, 'validateOnly');
+    array(options.topics, 'topics').forEach((topic, i) => {
+      object(topic, `topics[${i}]`);
+      nonEmptyString(topic.topic, `topics[${i}].topic`);
+      if (topic.numPartitions !== undefined && typeof topic.numPartitions !== 'number') integer(topic.numPartitions, `topics[${i}].numPartitions`);
+      // A number out of range is the broker's SKEIN_INVALID_PARTITIONS (Kafka's INVALID_PARTITIONS).
+      if (topic.replicationFactor !== undefined && topic.replicationFactor !== -1) {
+        integer(topic.replicationFactor, `topics[${i}].replicationFactor`, 1);
+        if (topic.replicationFactor > BROKERS) {
+          throw new SkeinError('SKEIN_INVALID_REPLICATION_FACTOR', `replicationFactor ${topic.replicationFactor} is above the number of brokers (${BROKERS})`, { topic: topic.topic });
+        }
+      }
+      if (topic.configEntries !== undefined) {
+        array(topic.configEntries, `topics[${i}].configEntries`).forEach((entry, j) => {
+          object(entry, `topics[${i}].configEntries[${j}]`);
+          nonEmptyString(entry.name, `topics[${i}].configEntries[${j}].name`);
+          string(entry.value, `topics[${i}].configEntries[${j}].value`);
+        });
+      }
+    });
     let allCreated = true;
     for (const topic of options.topics) {
       try {
@@ -78,7 +102,8 @@ export class Admin {
 
   async deleteTopics(options: { topics: string[] }): Promise<void> {
     this.ensureOpen();
-    for (const topic of options.topics) await this.broker.deleteTopic(topic);
+    const topics = stringArray(object(options, 'deleteTopics options').topics, 'topics');
+    for (const topic of topics) await this.broker.deleteTopic(topic);
   }
 
   async listTopics(): Promise<string[]> {
@@ -88,12 +113,20 @@ export class Admin {
 
   async createPartitions(options: { topicPartitions: Array<{ topic: string; count: number }> }): Promise<boolean> {
     this.ensureOpen();
-    for (const { topic, count } of options.topicPartitions) await this.broker.createPartitions(topic, count);
+    const wanted = array(object(options, 'createPartitions options').topicPartitions, 'topicPartitions');
+    wanted.forEach((entry, i) => {
+      object(entry, `topicPartitions[${i}]`);
+      nonEmptyString(entry.topic, `topicPartitions[${i}].topic`);
+      integer(entry.count, `topicPartitions[${i}].count`, 1);
+    });
+    for (const { topic, count } of wanted) await this.broker.createPartitions(topic, count);
     return true;
   }
 
   async fetchTopicMetadata(options: { topics?: string[] } = {}) {
     this.ensureOpen();
+    object(options, 'fetchTopicMetadata options');
+    if (options.topics !== undefined) stringArray(options.topics, 'topics');
     const names = options.topics && options.topics.length > 0 ? options.topics : this.broker.listTopics();
     return {
       topics: names.map((name) => {
@@ -116,6 +149,7 @@ export class Admin {
   /** Per partition: low = log start offset, high = log end offset (kafkajs shape, strings). */
   async fetchTopicOffsets(topic: string): Promise<Array<{ partition: number; offset: string; high: string; low: string }>> {
     this.ensureOpen();
+    nonEmptyString(topic, 'topic');
     return this.broker.describeTopic(topic).partitions.map((p) => ({
       partition: p.partition,
       offset: String(p.highWatermark),
@@ -127,9 +161,10 @@ export class Admin {
   /** The first offset at or after `timestamp` per partition (the log end when none is). */
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<Array<{ partition: number; offset: string }>> {
     this.ensureOpen();
+    nonEmptyString(topic, 'topic');
+    const at = timestamp === undefined ? LATEST_TIMESTAMP : checkTimestamp(timestamp, 'timestamp');
     const count = this.broker.partitionCount(topic);
     return Array.from({ length: count }, (_, partition) => {
-      const at = timestamp === undefined ? LATEST_TIMESTAMP : timestamp;
       let { offset } = this.broker.listOffsets(topic, partition, at);
       if (offset < 0) offset = this.broker.listOffsets(topic, partition, LATEST_TIMESTAMP).offset;
       return { partition, offset: String(offset) };
@@ -138,6 +173,12 @@ export class Admin {
 
   async describeConfigs(options: { resources: Array<{ type: number; name: string; configNames?: string[] }> }) {
     this.ensureOpen();
+    array(object(options, 'describeConfigs options').resources, 'resources').forEach((resource, i) => {
+      object(resource, `resources[${i}]`);
+      integer(resource.type, `resources[${i}].type`);
+      nonEmptyString(resource.name, `resources[${i}].name`);
+      if (resource.configNames !== undefined) stringArray(resource.configNames, `resources[${i}].configNames`);
+    });
     return {
       throttleTime: 0,
       resources: options.resources.map((resource) => {
@@ -174,6 +215,19 @@ export class Admin {
     incremental?: boolean;
   }): Promise<void> {
     this.ensureOpen();
+    object(options, 'alterConfigs options');
+    optionalBoolean(options.validateOnly, 'validateOnly');
+    optionalBoolean(options.incremental, 'incremental');
+    array(options.resources, 'resources').forEach((resource, i) => {
+      object(resource, `resources[${i}]`);
+      integer(resource.type, `resources[${i}].type`);
+      nonEmptyString(resource.name, `resources[${i}].name`);
+      array(resource.configEntries, `resources[${i}].configEntries`).forEach((entry, j) => {
+        object(entry, `resources[${i}].configEntries[${j}]`);
+        nonEmptyString(entry.name, `resources[${i}].configEntries[${j}].name`);
+        if (entry.value !== null) string(entry.value, `resources[${i}].configEntries[${j}].value`);
+      });
+    });
     for (const resource of options.resources) {
       if (resource.type !== TOPIC_RESOURCE) {
         throw new SkeinError('SKEIN_INVALID_ARGUMENT', `only topic configs (type ${TOPIC_RESOURCE}) are supported, got type ${resource.type}`);
@@ -189,6 +243,7 @@ export class Admin {
 
   async describeGroups(groupIds: string[]) {
     this.ensureOpen();
+    stringArray(groupIds, 'groupIds');
     return {
       groups: this.broker.groups.describeGroups(groupIds).map((g) => ({
         groupId: g.groupId,
@@ -209,6 +264,7 @@ export class Admin {
 
   async deleteGroups(groupIds: string[]): Promise<Array<{ groupId: string; errorCode: number; error?: SkeinError }>> {
     this.ensureOpen();
+    stringArray(groupIds, 'groupIds');
     const results = await this.broker.groups.deleteGroups(groupIds);
     const failed = [...results].filter(([, err]) => err);
     if (failed.length > 0) throw failed[0]![1]!;
@@ -218,6 +274,8 @@ export class Admin {
   /** Committed offsets of a group (kafkajs shape: offsets as strings, '-1' when none). */
   async fetchOffsets(options: { groupId: string; topics?: string[] }) {
     this.ensureOpen();
+    nonEmptyString(object(options, 'fetchOffsets options').groupId, 'groupId');
+    if (options.topics !== undefined) stringArray(options.topics, 'topics');
     const topics = options.topics && options.topics.length > 0 ? options.topics : this.broker.listTopics();
     const partitions = topics.flatMap((topic) =>
       Array.from({ length: this.broker.partitionCount(topic) }, (_, partition) => ({ topic, partition })),
@@ -234,6 +292,9 @@ export class Admin {
   /** Moves a group's committed offsets of `topic` to the start (earliest) or the end of each partition. */
   async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
     this.ensureOpen();
+    nonEmptyString(object(options, 'resetOffsets options').groupId, 'groupId');
+    nonEmptyString(options.topic, 'topic');
+    optionalBoolean(options.earliest, 'earliest');
     const count = this.broker.partitionCount(options.topic);
     const partitions = Array.from({ length: count }, (_, partition) => ({
       partition,
@@ -245,6 +306,15 @@ export class Admin {
   /** Sets committed offsets of an empty group (SKEIN_UNKNOWN_MEMBER_ID style errors while it has members). */
   async setOffsets(options: { groupId: string; topic: string; partitions: Array<{ partition: number; offset: string | number }> }): Promise<void> {
     this.ensureOpen();
+    nonEmptyString(object(options, 'setOffsets options').groupId, 'groupId');
+    nonEmptyString(options.topic, 'topic');
+    const count = this.broker.partitionCount(options.topic);
+    const offsets = array(options.partitions, 'partitions').map((p, i) => {
+      object(p, `partitions[${i}]`);
+      const partition = integer(p.partition, `partitions[${i}].partition`);
+      if (partition >= count) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${options.topic} has no partition ${partition}`, { topic: options.topic, partition });
+      return { topic: options.topic, partition, offset: checkOffset(p.offset, `partitions[${i}].offset`) };
+    });
     const described = this.broker.groups.describeGroups([options.groupId])[0];
     if (described && described.members.length > 0) {
       throw new SkeinError('SKEIN_NON_EMPTY_GROUP', `group ${options.groupId} has members; stop them before moving its offsets`, { groupId: options.groupId });
@@ -253,13 +323,14 @@ export class Admin {
       groupId: options.groupId,
       generationId: -1,
       memberId: '',
-      offsets: options.partitions.map((p) => ({ topic: options.topic, partition: p.partition, offset: Number(p.offset) })),
+      offsets,
     });
   }
 
   /** A group's members, decoded assignments, and per-partition committed offset and lag. */
   async describeGroup(groupId: string): Promise<GroupView> {
     this.ensureOpen();
+    nonEmptyString(groupId, 'groupId');
     const described = this.broker.groups.describeGroups([groupId])[0]!;
     const members: GroupMemberView[] = described.members.map((m) => {
       let assignment: Array<{ topic: string; partitions: number[] }> = [];

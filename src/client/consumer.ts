@@ -32,6 +32,7 @@ import { startDecompressions } from './pooled-decompression.js';
 import { batchIterator } from './consumer-iterator.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../broker/group/consumer-protocol.js';
 import { assignorByName, type Assignor } from './assignors.js';
+import { array, integer, nonEmptyString, object, offset as checkOffset, optionalBoolean, optionalFunction, optionalInteger, string, stringArray } from './arguments.js';
 
 export type { KafkaMessage } from './consumed-message.js';
 export type { Batch, ConsumerHealth, ConsumerOptions, ConsumerStatus, EachBatchPayload, EachMessagePayload, RunOptions } from './consumer-types.js';
@@ -90,6 +91,7 @@ export class Consumer extends EventEmitter {
     if (!options || typeof options.groupId !== 'string' || options.groupId.length === 0) {
       throw new SkeinError('SKEIN_INVALID_GROUP_ID', 'a consumer needs a non-empty groupId');
     }
+    checkConsumerOptions(options);
     this.broker = broker;
     this.groupId = options.groupId;
     this.clientId = options.clientId ?? 'skein';
@@ -122,7 +124,14 @@ export class Consumer extends EventEmitter {
   async subscribe(options: { topics?: Array<string | RegExp>; topic?: string | RegExp; fromBeginning?: boolean }): Promise<void> {
     this.ensureUsable();
     if (this.running) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'subscribe before run (or stop the consumer first)');
+    object(options, 'subscribe options');
+    optionalBoolean(options.fromBeginning, 'fromBeginning');
+    // A string is not a list of one-letter topics.
+    if (options.topics !== undefined) array(options.topics, 'topics');
     const topics = options.topics ?? (options.topic !== undefined ? [options.topic] : []);
+    topics.forEach((topic, i) => {
+      if (!(topic instanceof RegExp)) nonEmptyString(topic, options.topics ? `topics[${i}]` : 'topic');
+    });
     if (topics.length === 0) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'subscribe needs topic or topics');
     for (const topic of topics) {
       if (typeof topic === 'string') await this.broker.ensureTopic(topic, this.allowAutoTopicCreation);
@@ -136,6 +145,14 @@ export class Consumer extends EventEmitter {
   async run(options: RunOptions = {}): Promise<void> {
     this.ensureUsable();
     if (this.running) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'the consumer is already running');
+    object(options, 'run options');
+    optionalFunction(options.eachMessage, 'eachMessage');
+    optionalFunction(options.eachBatch, 'eachBatch');
+    optionalBoolean(options.autoCommit, 'autoCommit');
+    optionalBoolean(options.eachBatchAutoResolve, 'eachBatchAutoResolve');
+    if (options.autoCommitInterval !== null) optionalInteger(options.autoCommitInterval, 'autoCommitInterval');
+    if (options.autoCommitThreshold !== null) optionalInteger(options.autoCommitThreshold, 'autoCommitThreshold', 1);
+    optionalInteger(options.partitionsConsumedConcurrently, 'partitionsConsumedConcurrently', 1);
     if (!options.eachMessage && !options.eachBatch) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'run needs eachMessage or eachBatch');
     if (this.subscriptions.length === 0) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'subscribe before run');
     this.runOptions = {
@@ -626,12 +643,16 @@ export class Consumer extends EventEmitter {
   /** Commits the given offsets (the next offset to consume, as Kafka). Errors reach the caller. */
   async commitOffsets(offsets: Array<{ topic: string; partition: number; offset: string | number }>): Promise<void> {
     this.ensureUsable();
+    const checked = array(offsets, 'offsets').map((o, i) => {
+      object(o, `offsets[${i}]`);
+      return { topic: nonEmptyString(o.topic, `offsets[${i}].topic`), partition: integer(o.partition, `offsets[${i}].partition`), offset: checkOffset(o.offset, `offsets[${i}].offset`) };
+    });
     await this.broker.groups.commitOffsets({
       groupId: this.groupId,
       generationId: this.generationId,
       memberId: this.memberId,
       groupInstanceId: this.groupInstanceId,
-      offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: Number(o.offset) })),
+      offsets: checked,
     });
     for (const o of offsets) {
       const c = this.cursors.get(key(o.topic, o.partition));
@@ -640,10 +661,15 @@ export class Consumer extends EventEmitter {
   }
 
   /** Moves the position of an assigned partition (or of one assigned later). */
-  seek({ topic, partition, offset }: { topic: string; partition: number; offset: string | number }): void {
+  seek(options: { topic: string; partition: number; offset: string | number }): void {
     this.ensureUsable();
-    const target = Number(offset);
-    if (!Number.isSafeInteger(target) || target < 0) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `seek offset must be a non-negative integer, got ${String(offset)}`);
+    const { topic, partition, offset } = object(options, 'seek options');
+    nonEmptyString(topic, 'topic');
+    integer(partition, 'partition');
+    const target = checkOffset(offset, 'offset');
+    if (!this.broker.hasTopic(topic) || partition >= this.broker.partitionCount(topic)) {
+      throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
+    }
     const c = this.cursors.get(key(topic, partition));
     if (!c) {
       this.pendingSeeks.set(key(topic, partition), target);
@@ -655,6 +681,7 @@ export class Consumer extends EventEmitter {
   }
 
   pause(topics: Array<{ topic: string; partitions?: number[] }>): void {
+    checkTopicPartitionsList(topics);
     for (const { topic, partitions } of topics) {
       const list = partitions ?? [...this.cursors.values()].filter((c) => c.topic === topic).map((c) => c.partition);
       for (const p of list) this.pausedKeys.add(key(topic, p));
@@ -663,6 +690,7 @@ export class Consumer extends EventEmitter {
   }
 
   resume(topics: Array<{ topic: string; partitions?: number[] }>): void {
+    checkTopicPartitionsList(topics);
     for (const { topic, partitions } of topics) {
       for (const k of [...this.pausedKeys]) {
         const [t, p] = k.split('\u0000');
@@ -767,4 +795,28 @@ export class Consumer extends EventEmitter {
  */
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** pause()/resume() take [{ topic, partitions? }]. */
+function checkTopicPartitionsList(topics: Array<{ topic: string; partitions?: number[] }>): void {
+  array(topics, 'topics').forEach((t, i) => {
+    object(t, `topics[${i}]`);
+    nonEmptyString(t.topic, `topics[${i}].topic`);
+    if (t.partitions !== undefined) array(t.partitions, `topics[${i}].partitions`).forEach((p, j) => integer(p, `topics[${i}].partitions[${j}]`));
+  });
+}
+
+/** Types and ranges of the consumer options (groupId is checked by the constructor itself). */
+function checkConsumerOptions(options: ConsumerOptions): void {
+  if (options.clientId !== undefined) string(options.clientId, 'clientId');
+  if (options.groupInstanceId !== undefined) nonEmptyString(options.groupInstanceId, 'groupInstanceId');
+  for (const name of ['sessionTimeout', 'rebalanceTimeout', 'heartbeatInterval', 'maxBytesPerPartition', 'minBytes', 'maxBytes', 'handlerTimeoutMs'] as const) {
+    optionalInteger(options[name], name, 1);
+  }
+  for (const name of ['maxWaitTimeInMs', 'maxRestarts', 'retryBackoffMs'] as const) optionalInteger(options[name], name, 0);
+  optionalBoolean(options.allowAutoTopicCreation, 'allowAutoTopicCreation');
+  if (options.partitionAssigners !== undefined) stringArray(options.partitionAssigners, 'partitionAssigners');
+  if (options.autoOffsetReset !== undefined && options.autoOffsetReset !== 'earliest' && options.autoOffsetReset !== 'latest') {
+    throw new SkeinError('SKEIN_INVALID_ARGUMENT', `autoOffsetReset must be 'earliest' or 'latest', got ${String(options.autoOffsetReset)}`, { argument: 'autoOffsetReset' });
+  }
 }

@@ -19,6 +19,7 @@ import type { Acks } from '../broker/types.js';
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js';
 import { compressionNameOf, type CompressionOption } from './compression-types.js';
 import type { CompressionName } from '../records/batch-header.js';
+import { array, nonEmptyString, object, optionalBoolean, optionalFunction, optionalInteger, timestamp as checkTimestamp } from './arguments.js';
 
 export type MessageValue = Buffer | string | null;
 
@@ -107,6 +108,11 @@ export class Producer {
   private disconnected = false;
 
   constructor(broker: Broker, options: ProducerOptions = {}) {
+    object(options, 'producer options');
+    optionalBoolean(options.idempotent, 'idempotent');
+    optionalBoolean(options.allowAutoTopicCreation, 'allowAutoTopicCreation');
+    optionalInteger(options.lingerMs, 'lingerMs');
+    optionalFunction(options.createPartitioner, 'createPartitioner');
     this.broker = broker;
     this.idempotent = options.idempotent ?? true;
     this.batchSize = options.batchSize ?? 16384;
@@ -136,14 +142,23 @@ export class Producer {
 
   async send(record: ProducerRecord): Promise<RecordMetadata[]> {
     this.ensureConnected();
-    if (!record || typeof record.topic !== 'string' || !Array.isArray(record.messages)) {
-      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'send takes { topic: string, messages: Message[] }');
-    }
+    object(record, 'send record');
+    nonEmptyString(record.topic, 'topic');
+    array(record.messages, 'messages');
     return this.sendBatch({ topicMessages: [{ topic: record.topic, messages: record.messages }], acks: record.acks, compression: record.compression });
   }
 
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
     this.ensureConnected();
+    array(object(batch, 'sendBatch batch').topicMessages, 'topicMessages').forEach((entry, i) => {
+      object(entry, `topicMessages[${i}]`);
+      nonEmptyString(entry.topic, `topicMessages[${i}].topic`);
+      array(entry.messages, `topicMessages[${i}].messages`).forEach((message, j) => {
+        object(message, `topicMessages[${i}].messages[${j}]`);
+        optionalInteger(message.partition, `topicMessages[${i}].messages[${j}].partition`);
+        if (message.timestamp !== undefined) checkTimestamp(message.timestamp, `topicMessages[${i}].messages[${j}].timestamp`);
+      });
+    });
     const acks = batch.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) {
       throw new SkeinError('SKEIN_INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${String(acks)}`);
@@ -338,13 +353,7 @@ function toRecordInput(message: Message, topic: string): RecordInput {
     headers = {};
     for (const [name, v] of Object.entries(message.headers)) headers[name] = toBytes(v, `header ${name}`, topic);
   }
-  let timestamp: number | undefined;
-  if (message.timestamp !== undefined) {
-    timestamp = Number(message.timestamp);
-    if (!Number.isSafeInteger(timestamp)) {
-      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `message timestamp must be ms since the epoch, got ${String(message.timestamp)}`, { topic });
-    }
-  }
+  const timestamp = message.timestamp === undefined ? undefined : checkTimestamp(message.timestamp, 'message timestamp');
   return { key, value, headers, timestamp: timestamp ?? Date.now() };
 }
 

@@ -9,6 +9,7 @@ import { Admin } from './admin.js';
 import { Producer, type ProducerOptions } from './producer.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { ProtocolServer, type ProtocolServerOptions } from '../protocol/server/server.js';
+import { nonEmptyString, object } from './arguments.js';
 import { atLeast, stderrLogger } from '../protocol/server/log.js';
 
 /** `skein.listen()` options: the protocol server's, minus the broker (this Skein's). */
@@ -38,12 +39,13 @@ export class Skein {
   }
 
   static async open(options: SkeinOptions): Promise<Skein> {
-    if (!options || typeof options !== 'object') throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'Skein.open needs { dir }');
+    nonEmptyString(object(options, 'Skein.open options').dir, 'dir');
     return new Skein(await Broker.open(options));
   }
 
   producer(options: ProducerOptions = {}): Producer {
     this.ensureOpen();
+    object(options, 'producer options');
     const producer = new Producer(this.broker, options);
     this.producers.add(producer);
     return producer;
@@ -51,6 +53,7 @@ export class Skein {
 
   consumer(options: ConsumerOptions): Consumer {
     this.ensureOpen();
+    object(options, 'consumer options');
     const consumer = new Consumer(this.broker, options);
     this.consumers.add(consumer);
     consumer.once('consumer.disconnect', () => this.consumers.delete(consumer));
@@ -64,6 +67,7 @@ export class Skein {
    */
   async listen(options: ListenOptions = {}): Promise<Listener> {
     this.ensureOpen();
+    object(options, 'listen options');
     const server = await ProtocolServer.listen({ log: atLeast('warn', stderrLogger), ...options, broker: this.broker });
     this.servers.add(server);
     const advertised = this.broker.listener;

@@ -133,6 +133,8 @@ export const SKEIN_TO_KAFKA: Partial<Record<ErrorCode, KafkaErrorName>> = {
   SKEIN_CONSUMER_STALLED: 'UNKNOWN_SERVER_ERROR', // raised by clients only
   SKEIN_INVALID_REQUEST: 'INVALID_REQUEST',
   SKEIN_UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+  SKEIN_POLICY_VIOLATION: 'POLICY_VIOLATION',
+  SKEIN_INVALID_REPLICATION_FACTOR: 'INVALID_REPLICATION_FACTOR',
 };
 
 /** The Kafka error code a response carries for `err`: -1 for anything without a mapping. */

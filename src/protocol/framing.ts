@@ -31,7 +31,7 @@ export interface FrameDecoderOptions {
 }
 
 export class FrameDecoder {
-  readonly maxFrameBytes: number;
+  private maxFrameBytesNow: number;
   /** Bytes received but not yet part of a returned frame, as the chunks (views) they came in. */
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -44,7 +44,33 @@ export class FrameDecoder {
     if (!Number.isInteger(max) || max < 0 || max > 0x7fffffff) {
       throw new SkeinError('SKEIN_INVALID_ARGUMENT', `maxFrameBytes must be an integer in [0, 2^31 - 1], got ${max}`);
     }
-    this.maxFrameBytes = max;
+    this.maxFrameBytesNow = max;
+  }
+
+  /** Largest frame accepted from the next size prefix on. */
+  get maxFrameBytes(): number {
+    return this.maxFrameBytesNow;
+  }
+
+  /** Changes the maximum for frames whose size prefix has not arrived yet (e.g. raised after authentication). */
+  set maxFrameBytes(max: number) {
+    if (!Number.isInteger(max) || max < 0 || max > 0x7fffffff) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `maxFrameBytes must be an integer in [0, 2^31 - 1], got ${max}`);
+    }
+    this.maxFrameBytesNow = max;
+  }
+
+  /** The announced size of the frame being assembled, or -1 when none is (or its size prefix is still incomplete). */
+  get incompleteFrameSize(): number {
+    return this.frameSize;
+  }
+
+  /** Drops the bytes held for an incomplete frame (the stream is over); the decoder is unusable after. */
+  release(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.frameSize = -1;
+    this.failed = true;
   }
 
   /** Bytes held for a frame not complete yet. */
@@ -121,12 +147,12 @@ export class FrameDecoder {
   }
 
   private checkSize(size: number): number {
-    if (size < 0 || size > this.maxFrameBytes) {
+    if (size < 0 || size > this.maxFrameBytesNow) {
       this.failed = true;
       throw new SkeinError(
         'SKEIN_INVALID_REQUEST',
         size < 0 ? `negative frame size ${size}` : `frame of ${size} bytes is larger than the maximum of ${this.maxFrameBytes}`,
-        { frameSize: size, maxFrameBytes: this.maxFrameBytes },
+        { frameSize: size, maxFrameBytes: this.maxFrameBytesNow },
       );
     }
     return size;

@@ -8,13 +8,15 @@
  * The data folder is locked (folder-lock.ts) from open() to close(): a second LogManager on
  * it, in this process or another, is refused with SKEIN_LOG_LOCKED before it reads anything.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, accessSync, constants } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, accessSync, constants } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkeinError, fromSystemError } from '../errors.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 import { MappingLru, sharedMappingLru } from './mapping-lru.js';
 import { DELETED_SUFFIX } from './file-names.js';
 import { FolderLock } from './folder-lock.js';
+import { readOwnerId, writeOwnerId } from './partition-metadata-file.js';
 import type { LogConfig } from './log-config.js';
 
 export interface LogManagerOptions {
@@ -30,6 +32,8 @@ export class LogManager {
   private readonly onWarning: (message: string) => void;
   private readonly logs = new Map<string, PartitionLog>();
   private readonly lock: FolderLock;
+  /** Folders renamed out of the way and being removed in the background (close() waits for them). */
+  private readonly removals = new Set<Promise<void>>();
   private closed = false;
 
   private constructor(dir: string, lru: MappingLru, onWarning: (message: string) => void, lock: FolderLock) {
@@ -78,12 +82,19 @@ export class LogManager {
       .sort();
   }
 
-  /** Opens (creating if needed) the log named `name`; the same instance while it stays open. */
-  async open(name: string, config: Partial<LogConfig> = {}): Promise<PartitionLog> {
+  /**
+   * Opens (creating if needed) the log named `name`; the same instance while it stays open.
+   * With `owner`, the folder belongs to that owner id (partition.metadata): a new folder is
+   * stamped with it before any data goes in, a folder without one is adopted, and a folder
+   * stamped with another id is stale (a deleted incarnation) and is removed first, so its
+   * records are never served.
+   */
+  async open(name: string, config: Partial<LogConfig> = {}, owner?: string): Promise<PartitionLog> {
     this.ensureOpen();
     checkName(name);
     const existing = this.logs.get(name);
     if (existing) return existing;
+    if (owner !== undefined) this.claim(name, owner);
     const options: PartitionLogOptions = { config, mappingLru: this.lru, onWarning: this.onWarning };
     const log = await PartitionLog.open(join(this.dir, name), options);
     if (this.closed) {
@@ -94,14 +105,47 @@ export class LogManager {
     return log;
   }
 
+  /** The owner id stamped in the folder `name` (partition.metadata), if any. */
+  ownerOf(name: string): string | undefined {
+    checkName(name);
+    return readOwnerId(join(this.dir, name));
+  }
+
+  private claim(name: string, owner: string): void {
+    const path = join(this.dir, name);
+    if (existsSync(path)) {
+      const found = readOwnerId(path);
+      if (found === owner) return;
+      if (found === undefined) {
+        writeOwnerId(path, owner);
+        return;
+      }
+      this.onWarning(`removing stale log folder ${path} (owner id ${found}, expected ${owner})`);
+      this.removeFolder(name, path);
+    }
+    // Stamped before it takes its name: a crash cannot leave a folder without its owner. Until
+    // the rename the staging folder ends in .deleted, so a crash leaves garbage open() removes.
+    const staging = `${path}-${Date.now()}.creating${DELETED_SUFFIX}`;
+    try {
+      mkdirSync(staging);
+      writeOwnerId(staging, owner);
+      renameSync(staging, path);
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      if (err instanceof SkeinError) throw err;
+      throw fromSystemError(err as NodeJS.ErrnoException, `cannot create log folder ${path}`, { path });
+    }
+  }
+
   get(name: string): PartitionLog | undefined {
     return this.logs.get(name);
   }
 
   /**
-   * Closes and removes the log `name`: its folder is renamed to `<name>.deleted` first (one
-   * atomic step that takes it out of every listing), then removed. A crash in between leaves
-   * a `.deleted` folder that open() removes. Views of its segments stay readable.
+   * Closes and removes the log `name`: its folder is renamed to `<name>-<time>.deleted` first
+   * (one atomic step that takes it out of every listing), then removed in the background (as
+   * Kafka does). A crash in between leaves a `.deleted` folder that open() removes. Views of
+   * its segments stay readable.
    */
   async delete(name: string): Promise<void> {
     this.ensureOpen();
@@ -110,7 +154,10 @@ export class LogManager {
     this.logs.delete(name);
     // Views of the log may still be on their way to clients: keep them readable.
     if (log) await log.close({ keepViews: true });
-    const path = join(this.dir, name);
+    this.removeFolder(name, join(this.dir, name));
+  }
+
+  private removeFolder(name: string, path: string): void {
     const doomed = `${path}-${Date.now()}${DELETED_SUFFIX}`;
     try {
       renameSync(path, doomed);
@@ -118,7 +165,11 @@ export class LogManager {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw fromSystemError(err as NodeJS.ErrnoException, `cannot delete log ${name}`, { path });
     }
-    rmSync(doomed, { recursive: true, force: true });
+    const removal = rm(doomed, { recursive: true, force: true }).catch((err: Error) => {
+      this.onWarning(`cannot remove ${doomed} (removed at the next open): ${err.message}`);
+    });
+    this.removals.add(removal);
+    void removal.finally(() => this.removals.delete(removal));
   }
 
   async close(): Promise<void> {
@@ -126,7 +177,7 @@ export class LogManager {
     this.closed = true;
     const logs = [...this.logs.values()];
     this.logs.clear();
-    const results = await Promise.allSettled(logs.map((log) => log.close()));
+    const results = await Promise.allSettled([...logs.map((log) => log.close()), ...this.removals]);
     this.lock.release();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

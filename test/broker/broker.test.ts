@@ -3,7 +3,7 @@
  * signal, or answered at once), minBytes, per-partition errors, retention on its schedule,
  * topic metadata that survives a restart, auto-creation rules and internal topics.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Broker } from '../../src/broker/broker.js';
@@ -12,6 +12,14 @@ import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 test.after(cleanupTempDirs);
+
+/**
+ * Lets every wake-up already due run: a fetch woken by an append settles within microtasks and
+ * one turn, so a fetch still pending after this was not woken (an event, not a sleep).
+ */
+async function afterDueWork(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
 
 const batch = (...values: string[]) => encodeRecordBatch(values.map((value) => ({ value })));
 
@@ -31,10 +39,10 @@ test('a long-poll fetch is woken by the append that gives it data', async () => 
   const pending = broker.fetch({ partitions: [{ topic: 't', partition: 1, fetchOffset: 0, maxBytes: 1 << 20 }], maxWaitMs: 600_000 });
   let settled = false;
   pending.then(() => (settled = true));
-  await new Promise((r) => setTimeout(r, 30));
+  await afterDueWork();
   assert.is(settled, false, 'nothing to return yet, so it waits');
   await broker.produce('t', 0, batch('other partition'), 1);
-  await new Promise((r) => setTimeout(r, 30));
+  await afterDueWork();
   assert.is(settled, false, 'an append elsewhere does not answer it');
   await broker.produce('t', 1, batch('hello'), 1);
   const result = await pending; // would take 10 minutes if the append did not wake it
@@ -51,7 +59,7 @@ test('minBytes holds the answer until enough data arrived; abort ends the wait; 
   let settled = false;
   pending.then(() => (settled = true));
   for (let i = 0; i < 2; i++) await broker.produce('t', 0, batch('x'.repeat(100)), 1);
-  await new Promise((r) => setTimeout(r, 30));
+  await afterDueWork();
   assert.is(settled, false, 'two batches are below minBytes');
   await broker.produce('t', 0, batch('x'.repeat(100)), 1);
   assert.is((await pending).partitions[0]!.bytes, one * 3);

@@ -2,7 +2,7 @@
  * Committed offsets in the `__consumer_offsets` log: replay (last record wins, group
  * tombstones), and the rewrite at load that keeps the log from growing with every commit.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { PartitionLog } from '../../src/storage/partition-log.js';

@@ -4,7 +4,7 @@
  * folder carries the clean-shutdown marker; a port in use and a data folder that cannot be
  * written each give a clear message and exit code 1; bin/skein.js is the same program.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';

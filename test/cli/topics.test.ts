@@ -3,7 +3,7 @@
  * Kafka protocol: what each prints, the broker's refusals as Kafka error names with exit
  * code 1, and a clear message when no broker answers.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * has one owner at a time, and once the group has committed, a new member starting after the
  * final commit gets nothing twice.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Skein } from '../../src/client/skein.js';

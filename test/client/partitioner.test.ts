@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { murmur2, toPositive } from '../../src/client/murmur2.js';
 import { createDefaultPartitioner, keyedPartition } from '../../src/client/partitioner.js';

@@ -18,7 +18,7 @@
  * the log and the next round continues in the same folder. Every fourth round skips the
  * parent's check, so the next child itself opens a folder left by a kill.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

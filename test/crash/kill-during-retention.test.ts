@@ -10,7 +10,7 @@
  * or runs to the end. A deletion is a multi-step file operation; one kill per step (Kafka
  * LogLoaderTest style).
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

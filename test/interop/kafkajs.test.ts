@@ -4,7 +4,7 @@
  * per-key order kept, positions committed, a later member of the group starts after them),
  * and the idempotent producer.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import kafkajs, { type Consumer, type Kafka as KafkaClient } from 'kafkajs';
 import { readBaseOffset, readLastOffset, readProducerId } from '../../src/records/batch-header.js';

@@ -6,7 +6,7 @@
  *
  * kcat is a system package (.ci/run installs it); without it the tests are skipped, saying so.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * server join the same group on the same broker, split the partitions between them, and
  * together deliver every record exactly once.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import kafkajs from 'kafkajs';
 import { cleanupTempDirs } from '../helpers/temp-dir.js';

@@ -5,7 +5,7 @@
  * records what it sent, so the test shows those code paths were the ones exercised. A second
  * member of the group resumes from the committed offsets.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { cleanupTempDirs } from '../helpers/temp-dir.js';

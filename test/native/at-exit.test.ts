@@ -5,7 +5,7 @@
  * drains) the environment is torn down, so every view is released and pending truncates are
  * applied; process.exit() skips the teardown and leaves the files at their larger size.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';

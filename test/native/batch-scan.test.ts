@@ -2,7 +2,7 @@
  * native/batch_scan.cc through scanBuffer: RecordBatch v2 framing and CRC checks, every stop
  * reason, maxBatches, subarrays, and real batches encoded by kafkajs as an independent oracle.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import { native, ScanStop } from '../../src/native/binding.js';

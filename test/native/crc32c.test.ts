@@ -5,7 +5,7 @@
  * subarray offsets, chaining through `initial`, and big buffers that cross every stride of
  * the 3-way interleave.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

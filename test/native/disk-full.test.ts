@@ -4,7 +4,7 @@
  * skipped with the reason printed, so the skip shows in uvu's count, except in CI
  * (SKEIN_REQUIRE_DISK_TESTS=1), where it fails.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';

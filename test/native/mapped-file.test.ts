@@ -4,7 +4,7 @@
  * (unmap, close, unlink, garbage collection), the deferred truncate, copy mode, coded errors
  * in every state, and scan/scanAsync over hand-built batches.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

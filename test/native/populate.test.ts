@@ -3,7 +3,7 @@
  * in ahead of the writer must never change bytes, must stay inside the file, and must be
  * refused on read-only or closed handles with coded errors.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';

@@ -3,7 +3,7 @@
  * a worker's mappings and fds when it exits with mappings alive (process.exit in the worker,
  * end of script, terminate()). Checked against /proc/self/maps and /proc/self/fd.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';

@@ -6,7 +6,7 @@
  * "flexibleVersions": "none", tagged fields of every type, non-ignorable fields a version
  * lacks, and unknown tagged fields.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { SkeinError } from '../../src/errors.js';

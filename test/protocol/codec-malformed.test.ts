@@ -4,7 +4,7 @@
  * version and direction) fed random bytes, truncated valid messages and valid messages
  * with flipped bytes.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { SkeinError } from '../../src/errors.js';

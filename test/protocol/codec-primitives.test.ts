@@ -4,7 +4,7 @@
  * vectors, and the Writer keeps its zero-copy promise: appended record sets are the very
  * Buffers in the chunk list, nothing written is moved, reserved slots can be filled late.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createRequire } from 'node:module';

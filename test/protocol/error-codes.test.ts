@@ -4,7 +4,7 @@
  * (KAFKA-PROTOCOL.md §7; spot-checked against kafkajs's error table, an independent copy),
  * and anything unmapped becomes -1.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import { ERROR_CODES, SkeinError, type ErrorCode } from '../../src/errors.js';

@@ -4,7 +4,7 @@
  * inside one chunk are views of it; oversize and negative sizes are coded errors; an
  * outgoing frame's size prefix covers exactly what follows.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { SkeinError } from '../../src/errors.js';

@@ -4,7 +4,7 @@
  * repository must hold no generated file the generator no longer writes. So nobody edits
  * generated code by hand, and the specs, the generator and its output stay in step.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

@@ -5,7 +5,7 @@
  * parse; flexible API versions use request header v2 and response header v1, except
  * ApiVersions responses (always v0).
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createRequire } from 'node:module';

@@ -4,7 +4,7 @@
  * decoder must read the fields kafkajs was given, consume every byte, and our encoder must
  * give back kafkajs's bytes exactly. kafkajs is used as a test oracle only.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';

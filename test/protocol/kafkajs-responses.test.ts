@@ -7,7 +7,7 @@
  * in Fetch responses must come out as the records we put in. A few named fields are also
  * checked directly for the responses clients depend on most.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createRequire } from 'node:module';

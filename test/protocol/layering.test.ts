@@ -3,7 +3,7 @@
  * scripts/ is dev-time only and may): no module under src/protocol imports node:fs,
  * src/storage or src/native, nor reads the JSON specs at run time.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';

@@ -5,7 +5,7 @@
  * consume exactly the bytes written, and it must return the message with absent fields
  * at their defaults.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { APIS } from '../../src/protocol/api-keys.js';

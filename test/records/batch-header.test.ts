@@ -3,7 +3,7 @@
  * what the encoder wrote (including negative and > 2^32 int64 values), and the in-place
  * patches of fields outside the CRC leave a valid batch.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import * as header from '../../src/records/batch-header.js';

@@ -4,7 +4,7 @@
  * decode → re-encode reproducing the exact bytes. Also the zero-copy promise of decode
  * and the encoder's defences (re-entrant calls, scratch growth).
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { native } from '../../src/native/binding.js';

@@ -4,7 +4,7 @@
  * arguments to the encoder, and fuzzing (random bytes, random record sections) that must
  * only ever raise SkeinErrors.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { SkeinError, type ErrorCode } from '../../src/errors.js';

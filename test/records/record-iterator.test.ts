@@ -3,7 +3,7 @@
  * possible length (the partial tail is dropped, never yielded), framing errors, and
  * iterateRecords (eager header checks, lazy record errors, same records as decode).
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { SkeinError } from '../../src/errors.js';
 import { native } from '../../src/native/binding.js';

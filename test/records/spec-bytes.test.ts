@@ -6,7 +6,7 @@
  * bytes for the same inputs, and our decoder must read kafkajs's bytes (and kafkajs's
  * decoder ours).
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';

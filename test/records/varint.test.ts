@@ -3,7 +3,7 @@
  * BigInt reference encoder written here from the definition (not from the code under
  * test), size helpers, and the reader's limits (truncation, overlong, unsafe values).
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { SkeinError } from '../../src/errors.js';

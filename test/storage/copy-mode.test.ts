@@ -3,7 +3,7 @@
  * out no buffer, appends go through MappedFile.write and reads return copies. Everything a
  * user can do must still work, with the same results.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { native } from '../../src/native/binding.js';

@@ -9,7 +9,7 @@
  * byte), closes it, damages the files, reopens and checks. Each loops over seeds; a failure
  * names its seed (SKEIN_DAMAGE_SEED=<n> runs that seed alone; SKEIN_DAMAGE_SEEDS=<n> runs seeds 1..n).
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

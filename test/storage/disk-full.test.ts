@@ -6,7 +6,7 @@
  * Needs root to mount a small tmpfs per test (`mount -t tmpfs -o size=2m`, unmounted in a
  * finally); otherwise every test here is skipped and says why.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';

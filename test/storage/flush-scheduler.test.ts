@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { FlushScheduler } from '../../src/storage/flush-scheduler.js';
 

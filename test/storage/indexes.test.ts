@@ -1,4 +1,4 @@
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { OffsetIndex } from '../../src/storage/offset-index.js';
 import { TimeIndex } from '../../src/storage/time-index.js';

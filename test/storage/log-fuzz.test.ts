@@ -14,7 +14,7 @@
  * Seeds 1..24 (SKEIN_FUZZ_SEED=n runs one seed; SKEIN_FUZZ_SEEDS=n runs n seeds from
  * SKEIN_FUZZ_FIRST_SEED + 1; SKEIN_FUZZ_OPS=n sets the ops per seed).
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';

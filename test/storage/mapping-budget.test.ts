@@ -3,7 +3,7 @@
  * (or thousands of them) never holds more mappings and fds than the budget plus the active
  * segments; views taken before an eviction keep reading the right bytes.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { native } from '../../src/native/binding.js';

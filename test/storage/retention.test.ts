@@ -5,7 +5,7 @@
  * when everything has expired, keeping views of deleted segments readable, and surviving a
  * reopen.
  */
-import { test } from 'uvu';
+import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';

@@ -43,6 +43,12 @@ export interface GroupCoordinatorOptions {
   minSessionTimeoutMs?: number;
   /** Kafka group.max.session.timeout.ms. Default 1800000 (30 min). */
   maxSessionTimeoutMs?: number;
+  /**
+   * The id of the live incarnation of a topic (KIP-516), or undefined if it does not exist.
+   * Commits are stamped with it, and an offset stamped with another id is not served: it
+   * belonged to a deleted topic, even if its removal (forgetOffsets) was cut short by a crash.
+   */
+  topicIdOf?: (topic: string) => string | undefined;
 }
 
 /** topic → partition → offset. */
@@ -53,6 +59,7 @@ export class GroupCoordinator {
   private readonly initialRebalanceDelayMs: number;
   private readonly minSessionTimeoutMs: number;
   private readonly maxSessionTimeoutMs: number;
+  private readonly topicIdOf: (topic: string) => string | undefined;
   private readonly groups = new Map<string, Group>();
   private readonly offsets = new Map<string, GroupOffsets>();
   /** Per group, the tail of its chain of store calls. */
@@ -66,6 +73,7 @@ export class GroupCoordinator {
     this.initialRebalanceDelayMs = nonNegativeInteger(options.initialRebalanceDelayMs ?? 100, 'initialRebalanceDelayMs');
     this.minSessionTimeoutMs = nonNegativeInteger(options.minSessionTimeoutMs ?? 6000, 'minSessionTimeoutMs');
     this.maxSessionTimeoutMs = nonNegativeInteger(options.maxSessionTimeoutMs ?? 1_800_000, 'maxSessionTimeoutMs');
+    this.topicIdOf = options.topicIdOf ?? (() => undefined);
     if (this.minSessionTimeoutMs > this.maxSessionTimeoutMs) {
       throw new SkeinError('SKEIN_INVALID_ARGUMENT', `minSessionTimeoutMs ${this.minSessionTimeoutMs} is above maxSessionTimeoutMs ${this.maxSessionTimeoutMs}`);
     }
@@ -181,16 +189,21 @@ export class GroupCoordinator {
     }
     if (request.offsets.length === 0) return;
     const commitTimestamp = Date.now();
-    const offsets: StoredOffset[] = request.offsets.map((o) => ({
-      groupId: request.groupId,
-      topic: o.topic,
-      partition: o.partition,
-      offset: o.offset,
-      leaderEpoch: o.leaderEpoch ?? -1,
-      // Kafka stores a null metadata as "".
-      metadata: o.metadata ?? '',
-      commitTimestamp,
-    }));
+    const offsets: StoredOffset[] = request.offsets.map((o) => {
+      const stored: StoredOffset = {
+        groupId: request.groupId,
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.offset,
+        leaderEpoch: o.leaderEpoch ?? -1,
+        // Kafka stores a null metadata as "".
+        metadata: o.metadata ?? '',
+        commitTimestamp,
+      };
+      const topicId = this.topicIdOf(o.topic);
+      if (topicId !== undefined) stored.topicId = topicId;
+      return stored;
+    });
     const committedTo = group;
     await this.inStoreOrder(request.groupId, async () => {
       await this.store.commit(request.groupId, offsets);
@@ -209,7 +222,7 @@ export class GroupCoordinator {
     const byTopic = this.offsets.get(request.groupId);
     return request.partitions.map(({ topic, partition }) => {
       const stored = byTopic?.get(topic)?.get(partition);
-      return stored ? toCommitted(stored) : { topic, partition, offset: -1, leaderEpoch: -1, metadata: '' };
+      return stored && this.isCurrent(stored) ? toCommitted(stored) : { topic, partition, offset: -1, leaderEpoch: -1, metadata: '' };
     });
   }
 
@@ -219,8 +232,37 @@ export class GroupCoordinator {
     const byTopic = this.offsets.get(groupId);
     if (!byTopic) return [];
     return [...byTopic.keys()].sort().flatMap((topic) =>
-      [...byTopic.get(topic)!.values()].sort((a, b) => a.partition - b.partition).map(toCommitted),
+      [...byTopic.get(topic)!.values()].filter((o) => this.isCurrent(o)).sort((a, b) => a.partition - b.partition).map(toCommitted),
     );
+  }
+
+  /** False for an offset committed against an incarnation of its topic that has been deleted. */
+  private isCurrent(offset: StoredOffset): boolean {
+    return offset.topicId === undefined || offset.topicId === this.topicIdOf(offset.topic);
+  }
+
+  /**
+   * Removes every committed offset `matches` selects (Kafka removes the offsets of a deleted
+   * topic): gone from memory at once, tombstoned in the store in each group's store order.
+   * Resolves once the store has them all.
+   */
+  async forgetOffsets(matches: (offset: StoredOffset) => boolean): Promise<void> {
+    if (!this.loaded) await this.start();
+    this.checkOpen();
+    const removals: Array<Promise<void>> = [];
+    for (const [groupId, byTopic] of this.offsets) {
+      const gone: Array<{ topic: string; partition: number }> = [];
+      for (const [topic, partitions] of byTopic) {
+        for (const [partition, offset] of partitions) {
+          if (!matches(offset)) continue;
+          partitions.delete(partition);
+          gone.push({ topic, partition });
+        }
+        if (partitions.size === 0) byTopic.delete(topic);
+      }
+      if (gone.length > 0) removals.push(this.inStoreOrder(groupId, () => this.store.deleteOffsets(groupId, gone)));
+    }
+    await Promise.all(removals);
   }
 
   /* ---- Administration ---- */

@@ -25,12 +25,20 @@ export interface StoredOffset {
   metadata: string | null;
   /** Date.now() when the coordinator accepted the commit. */
   commitTimestamp: number;
+  /**
+   * The id of the topic's incarnation when the offset was committed (KIP-516). An offset whose
+   * topic has since been deleted (and maybe re-created) no longer applies. Absent when the
+   * topic did not exist or the offset predates topic ids.
+   */
+  topicId?: string;
 }
 
 export interface OffsetStore {
   load(): Promise<Iterable<StoredOffset>>;
   commit(groupId: string, offsets: StoredOffset[]): Promise<void>;
   deleteGroup(groupId: string): Promise<void>;
+  /** Removes single offsets of a group (those of a deleted topic); same durability as commit(). */
+  deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>): Promise<void>;
 }
 
 /** Offsets in a Map: survives a new coordinator over the same store, not a process exit. */
@@ -49,5 +57,10 @@ export class MemoryOffsetStore implements OffsetStore {
 
   async deleteGroup(groupId: string): Promise<void> {
     this.groups.delete(groupId);
+  }
+
+  async deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>): Promise<void> {
+    const group = this.groups.get(groupId);
+    for (const p of partitions) group?.delete(`${p.topic}\u0000${p.partition}`);
   }
 }

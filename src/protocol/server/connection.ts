@@ -17,6 +17,16 @@
  * socket's write buffer is full, so a client that pipelines without reading cannot make the
  * server buffer without bound; TCP then pushes back on it.
  *
+ * Memory: a frame that spans socket chunks reserves its announced size in the server's
+ * FrameMemoryPool (frame-memory.ts) before more of it is read; without room, reading pauses
+ * until another connection's frame completes or closes. Before SASL authentication frames are
+ * capped at `preAuthMaxFrameBytes` (Kafka: sasl.server.max.receive.size, 512 KiB). A closed
+ * connection drops what it held at once.
+ *
+ * Slow peers: a request must arrive whole within `requestTimeoutMs` of its first byte, or the
+ * connection is closed (a peer trickling one byte every 100 ms otherwise outlives the idle
+ * timeout forever). Time spent paused by us (pool full) does not count.
+ *
  * Failure stays here: a frame above the maximum, a malformed header or body, or an API or
  * version we do not serve closes THIS connection (as the Java broker does), with a warning.
  * A handler that throws or rejects is answered with its API's error response; a socket error
@@ -35,6 +45,7 @@ import { FrameDecoder, encodeFrame } from '../framing.js';
 import { decodeRequestHeader, type DecodedRequestHeader } from '../request-header.js';
 import { encodeResponseHeader, responseHeaderVersion } from '../response-header.js';
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from '../handlers/handler.js';
+import type { FrameMemoryPool } from './frame-memory.js';
 import type { ServerLogger } from './log.js';
 import type { Router } from './router.js';
 import { SaslSession, type SaslOptions } from './sasl.js';
@@ -45,6 +56,12 @@ export interface ConnectionOptions {
   router: Router;
   clusterId: string;
   maxFrameBytes: number;
+  /** Largest frame before SASL authentication (only when SASL is on). */
+  preAuthMaxFrameBytes: number;
+  /** A request must arrive whole within this many ms of its first byte. 0: no limit. */
+  requestTimeoutMs: number;
+  /** Shared by every connection of the server. */
+  framePool: FrameMemoryPool;
   /** connections.max.idle.ms: a connection with nothing owed and no bytes for this long is closed. */
   idleTimeoutMs: number;
   maxInFlightRequests: number;
@@ -83,6 +100,11 @@ export class Connection {
   private readonly sasl: SaslSession;
   private state: State = 'open';
   private waitingForDrain = false;
+  /** Bytes reserved in the frame pool for the frame being assembled. */
+  private reservedBytes = 0;
+  /** Set while reading is paused for want of room in the frame pool: cancels that wait. */
+  private cancelRoomWait: (() => void) | undefined;
+  private requestTimer: NodeJS.Timeout | undefined;
   private resolveClosed!: () => void;
 
   constructor(socket: Socket, options: ConnectionOptions) {
@@ -90,8 +112,8 @@ export class Connection {
     this.socket = socket;
     this.options = options;
     this.remoteAddress = socket.remoteAddress ?? '';
-    this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
     this.sasl = new SaslSession(options.sasl);
+    this.decoder = new FrameDecoder({ maxFrameBytes: this.frameLimit() });
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.setNoDelay(true);
     if (options.idleTimeoutMs > 0) socket.setTimeout(options.idleTimeoutMs);
@@ -136,21 +158,73 @@ export class Connection {
     this.socket.destroy();
   }
 
+  private frameLimit(): number {
+    return this.sasl.authenticated ? this.options.maxFrameBytes : Math.min(this.options.maxFrameBytes, this.options.preAuthMaxFrameBytes);
+  }
+
   private onData(chunk: Buffer): void {
     if (this.state !== 'open') return;
     let frames: Buffer[];
     try {
+      this.decoder.maxFrameBytes = this.frameLimit();
       frames = this.decoder.push(chunk);
     } catch (err) {
       this.log('warn', 'closing connection: frame refused', { reason: (err as Error).message });
       this.destroy();
       return;
     }
+    if (frames.length > 0) this.stopRequestTimer();
+    this.reserveForIncompleteFrame();
     for (const frame of frames) {
       if (this.state !== 'open') return;
       this.onFrame(frame);
     }
     this.updateReading();
+  }
+
+  /** Keeps the pool reservation equal to the incomplete frame's size (0 for small frames). */
+  private reserveForIncompleteFrame(): void {
+    const size = this.decoder.incompleteFrameSize;
+    const needed = size > this.options.framePool.exemptBytes ? size : 0;
+    if (needed !== this.reservedBytes) {
+      this.cancelRoomWait?.();
+      this.cancelRoomWait = undefined;
+      if (this.reservedBytes > 0) this.options.framePool.release(this.reservedBytes);
+      this.reservedBytes = 0;
+      if (needed > 0 && this.options.framePool.tryReserve(needed)) this.reservedBytes = needed;
+      else if (needed > 0) {
+        this.log('debug', 'frame pool full: pausing reads', { frameSize: needed, poolUsed: this.options.framePool.used });
+        this.cancelRoomWait = this.options.framePool.onRoom(() => {
+          this.cancelRoomWait = undefined;
+          if (this.state !== 'open') return;
+          this.reserveForIncompleteFrame();
+          this.updateReading();
+        });
+      }
+    }
+    // A request must arrive whole in time; waiting for room in the pool is not the peer's fault.
+    const partial = this.decoder.bufferedBytes > 0 || size >= 0;
+    if (!partial || this.cancelRoomWait) this.stopRequestTimer();
+    else if (!this.requestTimer && this.options.requestTimeoutMs > 0) {
+      this.requestTimer = setTimeout(() => this.onRequestTimeout(), this.options.requestTimeoutMs);
+      this.requestTimer.unref();
+    }
+  }
+
+  private stopRequestTimer(): void {
+    if (this.requestTimer) clearTimeout(this.requestTimer);
+    this.requestTimer = undefined;
+  }
+
+  private onRequestTimeout(): void {
+    this.requestTimer = undefined;
+    if (this.state !== 'open') return;
+    this.log('warn', 'closing connection: a request did not arrive whole in time', {
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      received: this.decoder.bufferedBytes,
+      frameSize: this.decoder.incompleteFrameSize,
+    });
+    this.destroy();
   }
 
   private onFrame(frame: Buffer): void {
@@ -307,7 +381,7 @@ export class Connection {
 
   private updateReading(): void {
     if (this.state !== 'open') return;
-    const pause = this.waitingForDrain || this.queue.length >= this.options.maxInFlightRequests;
+    const pause = this.waitingForDrain || this.cancelRoomWait !== undefined || this.queue.length >= this.options.maxInFlightRequests;
     if (pause && !this.socket.isPaused()) this.socket.pause();
     else if (!pause && this.socket.isPaused()) this.socket.resume();
   }
@@ -323,6 +397,13 @@ export class Connection {
     this.state = 'closed';
     this.abort.abort();
     this.queue.length = 0;
+    // Give the memory of an unfinished frame back now, not when the Connection is collected.
+    this.stopRequestTimer();
+    this.cancelRoomWait?.();
+    this.cancelRoomWait = undefined;
+    if (this.reservedBytes > 0) this.options.framePool.release(this.reservedBytes);
+    this.reservedBytes = 0;
+    this.decoder.release();
     this.log('debug', 'connection closed');
     this.options.onClose(this);
     this.resolveClosed();

@@ -65,6 +65,11 @@ export class SaslSession {
     return this.state === 'authenticate';
   }
 
+  /** Whether requests are served: no SASL configured, or the peer has logged in. */
+  get authenticated(): boolean {
+    return this.state === 'open' || this.state === 'authenticated';
+  }
+
   /** The authenticated user, once there is one. */
   get principal(): string | undefined {
     return this.user;

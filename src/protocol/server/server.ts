@@ -21,6 +21,7 @@ import type { Broker } from '../../broker/broker.js';
 import { SkeinError } from '../../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../framing.js';
 import { Connection } from './connection.js';
+import { FrameMemoryPool } from './frame-memory.js';
 import { silentLogger, type ServerLogger } from './log.js';
 import { Router } from './router.js';
 import type { SaslOptions } from './sasl.js';
@@ -37,6 +38,19 @@ export interface ProtocolServerOptions {
   advertisedPort?: number;
   /** Largest request frame (socket.request.max.bytes). Default 100 MiB. */
   maxFrameBytes?: number;
+  /**
+   * queued.max.request.bytes: memory for request frames still arriving, across every
+   * connection; past it, connections needing more stop reading until room frees up.
+   * Default 100 MiB.
+   */
+  queuedMaxRequestBytes?: number;
+  /** sasl.server.max.receive.size: largest frame before SASL authentication. Default 512 KiB. */
+  saslMaxReceiveBytes?: number;
+  /**
+   * A request must arrive whole within this many ms of its first byte, or its connection is
+   * closed (slow-trickle peers). Default 30000, as Kafka's request.timeout.ms. 0: no limit.
+   */
+  requestTimeoutMs?: number;
   /** connections.max.idle.ms: silent connections with nothing owed are closed after this. Default 600000 (10 min). */
   connectionsMaxIdleMs?: number;
   /** Responses owed on one connection before it stops reading requests. Default 100. */
@@ -94,11 +108,22 @@ export class ProtocolServer {
     const log = options.log ?? silentLogger;
     const router = new Router();
     const connections = new Set<Connection>();
+    const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 0) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `requestTimeoutMs must be a non-negative integer, got ${String(requestTimeoutMs)}`);
+    }
+    const preAuthMaxFrameBytes = options.saslMaxReceiveBytes ?? 512 * 1024;
+    if (!Number.isSafeInteger(preAuthMaxFrameBytes) || preAuthMaxFrameBytes < 1) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `saslMaxReceiveBytes must be a positive integer, got ${String(preAuthMaxFrameBytes)}`);
+    }
     const settings = {
       broker,
       router,
       clusterId: options.clusterId ?? 'skein',
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      preAuthMaxFrameBytes,
+      requestTimeoutMs,
+      framePool: new FrameMemoryPool(options.queuedMaxRequestBytes ?? 100 * 1024 * 1024),
       idleTimeoutMs: options.connectionsMaxIdleMs ?? 600_000,
       maxInFlightRequests: options.maxInFlightRequestsPerConnection ?? 100,
       sasl: options.sasl,
@@ -141,6 +166,13 @@ export class ProtocolServer {
   /** Open connections. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Requests read and not yet answered, across connections (long polls, parked joins included). */
+  get pendingResponses(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.pendingResponses;
+    return n;
   }
 
   /** Stops accepting, lets connections finish (bounded by closeTimeoutMs), resolves when all are closed. */

@@ -4,7 +4,7 @@
  * every version, newer versions and short kafkajs encodings decoded, kafkajs (an independent
  * implementation) decoding ours and ours decoding its bytes, and malformed bytes refused.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import kafkajs from 'kafkajs';

@@ -4,7 +4,7 @@
  * offsets surviving a new coordinator over the same store, store calls kept in order, list,
  * describe and delete, close(), and timers that never hold the process open.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { GroupCoordinator } from '../../../src/broker/group/group-coordinator.js';
 import { MemoryOffsetStore, type OffsetStore } from '../../../src/broker/group/offset-store.js';
@@ -153,6 +153,7 @@ test('a failed store commit is reported and changes nothing', async () => {
       await store.commit(groupId, offsets);
     },
     deleteGroup: (groupId) => store.deleteGroup(groupId),
+    deleteOffsets: (groupId, partitions) => store.deleteOffsets(groupId, partitions),
   };
   const coordinator = newCoordinator({ offsetStore: flaky });
   await coordinator.commitOffsets(commit());
@@ -169,6 +170,7 @@ test('a group\'s store calls run one at a time, in call order, and each commit i
   const store = new MemoryOffsetStore();
   const slow: OffsetStore = {
     load: () => store.load(),
+    deleteOffsets: (groupId, partitions) => store.deleteOffsets(groupId, partitions),
     commit: async (groupId, offsets) => {
       inFlight += 1;
       assert.is(inFlight, 1, 'never two store calls for one group at once');
@@ -282,7 +284,7 @@ test('delete: only Empty groups, with their offsets, for good', async () => {
 test('a failing store deletion is reported for that group', async () => {
   const store = new MemoryOffsetStore();
   const coordinator = newCoordinator({
-    offsetStore: { load: () => store.load(), commit: (g, o) => store.commit(g, o), deleteGroup: async () => Promise.reject(new Error('EIO')) },
+    offsetStore: { load: () => store.load(), commit: (g, o) => store.commit(g, o), deleteGroup: async () => Promise.reject(new Error('EIO')), deleteOffsets: (g, p) => store.deleteOffsets(g, p) },
   });
   await coordinator.commitOffsets(commit());
   const error = (await coordinator.deleteGroups([GROUP])).get(GROUP);

@@ -5,7 +5,7 @@
  * leaving, MEMBER_ID_REQUIRED, protocol checks and static members. Timers are small; every
  * assertion is about what happened, never how long it took.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { decodeAssignment, decodeSubscription, encodeAssignment } from '../../../src/broker/group/consumer-protocol.js';
 import { rangeAssignor } from '../../../src/broker/group/assignors/range.js';

@@ -2,7 +2,7 @@
  * MemoryOffsetStore (src/broker/group/offset-store.ts) keeps the OffsetStore contract the
  * coordinator relies on: load() returns the last commit of each partition, minus deleted groups.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { MemoryOffsetStore, type StoredOffset } from '../../../src/broker/group/offset-store.js';
 

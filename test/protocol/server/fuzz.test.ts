@@ -10,7 +10,7 @@
  * Bounded: a fixed number of cases from a fixed seed (SKEIN_FUZZ_SEED, SKEIN_FUZZ_CASES to
  * vary), run a few dozen connections at a time; a case is abandoned after PARK_MS.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
  * the v0 handshake's bare-token exchange; other mechanisms refused with the enabled list; and
  * a server without SASL refuses handshakes with an empty list.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@
  * connection, handler exceptions becoming the API's error response, idempotent retries, topic
  * auto-creation rules, and a graceful close that still answers the long polls under way.
  */
-import { test } from 'uvu';
+import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ import { decodeListOffsetsResponse, encodeListOffsetsRequest } from '../../../sr
 import { encodeRecordBatch } from '../../../src/records/encode-record-batch.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/temp-dir.js';
 import { RawClient, correlationIdOf } from './helpers/raw-client.js';
+import { FrameMemoryPool } from '../../../src/protocol/server/frame-memory.js';
 
 test.after(cleanupTempDirs);
 
@@ -168,8 +169,8 @@ test('pipelined requests are answered in arrival order even when a later one fin
   const metadataId = client.send(3, 6, (w) => encodeMetadataRequest(w, 6, { topics: null, allowAutoTopicCreation: false }));
   const versionsId = client.send(18, 2, apiVersionsBody(2));
   await until(() => server.connectionCount === 1, 'the connection');
-  // The two quick answers exist now but must wait behind the fetch: wake it with a record.
-  await new Promise((r) => setTimeout(r, 50));
+  // The two quick answers exist once all three are read, but must wait behind the fetch: wake it with a record.
+  await until(() => server.pendingResponses === 3, 'all three requests read');
   await broker.produce('slow', 0, encodeRecordBatch([{ value: 'wake' }]), 1);
   const ids = [];
   for (let i = 0; i < 3; i++) ids.push(correlationIdOf((await client.nextFrame())!));
@@ -265,7 +266,7 @@ test('a handler that throws or rejects is answered with its API error response, 
   };
   const router = new Router(HANDLERS.map((h) => (h.apiKey === 3 ? broken : h)));
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    new Connection(socket, { id: 1, broker, router, clusterId: 'test', maxFrameBytes: 1 << 20, idleTimeoutMs: 0, maxInFlightRequests: 10, log, onClose: () => {} });
+    new Connection(socket, { id: 1, broker, router, clusterId: 'test', maxFrameBytes: 1 << 20, preAuthMaxFrameBytes: 1 << 20, requestTimeoutMs: 0, framePool: new FrameMemoryPool(1 << 20), idleTimeoutMs: 0, maxInFlightRequests: 10, log, onClose: () => {} });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const client = await RawClient.connect((server.address() as AddressInfo).port);
@@ -367,8 +368,7 @@ test('close() answers long polls under way, then ends the connections', async ()
   await broker.createTopic({ topic: 'bye', numPartitions: 1 });
   const client = await RawClient.connect(server.address.port);
   const id = client.send(1, 11, fetchBody('bye', 0, 0, 60_000));
-  await until(() => server.connectionCount === 1, 'the connection');
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => server.pendingResponses === 1, 'the long poll under way');
   await server.close();
   const frame = await client.nextFrame();
   assert.ok(frame, 'the fetch was answered');

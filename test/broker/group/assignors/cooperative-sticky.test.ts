@@ -7,7 +7,7 @@
  * settle, complete and balanced; with equal subscriptions adding members moves the fewest
  * partitions a balanced result allows.
  */
-import { test } from 'uvu';
+import { test } from '../../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { cooperativeStickyAssignor, needsFollowUpRebalance, revokedPartitions } from '../../../../src/broker/group/assignors/cooperative-sticky.js';

@@ -2,7 +2,7 @@
  * The range assignor against cases worked out by hand from Kafka's RangeAssignor rules
  * (per topic, sorted members, floor(P/C) each and one more for the first P % C).
  */
-import { test } from 'uvu';
+import { test } from '../../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { rangeAssignor } from '../../../../src/broker/group/assignors/range.js';

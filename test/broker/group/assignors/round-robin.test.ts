@@ -3,7 +3,7 @@
  * rules (all partitions sorted by topic then partition, dealt to sorted members in a circle,
  * skipping members not subscribed), plus properties.
  */
-import { test } from 'uvu';
+import { test } from '../../../helpers/test.js';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { roundRobinAssignor } from '../../../../src/broker/group/assignors/round-robin.js';

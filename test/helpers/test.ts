@@ -1,0 +1,26 @@
+/**
+ * uvu's `test` with a deadline on every test: a test whose body is not already wrapped by
+ * withTimeout gets DEFAULT_TEST_TIMEOUT_MS (SKEIN_TEST_TIMEOUT_MS overrides it), so a hang
+ * fails that test in seconds and the file goes on. Same shape as uvu's export: test(name, fn),
+ * test.before/after (and .each), test.only, test.skip, test.run.
+ */
+import { test as uvuTest } from 'uvu';
+import { hasTimeout, withTimeout } from './timeout.js';
+
+export const DEFAULT_TEST_TIMEOUT_MS = Number(process.env.SKEIN_TEST_TIMEOUT_MS ?? 120_000);
+
+type Handler = Parameters<typeof uvuTest>[1];
+
+const bounded = (handler: Handler): Handler => (hasTimeout(handler) ? handler : (withTimeout(DEFAULT_TEST_TIMEOUT_MS, handler as (...args: unknown[]) => unknown) as unknown as Handler));
+
+function boundedTest(name: string, handler: Handler): void {
+  uvuTest(name, bounded(handler));
+}
+
+export const test = Object.assign(boundedTest, {
+  before: uvuTest.before,
+  after: uvuTest.after,
+  only: (name: string, handler: Handler) => uvuTest.only(name, bounded(handler)),
+  skip: uvuTest.skip,
+  run: uvuTest.run,
+});
