@@ -608,11 +608,19 @@ export class Consumer extends EventEmitter {
     // MAX_BATCH_MESSAGES: a fetch of megabytes would otherwise build tens of thousands of
     // objects at once, which outlive the young generation and made consuming GC-bound.
     let slice: ConsumedMessage[] = [];
+    // A compacted log has batches whose last records (or all records) were cleaned away: the
+    // batch still covers its offset range, and once every record handed out was consumed the
+    // position moves past the range, or the next fetch would return the same batch forever.
+    let batchesEnd = cursor.position;
+    let recordsEnd = cursor.position;
     for (const view of result.records) {
       for (const batch of iterateBatches(view)) {
-        if (readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0) < cursor.position) continue;
+        const batchLast = readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0);
+        if (batchLast < cursor.position) continue;
+        batchesEnd = Math.max(batchesEnd, batchLast + 1);
         for (const record of iterateRecords(batch)) {
           if (record.offset < cursor.position) continue;
+          recordsEnd = record.offset + 1;
           if (!stillOwned()) return;
           const message = new ConsumedMessage(record);
           if (options.eachBatch) {
@@ -641,6 +649,7 @@ export class Consumer extends EventEmitter {
       }
     }
     if (slice.length > 0 && stillOwned()) await this.deliverBatch(cursor, result, slice, stillOwned);
+    if (stillOwned() && cursor.position >= recordsEnd && batchesEnd > cursor.position) cursor.position = batchesEnd;
   }
 
   private async deliverBatch(cursor: PartitionCursor, result: FetchPartitionResult, messages: ConsumedMessage[], stillOwned: () => boolean): Promise<void> {
