@@ -81,4 +81,37 @@ test('SIGKILL: every acknowledged registration is there after reopening', async 
   }
 });
 
+test('_schemas is compacted by the log cleaner and replays to the same registry', async () => {
+  const dir = join(tempDir(), 'data');
+  let skein = await Skein.open({ dir, logCleanerIntervalMs: 0 });
+  // Created ahead with small segments, so the records roll into segments the cleaner may clean.
+  await skein.broker.createTopic({ topic: '_schemas', numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.bytes', value: '2048' }] });
+  let registry = await skein.schemaRegistry();
+  for (let n = 0; n < 30; n++) {
+    await registry.setConfig('c', n % 2 === 0 ? 'FULL' : 'NONE');
+    await registry.register('c', schema(n));
+  }
+  await registry.deleteSubject('c');
+  await registry.register('d', schema(0));
+  const versions = registry.listVersions('c', { deleted: true });
+  for (let i = 0; i < 40; i++) await registry.setMode('m', i % 2 === 0 ? 'READONLY' : 'READWRITE');
+  const before = skein.broker.offsets('_schemas', 0).highWatermark;
+  const round = await skein.broker.runLogCleaner();
+  assert.is(round.partitionsCleaned, 1);
+  await skein.close();
+
+  skein = await Skein.open({ dir, logCleanerIntervalMs: 0 });
+  try {
+    registry = await skein.schemaRegistry();
+    assert.equal(registry.listVersions('c', { deleted: true }), versions);
+    assert.equal(registry.listSubjects(), ['d']);
+    assert.is(registry.getConfig('c'), 'NONE');
+    assert.is(registry.getMode('m'), 'READWRITE');
+    assert.is(registry.getVersion('d', 1).id, 1, 'd reuses the id of schema(0)');
+    assert.ok(before > 100);
+  } finally {
+    await skein.close();
+  }
+});
+
 test.run();
