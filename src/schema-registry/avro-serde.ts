@@ -22,6 +22,9 @@ export const WIRE_HEADER_BYTES = 5;
 export class AvroSerde {
   private readonly registry: SchemaRegistry;
   private readonly resolvers = new Map<string, unknown>();
+  /** Parsed types by id: an id never changes its schema, so a hit needs no registry lookup (as Confluent clients cache). */
+  private readonly types = new Map<number, Type>();
+  private scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(registry: SchemaRegistry) {
     this.registry = registry;
@@ -30,7 +33,16 @@ export class AvroSerde {
   /** The id and type to write `subject`'s records with: its latest live version. */
   latest(subject: string): { id: number; type: Type } {
     const latest = this.registry.getVersion(subject, 'latest');
-    return { id: latest.id, type: this.registry.getSchemaById(latest.id).type };
+    return { id: latest.id, type: this.typeOf(latest.id) };
+  }
+
+  private typeOf(id: number): Type {
+    let type = this.types.get(id);
+    if (!type) {
+      type = this.registry.getSchemaById(id).type;
+      this.types.set(id, type);
+    }
+    return type;
   }
 
   /**
@@ -38,17 +50,23 @@ export class AvroSerde {
    * version). SKEIN_SCHEMA_MISMATCH when the value does not fit the schema.
    */
   encode(schema: number | { subject: string }, value: unknown): Buffer {
-    const { id, type } = typeof schema === 'number' ? { id: schema, type: this.registry.getSchemaById(schema).type } : this.latest(schema.subject);
-    let body: Buffer;
+    const { id, type } = typeof schema === 'number' ? { id: schema, type: this.typeOf(schema) } : this.latest(schema.subject);
+    // Encode after the header in a scratch buffer (grown when a value does not fit: avsc then
+    // answers with a negative position), and copy out once.
+    let end: number;
     try {
-      body = type.toBuffer(value);
+      for (;;) {
+        end = type.encode(value, this.scratch, WIRE_HEADER_BYTES);
+        if (end >= 0) break;
+        this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, WIRE_HEADER_BYTES - end));
+      }
     } catch (err) {
       throw new SkeinError('SKEIN_SCHEMA_MISMATCH', `the value does not match schema ${id}: ${(err as Error).message}`, { id, cause: err });
     }
-    const out = Buffer.allocUnsafe(WIRE_HEADER_BYTES + body.length);
+    const out = Buffer.allocUnsafe(end);
+    this.scratch.copy(out, 0, 0, end);
     out[0] = WIRE_MAGIC;
     out.writeInt32BE(id, 1);
-    body.copy(out, WIRE_HEADER_BYTES);
     return out;
   }
 
@@ -67,7 +85,7 @@ export class AvroSerde {
    */
   decode<T = unknown>(buffer: Uint8Array, options: { readerSchema?: Type } = {}): T {
     const id = AvroSerde.schemaIdOf(buffer);
-    const writer = this.registry.getSchemaById(id).type;
+    const writer = this.typeOf(id);
     const body = Buffer.from(buffer.buffer, buffer.byteOffset + WIRE_HEADER_BYTES, buffer.byteLength - WIRE_HEADER_BYTES);
     try {
       if (!options.readerSchema) {

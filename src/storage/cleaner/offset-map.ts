@@ -23,17 +23,18 @@ export class OffsetMap {
     return this.offsets.size >= this.maxEntries;
   }
 
-  /** Records that `key`'s latest record so far is at `offset` (offsets arrive in order). */
-  put(key: Uint8Array, offset: number): void {
-    this.offsets.set(keyString(key), offset);
+  /** Records that the key (its bytes as a latin1 string) has its latest record so far at `offset` (offsets arrive in order). */
+  put(key: string, offset: number): void {
+    this.offsets.set(key, offset);
   }
 
-  /** The offset of `key`'s last record in the dirty section, or undefined when it has none. */
-  get(key: Uint8Array): number | undefined {
-    return this.offsets.get(keyString(key));
+  /** The offset of the key's last record in the dirty section, or undefined when it has none. */
+  get(key: string): number | undefined {
+    return this.offsets.get(key);
   }
 }
 
-function keyString(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+/** The map key of `bytes[start, end)`: one char per byte, exact for any bytes. */
+export function keyString(bytes: Buffer, start: number, end: number): string {
+  return bytes.toString('latin1', start, end);
 }
