@@ -45,3 +45,8 @@ export type { DecodedBatch, DecodedRecord } from './records/decode-record-batch.
 export { crc32c } from './native/crc32c.js';
 export { SkeinError, OffsetOutOfRangeError, CorruptSegmentError, ERROR_CODES } from './errors.js';
 export type { ErrorCode } from './errors.js';
+export type { SchemaRegistryListenOptions } from './client/skein.js';
+export type { SchemaRegistry, SchemaVersion, RegisterOptions, Mode } from './schema-registry/schema-registry.js';
+export type { SchemaRegistryServer } from './schema-registry/http-api.js';
+export type { CompatibilityLevel } from './schema-registry/compatibility.js';
+export { COMPATIBILITY_LEVELS } from './schema-registry/compatibility.js';

@@ -6,6 +6,7 @@ import * as skein from '../src/index.js';
 test('src/index.ts exports exactly the public API', () => {
   assert.equal(Object.keys(skein).sort(), [
     'CompressionTypes',
+    'COMPATIBILITY_LEVELS',
     'CorruptSegmentError',
     'DEFAULT_LOG_CONFIG',
     'ERROR_CODES',

@@ -60,6 +60,10 @@ export interface BrokerOptions {
   topicDefaults?: Record<string, string>;
   /** log.retention.check.interval.ms. Default 300000 (5 minutes). */
   retentionCheckIntervalMs?: number;
+  /** log.cleaner.backoff.ms: how often compacted logs are checked for cleaning. Default 15000; 0 turns the cleaner off. */
+  logCleanerIntervalMs?: number;
+  /** offsets.topic.segment.bytes: segment size of __consumer_offsets. Default 64 MiB. */
+  offsetsSegmentBytes?: number;
   /** Group coordinator settings. */
   groupInitialRebalanceDelayMs?: number;
   groupMinSessionTimeoutMs?: number;
@@ -88,6 +92,13 @@ interface TopicState {
   partitions: Partition[];
 }
 
+/** What one round of the log cleaner did. */
+export interface LogCleanerRound {
+  partitionsCleaned: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
 /** Producer ids are reserved in blocks so that one persisted record serves many InitProducerId calls. */
 const PRODUCER_ID_BLOCK = 1000;
 
@@ -107,6 +118,9 @@ export class Broker {
   private readonly pool: WorkerPool | undefined;
   private readonly ownsPool: boolean;
   private readonly retentionTimer: NodeJS.Timeout | undefined;
+  private readonly cleanerTimer: NodeJS.Timeout | undefined;
+  private cleanerRun: Promise<LogCleanerRound> | undefined;
+  private readonly warn: (message: string) => void;
   private nextProducerId: number;
   private producerIdBlockEnd: number;
   private advertised: BrokerDescription;
@@ -117,6 +131,7 @@ export class Broker {
 
   private constructor(options: BrokerOptions, logs: LogManager, metadata: MetadataLog, groups: GroupCoordinator) {
     this.nodeId = options.nodeId ?? 0;
+    this.warn = options.onWarning ?? (() => {});
     this.logs = logs;
     this.metadata = metadata;
     this.groups = groups;
@@ -137,6 +152,11 @@ export class Broker {
     if (this.options.retentionCheckIntervalMs > 0) {
       this.retentionTimer = setInterval(() => this.applyRetention(), this.options.retentionCheckIntervalMs);
       this.retentionTimer.unref();
+    }
+    const cleanerMs = options.logCleanerIntervalMs ?? 15_000;
+    if (cleanerMs > 0) {
+      this.cleanerTimer = setInterval(() => void this.runLogCleaner().catch(() => undefined), cleanerMs);
+      this.cleanerTimer.unref();
     }
   }
 
@@ -159,7 +179,11 @@ export class Broker {
       // (it relies on replication, not fsync). kafkajs commits after every batch; a flush per
       // commit made protocol consumers wait on the disk. A power loss can lose the last second
       // of commits: those records are delivered again (at least once), never lost.
-      const offsetsLog = await logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, 0), { flushMs: 1000, segmentBytes: 64 * 1024 * 1024 });
+      // Compacted by the log cleaner like any cleanup.policy=compact topic (see runLogCleaner).
+      const offsetsLog = await logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, 0), {
+        flushMs: 1000,
+        segmentBytes: options.offsetsSegmentBytes ?? 64 * 1024 * 1024,
+      });
       const groups = new GroupCoordinator({
         offsetStore: new OffsetLogStore(offsetsLog),
         topicIdOf: (topic) => metadata.topics.get(topic)?.topicId,
@@ -573,6 +597,40 @@ export class Broker {
     return deleted;
   }
 
+  /**
+   * One round of the log cleaner: every partition of a topic whose cleanup.policy includes
+   * compact, and __consumer_offsets, is compacted if its dirty ratio asks for it (the file
+   * work runs on the cleaner's worker thread). One round at a time; partitions in turn.
+   */
+  runLogCleaner(now: number = Date.now()): Promise<LogCleanerRound> {
+    if (this.cleanerRun) return this.cleanerRun;
+    const run = (async () => {
+      const round: LogCleanerRound = { partitionsCleaned: 0, bytesBefore: 0, bytesAfter: 0 };
+      for (const topic of [...this.topics.values()]) {
+        const policy = topic.name === CONSUMER_OFFSETS_TOPIC ? 'compact' : (topic.configs['cleanup.policy'] ?? this.topicDefaults['cleanup.policy'] ?? 'delete');
+        if (!policy.split(',').includes('compact')) continue;
+        for (const p of topic.partitions) {
+          if (this.isClosed || p.log.closed) continue;
+          try {
+            const result = await p.log.compact({ now });
+            if (!result.cleaned) continue;
+            round.partitionsCleaned += 1;
+            round.bytesBefore += result.bytesBefore;
+            round.bytesAfter += result.bytesAfter;
+          } catch (err) {
+            // A partition deleted or closed during its pass; a failing disk is reported by appends.
+            this.warn(`log cleaner: ${topic.name}-${p.partition}: ${(err as Error).message}`);
+          }
+        }
+      }
+      return round;
+    })();
+    this.cleanerRun = run.finally(() => {
+      this.cleanerRun = undefined;
+    });
+    return this.cleanerRun;
+  }
+
   /** Flushes every partition (tests, shutdown hooks). */
   async flush(): Promise<void> {
     this.ensureOpen();
@@ -584,9 +642,11 @@ export class Broker {
     if (!this.closing) {
       this.isClosed = true;
       if (this.retentionTimer) clearInterval(this.retentionTimer);
+      if (this.cleanerTimer) clearInterval(this.cleanerTimer);
       this.waiters.wakeAll();
       this.groups.close();
-      this.closing = this.metadataQueue.then(async () => {
+      const cleaning = this.cleanerRun?.catch(() => undefined);
+      this.closing = this.metadataQueue.then(() => cleaning).then(async () => {
         // Pool work still queued fails with SKEIN_CLOSED; then the logs close.
         if (this.ownsPool) await this.pool!.close();
         await this.logs.close();

@@ -2,9 +2,14 @@
  * Committed offsets kept in the internal log `__consumer_offsets-0`, as Kafka keeps them in
  * its `__consumer_offsets` topic: one record per committed partition, key = [group, topic,
  * partition], value = the offset, its metadata and the topic id it was committed against, or
- * null (a tombstone) when the partition's topic is deleted; key = [group] alone with a null
- * value when the whole group is deleted. At start the whole log is replayed and the last record per key wins. Commits are
- * acknowledged once appended (page cache) and flushed within a second (see Broker.open).
+ * null (a tombstone) when the offset is deleted or the partition's topic is deleted; key =
+ * [group] alone with a null value when the whole group is deleted. At start the whole log is
+ * replayed and the last record per key wins. The log is compacted by the log cleaner (the
+ * broker schedules it), which keeps exactly the last record per key, so it stops growing under
+ * a commit loop. Deleting a group writes a tombstone for each offset of the group (what
+ * compaction needs to forget them), then the legacy group tombstone [group] that older logs
+ * relied on. Commits are acknowledged once appended (page cache) and flushed within a second
+ * (see Broker.open).
  */
 import { encodeRecordBatch } from '../records/encode-record-batch.js';
 import { iterateRecords } from '../records/record-iterator.js';
@@ -12,11 +17,6 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import type { OffsetStore, StoredOffset } from './group/offset-store.js';
 
 type OffsetKey = [groupId: string, topic?: string, partition?: number];
-
-/** Rewrite the log at load when it holds at least this many records ... */
-const COMPACT_MIN_RECORDS = 100_000;
-/** ... and at least this many per live offset. */
-const COMPACT_RATIO = 10;
 
 interface OffsetValue {
   offset: number;
@@ -28,19 +28,23 @@ interface OffsetValue {
 
 export class OffsetLogStore implements OffsetStore {
   private readonly log: PartitionLog;
-  private readonly compactMinRecords: number;
-  private readonly compactRatio: number;
+  /** The keys (as stored) of each group's live offsets, for the tombstones of deleteGroup. */
+  private readonly keysByGroup = new Map<string, Set<string>>();
 
-  constructor(log: PartitionLog, options: { compactMinRecords?: number; compactRatio?: number } = {}) {
+  constructor(log: PartitionLog) {
     this.log = log;
-    this.compactMinRecords = options.compactMinRecords ?? COMPACT_MIN_RECORDS;
-    this.compactRatio = options.compactRatio ?? COMPACT_RATIO;
   }
 
   async load(): Promise<Iterable<StoredOffset>> {
     const latest = await this.currentOffsets();
-    await this.compactIfWorthIt(latest);
+    for (const [key, o] of latest) this.noteKey(o.groupId, key);
     return latest.values();
+  }
+
+  private noteKey(groupId: string, key: string): void {
+    let keys = this.keysByGroup.get(groupId);
+    if (!keys) this.keysByGroup.set(groupId, (keys = new Set()));
+    keys.add(key);
   }
 
   /** Replays the log: the last record per key wins, group tombstones clear what came before. */
@@ -68,30 +72,6 @@ export class OffsetLogStore implements OffsetStore {
     return latest;
   }
 
-  /**
-   * The log is not compacted record by record (no log cleaner yet); instead, when it holds many
-   * times more records than live offsets, load() writes every live offset again in a fresh
-   * segment (flushed before anything is deleted) and drops the segments before it. A crash in
-   * between only leaves duplicates of the same values, which replay tolerates.
-   */
-  private async compactIfWorthIt(latest: Map<string, StoredOffset>): Promise<void> {
-    const records = this.log.logEndOffset - this.log.logStartOffset;
-    if (records < this.compactMinRecords || records < this.compactRatio * Math.max(1, latest.size)) return;
-    const snapshot = [...latest.values()];
-    this.log.roll();
-    const snapshotStart = this.log.logEndOffset;
-    for (let i = 0; i < snapshot.length; i += 1000) {
-      const chunk = snapshot.slice(i, i + 1000);
-      await this.log.append(encodeRecordBatch(chunk.map((o) => ({
-        key: JSON.stringify([o.groupId, o.topic, o.partition] satisfies OffsetKey),
-        value: JSON.stringify(valueOf(o)),
-        timestamp: o.commitTimestamp,
-      }))));
-    }
-    if (snapshot.length === 0) this.log.roll();
-    this.log.deleteSegmentsBefore(snapshotStart);
-  }
-
   async commit(groupId: string, offsets: StoredOffset[]): Promise<void> {
     if (offsets.length === 0) return;
     const records = offsets.map((o) => ({
@@ -100,10 +80,15 @@ export class OffsetLogStore implements OffsetStore {
       timestamp: o.commitTimestamp,
     }));
     await this.log.append(encodeRecordBatch(records));
+    for (const r of records) this.noteKey(groupId, r.key);
   }
 
   async deleteGroup(groupId: string): Promise<void> {
-    await this.log.append(encodeRecordBatch([{ key: JSON.stringify([groupId] satisfies OffsetKey), value: null }]));
+    const keys = [...(this.keysByGroup.get(groupId) ?? [])];
+    const tombstones = keys.map((key) => ({ key, value: null }));
+    tombstones.push({ key: JSON.stringify([groupId] satisfies OffsetKey), value: null });
+    await this.log.append(encodeRecordBatch(tombstones));
+    this.keysByGroup.delete(groupId);
   }
 
   async deleteOffsets(groupId: string, partitions: Array<{ topic: string; partition: number }>): Promise<void> {

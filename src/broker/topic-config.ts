@@ -33,6 +33,11 @@ function oneOf(...allowed: string[]) {
   };
 }
 
+function ratio(value: string, name: string): void {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) bad(name, value, 'a number in [0, 1]');
+}
+
 function bad(name: string, value: string, rule: string): never {
   throw new SkeinError('SKEIN_INVALID_CONFIG', `config ${name} must be ${rule}, got "${value}"`, { config: name, value });
 }
@@ -49,8 +54,11 @@ export const TOPIC_CONFIGS: Record<string, ConfigSpec> = {
   'cleanup.policy': {
     default: 'delete',
     check: oneOf('delete', 'compact'),
-    doc: 'delete: whole segments past retention are removed. compact is accepted and stored; the log cleaner that keeps the last value per key is not built yet.',
+    doc: 'delete: whole segments past retention are removed. compact: the log cleaner keeps the last record per key (docs/compaction.md). compact,delete: both.',
   },
+  'min.cleanable.dirty.ratio': { default: '0.5', check: ratio, log: (v) => ({ minCleanableDirtyRatio: Number(v) }), doc: 'Clean a compacted log once this share of its cleanable bytes is not cleaned yet.' },
+  'min.compaction.lag.ms': { default: '0', check: integer(0), log: (v) => ({ minCompactionLagMs: parseLong(v) }), doc: 'A record stays uncompacted at least this long.' },
+  'delete.retention.ms': { default: '86400000', check: integer(0), log: (v) => ({ deleteRetentionMs: parseLong(v) }), doc: 'Keep tombstones of a compacted log this long after their timestamp.' },
   'retention.ms': { default: String(DEFAULT_LOG_CONFIG.retentionMs), check: integer(-1), log: (v) => ({ retentionMs: parseLong(v) }), doc: 'Delete segments whose newest record is older than this; -1 keeps forever.' },
   'retention.bytes': { default: '-1', check: integer(-1), log: (v) => ({ retentionBytes: parseLong(v) }), doc: 'Delete oldest segments while the partition holds more than this; -1 = no limit.' },
   'segment.bytes': { default: String(DEFAULT_LOG_CONFIG.segmentBytes), check: integer(14, 2 ** 31 - 1), log: (v) => ({ segmentBytes: Math.max(64, parseLong(v)) }), doc: 'Roll a segment before it grows past this.' },

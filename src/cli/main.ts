@@ -59,6 +59,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--request-timeout-ms <ms>', 'close a connection whose request has not arrived whole this long after its first byte (0: never)', integer(0, 0x7fffffff))
     .option('--queued-max-request-bytes <n>', 'memory for requests still arriving, across connections (queued.max.request.bytes)', integer(1, Number.MAX_SAFE_INTEGER))
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
+    .option('--schema-registry-port <port>', 'also serve the schema registry (Confluent REST API) on this port, on --host (0: any free port; off unless given)', integer(0, 65535))
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .action(async (opts: Record<string, unknown>) => {
       exitCode = await serve(
@@ -75,6 +76,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
           requestTimeoutMs: opts.requestTimeoutMs as number | undefined,
           queuedMaxRequestBytes: opts.queuedMaxRequestBytes as number | undefined,
           saslPlainUsers: opts.saslPlainUsers as string | undefined,
+          schemaRegistryPort: opts.schemaRegistryPort as number | undefined,
           logLevel: opts.logLevel as LogLevel,
         },
         io,

@@ -28,6 +28,8 @@ export interface ServeOptions {
   queuedMaxRequestBytes?: number;
   /** A file of `user:password` lines: clients must log in with SASL/PLAIN. */
   saslPlainUsers?: string;
+  /** Serve the schema registry's REST API on this port (on `host`); off when undefined. */
+  schemaRegistryPort?: number;
   logLevel: LogLevel;
 }
 
@@ -86,8 +88,19 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     await skein.close();
     return 1;
   }
+  let registryLine = '';
+  if (options.schemaRegistryPort !== undefined) {
+    try {
+      const registry = await skein.serveSchemaRegistry({ host: options.host, port: options.schemaRegistryPort });
+      registryLine = `, schema registry on ${registry.url}`;
+    } catch (err) {
+      io.err(`skein: cannot serve the schema registry on ${options.host}:${options.schemaRegistryPort}: ${(err as Error).message}`);
+      await skein.close();
+      return 1;
+    }
+  }
   const auth = users ? `, SASL/PLAIN for ${Object.keys(users).length} user${Object.keys(users).length === 1 ? '' : 's'}` : '';
-  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}`);
+  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${registryLine}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

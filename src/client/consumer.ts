@@ -471,17 +471,28 @@ export class Consumer extends EventEmitter {
     // Large compressed batches are decompressed on the partition's worker, all of this fetch's
     // at once (the lane keeps their order) while the ones before them are delivered.
     const decompressed = startDecompressions(this.broker.workerPool, cursor.key, result.records, cursor.position);
+    // A compacted log has batches whose last records (or all records) were cleaned away: the
+    // batch still covers its offset range, and once every record handed out was consumed the
+    // position moves past the range, or the next fetch would return the same batch forever.
+    let batchesEnd = cursor.position;
+    let recordsEnd = cursor.position;
     for (const view of result.records) {
       for (const batch of iterateBatches(view)) {
-        if (readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0) < cursor.position) continue;
+        const batchLast = readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0);
+        if (batchLast < cursor.position) continue;
+        batchesEnd = Math.max(batchesEnd, batchLast + 1);
         const pending = decompressed?.get(readBaseOffset(batch, 0));
         const messages = new BatchMessages(batch, cursor.position, pending ? await pending : undefined);
         if (options.eachBatch) {
           // Nothing runs between the messages of one batch, so ownership is checked per batch.
           if (!stillOwned()) return;
-          for (let message = messages.next(); message !== undefined; message = messages.next()) slice.push(message);
+          for (let message = messages.next(); message !== undefined; message = messages.next()) {
+            slice.push(message);
+            recordsEnd = message.offsetNumber + 1;
+          }
         }
         for (let message = options.eachBatch ? undefined : messages.next(); message !== undefined; message = messages.next()) {
+          recordsEnd = message.offsetNumber + 1;
           if (!stillOwned()) return;
           const offset = message.offsetNumber;
           await this.runHandler(cursor, offset, () =>
@@ -505,6 +516,7 @@ export class Consumer extends EventEmitter {
       }
     }
     if (slice.length > 0 && stillOwned()) await this.deliverBatch(cursor, result, slice, stillOwned);
+    if (stillOwned() && cursor.position >= recordsEnd && batchesEnd > cursor.position) cursor.position = batchesEnd;
   }
 
   private async deliverBatch(cursor: PartitionCursor, result: FetchPartitionResult, messages: ConsumedMessage[], stillOwned: () => boolean): Promise<void> {

@@ -11,6 +11,16 @@ import { Consumer, type ConsumerOptions } from './consumer.js';
 import { ProtocolServer, type ProtocolServerOptions } from '../protocol/server/server.js';
 import { nonEmptyString, object } from './arguments.js';
 import { atLeast, stderrLogger } from '../protocol/server/log.js';
+import { SchemaRegistry } from '../schema-registry/schema-registry.js';
+import { SchemaRegistryServer } from '../schema-registry/http-api.js';
+
+/** `skein.serveSchemaRegistry()` options. */
+export interface SchemaRegistryListenOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8081, Confluent's; 0 picks a free port. */
+  port?: number;
+}
 
 /** `skein.listen()` options: the protocol server's, minus the broker (this Skein's). */
 export type ListenOptions = Omit<ProtocolServerOptions, 'broker'>;
@@ -31,6 +41,8 @@ export class Skein {
   private readonly producers = new Set<Producer>();
   private readonly consumers = new Set<Consumer>();
   private readonly servers = new Set<ProtocolServer>();
+  private readonly registryServers = new Set<SchemaRegistryServer>();
+  private registry: Promise<SchemaRegistry> | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(broker: Broker) {
@@ -82,11 +94,39 @@ export class Skein {
     };
   }
 
+  /**
+   * The schema registry of this Skein, in process (opened on first call: `_schemas` is created
+   * if missing and replayed). Register and look up schemas, and encode/decode records in
+   * Confluent's wire format with `registry.encode()` / `registry.decode()`.
+   */
+  schemaRegistry(): Promise<SchemaRegistry> {
+    this.ensureOpen();
+    if (!this.registry) {
+      this.registry = SchemaRegistry.open(this.broker);
+      this.registry.catch(() => {
+        this.registry = undefined;
+      });
+    }
+    return this.registry;
+  }
+
+  /**
+   * Serves the schema registry over Confluent's REST API (for kafkajs with
+   * @kafkajs/confluent-schema-registry, Java serializers, curl): `url` is what clients use.
+   */
+  async serveSchemaRegistry(options: SchemaRegistryListenOptions = {}): Promise<SchemaRegistryServer> {
+    const registry = await this.schemaRegistry();
+    const server = await SchemaRegistryServer.listen({ registry, host: options.host, port: options.port });
+    this.registryServers.add(server);
+    return server;
+  }
+
   /** Closes protocol servers, stops consumers (committing their positions), sends what producers hold, then closes the broker. */
   close(): Promise<void> {
     if (!this.closing) {
       this.closing = (async () => {
         await Promise.allSettled([...this.servers].map((s) => s.close()));
+        await Promise.allSettled([...this.registryServers].map((s) => s.close()));
         await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
         await Promise.allSettled([...this.producers].map((p) => p.disconnect()));
         await this.broker.close();

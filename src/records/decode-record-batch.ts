@@ -27,10 +27,11 @@
  *   compression codec bits 5-7 (not defined by Kafka) ............. SKEIN_UNSUPPORTED_COMPRESSION
  *   compressed records that do not decompress ..................... SKEIN_CORRUPT_MESSAGE
  *   compressed records over maxDecompressedBytes .................. SKEIN_MESSAGE_TOO_LARGE
- *   recordsCount < 1, lastOffsetDelta != recordsCount - 1, int64 fields outside ±(2^53 - 1),
+ *   lastOffsetDelta < 0, recordsCount outside [0, lastOffsetDelta + 1] (fewer records than
+ *   the offset range: a batch rewritten by the log cleaner), int64 fields outside ±(2^53 - 1),
  *   more records announced than bytes can hold ................... SKEIN_INVALID_RECORD
  *   per record: length outside the batch or not matching its fields, a varint running
- *   past the record, offsetDelta != its index, a key/value/header length < -1 (header
+ *   past the record, offsetDelta not above the previous one or past lastOffsetDelta, a key/value/header length < -1 (header
  *   keys < 0) or past the record, a timestamp outside ±(2^53 - 1) .. SKEIN_INVALID_RECORD
  *   bytes left after the last record ............................... SKEIN_INVALID_RECORD
  * The CRC is checked before any field it covers is trusted, so a flipped byte in 21..end
@@ -205,9 +206,13 @@ export function checkBatch(buf: Uint8Array, verifyCrc: boolean): void {
   if (codec !== 0 && !isSupportedCodec(codec)) throw unsupportedCodec(codec);
   const count = readInt32BE(buf, RECORDS_COUNT);
   const lastOffsetDelta = readInt32BE(buf, LAST_OFFSET_DELTA);
-  if (count < 1) throw invalidRecord(`recordsCount ${count}: a batch must hold at least one record`, { recordCount: count });
-  if (lastOffsetDelta !== count - 1) {
-    throw invalidRecord(`lastOffsetDelta ${lastOffsetDelta} does not match recordsCount ${count} (expected ${count - 1})`, {
+  // A batch from a producer holds records 0..lastOffsetDelta. A batch rewritten by the log
+  // cleaner keeps its baseOffset and lastOffsetDelta (the producer's sequence range, as Kafka
+  // v2 does) but may hold fewer records, down to none (an empty batch kept for its producer
+  // state): so 0 <= count <= lastOffsetDelta + 1, and offset deltas only have to increase.
+  if (lastOffsetDelta < 0) throw invalidRecord(`lastOffsetDelta ${lastOffsetDelta} is negative`, { lastOffsetDelta, recordCount: count });
+  if (count < 0 || count > lastOffsetDelta + 1) {
+    throw invalidRecord(`recordsCount ${count} does not fit lastOffsetDelta ${lastOffsetDelta} (at most ${lastOffsetDelta + 1})`, {
       lastOffsetDelta,
       recordCount: count,
     });
@@ -262,6 +267,8 @@ function checkSafe(value: number, field: string): void {
 /** What readRecord needs from the batch header, read once per batch. */
 export interface RecordContext {
   baseOffset: number;
+  /** Offset deltas of the records lie in [0, lastOffsetDelta] and increase. */
+  lastOffsetDelta: number;
   baseTimestamp: number;
   /** True for LogAppendTime batches: every record's timestamp is then maxTimestamp. */
   logAppendTime: boolean;
@@ -272,6 +279,7 @@ export interface RecordContext {
 export function recordContextOf(buf: Uint8Array): RecordContext {
   return {
     baseOffset: readInt64BE(buf, BASE_OFFSET),
+    lastOffsetDelta: readInt32BE(buf, LAST_OFFSET_DELTA),
     baseTimestamp: readInt64BE(buf, BASE_TIMESTAMP),
     logAppendTime: (readInt16BE(buf, ATTRIBUTES) & TIMESTAMP_TYPE_MASK) !== 0,
     maxTimestamp: readInt64BE(buf, MAX_TIMESTAMP),
@@ -285,7 +293,7 @@ export function recordContextOf(buf: Uint8Array): RecordContext {
 /** The headers of every record that has none (frozen: shared by all of them). */
 const NO_HEADERS: DecodedHeader[] = Object.freeze([]) as unknown as DecodedHeader[];
 
-export function readRecord(buf: Buffer, cursor: Cursor, end: number, context: RecordContext, index: number): DecodedRecord {
+export function readRecord(buf: Buffer, cursor: Cursor, end: number, context: RecordContext, index: number, minOffsetDelta = index): DecodedRecord {
   const start = cursor.pos;
   const length = readVarint(buf, cursor, end);
   let pos = cursor.pos;
@@ -297,8 +305,11 @@ export function readRecord(buf: Buffer, cursor: Cursor, end: number, context: Re
   cursor.pos = pos + 1;
   const timestampDelta = readVarlong(buf, cursor, recordEnd);
   const offsetDelta = readVarint(buf, cursor, recordEnd);
-  if (offsetDelta !== index) {
-    throw invalidRecord(`record ${index} has offsetDelta ${offsetDelta}: offset deltas must run 0, 1, 2, ...`, { position: start, index });
+  if (offsetDelta < minOffsetDelta || offsetDelta > context.lastOffsetDelta) {
+    throw invalidRecord(
+      `record ${index} has offsetDelta ${offsetDelta}: offset deltas must increase from ${minOffsetDelta} and stay within lastOffsetDelta ${context.lastOffsetDelta}`,
+      { position: start, index },
+    );
   }
 
   let key: Buffer | null = null;
@@ -402,8 +413,11 @@ export function decodeRecordBatch(buf: Uint8Array, options?: DecodeOptions): Dec
 
   const records: DecodedRecord[] = [];
   const cursor: Cursor = { pos: section.start };
+  let minOffsetDelta = 0;
   for (let i = 0; i < count; i++) {
-    records.push(readRecord(bytes, cursor, end, context, i));
+    const record = readRecord(bytes, cursor, end, context, i, minOffsetDelta);
+    minOffsetDelta = record.offsetDelta + 1;
+    records.push(record);
   }
   checkRecordsEnd(cursor.pos, end);
 

@@ -70,6 +70,7 @@ export class RecordCursor {
   private readonly logAppendTime: boolean;
   private readonly maxTimestamp: number;
   private index = 0;
+  private nextOffsetDelta = 0;
 
   /** `section`: where the records are when not in `batch` itself (a compressed batch's, decompressed). */
   constructor(batch: Buffer, section?: RecordBytes) {
@@ -101,7 +102,9 @@ export class RecordCursor {
     cursor.pos = pos + 1;
     const timestampDelta = readVarlong(buf, cursor, recordEnd);
     const offsetDelta = readVarint(buf, cursor, recordEnd);
-    if (offsetDelta !== index) throw invalid(`record ${index} has offsetDelta ${offsetDelta}: offset deltas must run 0, 1, 2, ...`, index, start);
+    // Offset deltas increase; a batch rewritten by the log cleaner may skip some (gaps), and a
+    // producer's batch runs 0, 1, 2, ... (checked at append).
+    if (offsetDelta < this.nextOffsetDelta) throw invalid(`record ${index} has offsetDelta ${offsetDelta}: offset deltas must increase`, index, start);
     const keyLength = readVarint(buf, cursor, recordEnd);
     pos = cursor.pos;
     if (keyLength < -1 || keyLength > recordEnd - pos) throw invalid(`record ${index} has key length ${keyLength}`, index, start);
@@ -130,7 +133,8 @@ export class RecordCursor {
       }
     }
     if (cursor.pos !== recordEnd) throw invalid(`record ${index} declares ${length} bytes but its fields take ${cursor.pos - start}`, index, start);
-    this.offset = this.baseOffset + index;
+    this.offset = this.baseOffset + offsetDelta;
+    this.nextOffsetDelta = offsetDelta + 1;
     this.timestamp = this.logAppendTime ? this.maxTimestamp : this.baseTimestamp + timestampDelta;
     this.index = index + 1;
     if (index + 1 === this.count && cursor.pos !== end) {

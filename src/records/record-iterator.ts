@@ -57,6 +57,7 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
   readonly #context: RecordContext;
   readonly #count: number;
   #index = 0;
+  #minOffsetDelta = 0;
   #finished = false;
 
   /** `batch` must already have passed checkBatch; `section` is recordsOf(batch). */
@@ -71,8 +72,9 @@ export class RecordIterator implements IterableIterator<DecodedRecord> {
   next(): IteratorResult<DecodedRecord, undefined> {
     const index = this.#index;
     if (index < this.#count) {
-      const record = readRecord(this.#buf, this.#cursor, this.#end, this.#context, index);
+      const record = readRecord(this.#buf, this.#cursor, this.#end, this.#context, index, this.#minOffsetDelta);
       this.#index = index + 1;
+      this.#minOffsetDelta = record.offsetDelta + 1;
       return { done: false, value: record };
     }
     if (!this.#finished) {

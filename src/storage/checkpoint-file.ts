@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromSystemError } from '../errors.js';
-import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_FILE, TEMP_SUFFIX } from './file-names.js';
+import { CLEANER_CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_FILE, TEMP_SUFFIX } from './file-names.js';
 
 function replaceFile(path: string, content: string, durable: boolean): void {
   try {
@@ -38,6 +38,20 @@ export function readRecoveryPoint(dir: string): number {
 
 export function writeRecoveryPoint(dir: string, offset: number): void {
   replaceFile(join(dir, RECOVERY_POINT_FILE), `${offset}\n`, true);
+}
+
+/** The first offset the cleaner has not cleaned, or 0 (everything dirty) when missing. */
+export function readCleanerCheckpoint(dir: string): number {
+  try {
+    const value = Number(readFileSync(join(dir, CLEANER_CHECKPOINT_FILE), 'utf8').trim());
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export function writeCleanerCheckpoint(dir: string, offset: number): void {
+  replaceFile(join(dir, CLEANER_CHECKPOINT_FILE), `${offset}\n`, true);
 }
 
 /** True if the last close was clean; removes the marker so that a crash from now on is detected. */

@@ -8,6 +8,15 @@
  *   00000000000000000000.timeindex   sparse time index (derived; rebuilt when in doubt)
  * A file being deleted is first renamed with the suffix `.deleted`, then unlinked; a crash
  * between the two leaves a `.deleted` file that the loader removes.
+ *
+ * The log cleaner (cleaner/) replaces segments in three renames, as Kafka does:
+ *   00000000000000000000.log.cleaned       being written; never read; removed at open
+ *   00000000000000000000.00000000000000000500.swap
+ *                                          complete and synced: replaces every segment whose
+ *                                          base offset is in [0, 500); at open the loader
+ *                                          finishes the swap (deletes those, renames this)
+ *   00000000000000000000.log               the swap renamed into place
+ *   cleaner-offset-checkpoint              the offset up to which the log was cleaned
  */
 import { join } from 'node:path';
 
@@ -22,6 +31,10 @@ export const TEMP_SUFFIX = '.tmp';
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 /** Offset below which every byte is known to be flushed (segments from there are rescanned after a crash). */
 export const RECOVERY_POINT_FILE = 'recovery-point';
+/** The first offset the log cleaner has not cleaned yet (one decimal and a newline). */
+export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+export const CLEANED_SUFFIX = '.cleaned';
+export const SWAP_SUFFIX = '.swap';
 /** Holds the pid of the process that has the folder open. */
 export const LOCK_FILE = '.lock';
 
@@ -51,5 +64,23 @@ export function parseLogFileName(name: string): number | undefined {
 }
 
 export function isLeftoverFile(name: string): boolean {
-  return name.endsWith(DELETED_SUFFIX) || name.endsWith(TEMP_SUFFIX);
+  return name.endsWith(DELETED_SUFFIX) || name.endsWith(TEMP_SUFFIX) || name.endsWith(CLEANED_SUFFIX);
+}
+
+/** A cleaned segment being written: `<base>.log.cleaned`. */
+export function cleanedFile(dir: string, baseOffset: number): string {
+  return join(dir, segmentBaseName(baseOffset) + LOG_SUFFIX + CLEANED_SUFFIX);
+}
+
+/** A cleaned segment ready to replace the segments with base offsets in [baseOffset, endOffset). */
+export function swapFile(dir: string, baseOffset: number, endOffset: number): string {
+  return join(dir, `${segmentBaseName(baseOffset)}.${segmentBaseName(endOffset)}${SWAP_SUFFIX}`);
+}
+
+const SWAP_FILE = /^(\d{20})\.(\d{20})\.swap$/;
+
+/** The range named by a swap file, or undefined for any other file. */
+export function parseSwapFileName(name: string): { baseOffset: number; endOffset: number } | undefined {
+  const match = SWAP_FILE.exec(name);
+  return match ? { baseOffset: Number(match[1]), endOffset: Number(match[2]) } : undefined;
 }

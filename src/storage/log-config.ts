@@ -31,6 +31,15 @@ export interface LogConfig {
    * disk, so space is reserved ahead: ENOSPC then surfaces as an error on append.
    */
   preallocateBytes: number;
+  /**
+   * min.cleanable.dirty.ratio: a compacted log is cleaned once the bytes not yet cleaned are at
+   * least this share of the cleanable bytes (Kafka: 0.5).
+   */
+  minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms: a record stays uncompacted at least this long (segments newer are skipped). Kafka: 0. */
+  minCompactionLagMs: number;
+  /** delete.retention.ms: a tombstone (null value) is kept this long after its timestamp. Kafka: 1 day. */
+  deleteRetentionMs: number;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
@@ -43,6 +52,9 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushMs: Infinity,
   indexIntervalBytes: 4096,
   preallocateBytes: 4 * 1024 * 1024,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
 });
 
 /** Segment positions are stored as 32-bit numbers in the indexes, as in Kafka. */
@@ -76,5 +88,9 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
   check(isIntOrInfinity(c.flushMs) && c.flushMs >= 0, 'flushMs', c.flushMs, 'a non-negative integer or Infinity');
   check(isInt(c.indexIntervalBytes) && c.indexIntervalBytes >= 0, 'indexIntervalBytes', c.indexIntervalBytes, 'a non-negative integer');
   check(isInt(c.preallocateBytes) && c.preallocateBytes >= 4096, 'preallocateBytes', c.preallocateBytes, 'an integer >= 4096');
+  check(typeof c.minCleanableDirtyRatio === 'number' && c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1,
+    'minCleanableDirtyRatio', c.minCleanableDirtyRatio, 'a number in [0, 1]');
+  check(isIntOrInfinity(c.minCompactionLagMs) && c.minCompactionLagMs >= 0, 'minCompactionLagMs', c.minCompactionLagMs, 'a non-negative integer');
+  check(isIntOrInfinity(c.deleteRetentionMs) && c.deleteRetentionMs >= 0, 'deleteRetentionMs', c.deleteRetentionMs, 'a non-negative integer');
   return c;
 }

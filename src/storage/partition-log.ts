@@ -15,7 +15,7 @@
  * Everything runs on the event loop except flushes and recovery scans (addon async work).
  * Appends are synchronous inside, so their order is the order of the calls.
  */
-import { accessSync, constants, mkdirSync, readdirSync, realpathSync, unlinkSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { native, ScanStop } from '../native/binding.js';
 import { CorruptSegmentError, OffsetOutOfRangeError, SkeinError, fromSystemError, type ErrorCode } from '../errors.js';
@@ -26,8 +26,17 @@ import { Segment } from './segment.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { sharedMappingLru, type MappingLru } from './mapping-lru.js';
-import { isLeftoverFile, parseLogFileName } from './file-names.js';
-import { readRecoveryPoint, takeCleanShutdownMarker, writeCleanShutdownMarker, writeRecoveryPoint } from './checkpoint-file.js';
+import { indexFile, isLeftoverFile, logFile, parseLogFileName, parseSwapFileName, swapFile, timeIndexFile } from './file-names.js';
+import { cleanSegments, type CleanOutcome, type CleanPlan, type CleanedGroup } from './cleaner/cleaner.js';
+import { runCleanTask } from './cleaner/cleaner-pool.js';
+import {
+  readCleanerCheckpoint,
+  readRecoveryPoint,
+  writeCleanerCheckpoint,
+  takeCleanShutdownMarker,
+  writeCleanShutdownMarker,
+  writeRecoveryPoint,
+} from './checkpoint-file.js';
 import { FolderLock } from './folder-lock.js';
 
 export interface PartitionLogOptions {
@@ -103,6 +112,37 @@ export interface TimestampLookup {
   timestamp: number;
 }
 
+export interface CompactOptions {
+  /** The clock for min.compaction.lag.ms and delete.retention.ms. Default Date.now(). */
+  now?: number;
+  /** Clean even below min.cleanable.dirty.ratio (tools, tests). */
+  force?: boolean;
+  /** Run the file work on this thread rather than the cleaner's worker thread. */
+  inline?: boolean;
+  /** Bound on distinct keys mapped in one pass (default 4,000,000). */
+  maxMapEntries?: number;
+  /**
+   * Test hook, called at each step of the pass: 'mapped', 'cleaned-written' (inline only),
+   * then per swapped group 'swap-renamed', 'old-deleted-one', 'old-deleted', 'swap-installed'.
+   */
+  onStep?: (step: string) => void;
+}
+
+export interface CompactResult {
+  /** False when nothing was cleaned; `reason` says why. */
+  cleaned: boolean;
+  reason?: 'nothing-dirty' | 'below-dirty-ratio' | 'busy' | 'log-changed';
+  dirtyRatio: number;
+  /** Offsets below this are clean (the cleaner checkpoint). */
+  firstDirtyOffset: number;
+  segmentsReplaced: number;
+  bytesRead: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRead: number;
+  recordsKept: number;
+}
+
 export interface RetentionResult {
   deletedSegments: number;
   deletedBytes: number;
@@ -130,6 +170,9 @@ export class PartitionLog {
   private observer: LogObserver = {};
   private isClosed = false;
   private closing: Promise<void> | undefined;
+  /** Offsets below this were cleaned by the log cleaner (persisted in cleaner-offset-checkpoint). */
+  private firstDirtyOffset: number;
+  private cleaning: Promise<CompactResult> | undefined;
 
   private constructor(dir: string, config: LogConfig, lru: MappingLru, segments: Segment[], lock: FolderLock) {
     this.dir = dir;
@@ -138,6 +181,7 @@ export class PartitionLog {
     this.lru = lru;
     this.segments = segments;
     this.startOffset = segments[0]!.baseOffset;
+    this.firstDirtyOffset = Math.max(this.startOffset, readCleanerCheckpoint(dir));
     this.flusher = new FlushScheduler(() => this.flushAll(), config.flushMessages, config.flushMs);
   }
 
@@ -514,6 +558,139 @@ export class PartitionLog {
     return result;
   }
 
+  /**
+   * What the log cleaner would work on now: the sealed segments from the log start up to the
+   * first one that is active or newer than min.compaction.lag.ms, and the share of their bytes
+   * not cleaned yet (the dirty ratio that min.cleanable.dirty.ratio is compared with).
+   */
+  cleanableState(now: number = Date.now()): { cleanableSegments: number; dirtyBytes: number; cleanableBytes: number; dirtyRatio: number; firstDirtyOffset: number } {
+    this.ensureOpen();
+    const lagMs = this.config.minCompactionLagMs;
+    let cleanableSegments = 0;
+    let dirtyBytes = 0;
+    let cleanableBytes = 0;
+    for (const segment of this.segments) {
+      if (segment.active) break;
+      if (lagMs > 0 && segment.maxTimestamp > now - lagMs) break;
+      cleanableSegments += 1;
+      cleanableBytes += segment.size;
+      if (segment.nextOffset > this.firstDirtyOffset) dirtyBytes += segment.size;
+    }
+    return { cleanableSegments, dirtyBytes, cleanableBytes, dirtyRatio: cleanableBytes > 0 ? dirtyBytes / cleanableBytes : 0, firstDirtyOffset: this.firstDirtyOffset };
+  }
+
+  /**
+   * Compacts the log (cleanup.policy=compact): keeps the last record of each key, drops
+   * tombstones older than delete.retention.ms, never touches the active segment, and keeps
+   * every remaining record at its offset. The file work runs on the cleaner's worker thread;
+   * the cleaned segments are then swapped in with renames (.cleaned → .swap → .log) so that a
+   * crash at any moment leaves the old segments or the new ones, and the next open finishes
+   * an interrupted swap. Readers holding views of old segments keep reading them. One pass at
+   * a time per log; a call during a pass answers { cleaned: false, reason: 'busy' }.
+   */
+  compact(options: CompactOptions = {}): Promise<CompactResult> {
+    this.ensureOpen();
+    if (this.cleaning) return Promise.resolve({ ...this.idleResult(0), reason: 'busy' });
+    const pass = this.compactPass(options).finally(() => {
+      this.cleaning = undefined;
+    });
+    this.cleaning = pass;
+    return pass;
+  }
+
+  private idleResult(dirtyRatio: number): CompactResult {
+    return { cleaned: false, dirtyRatio, firstDirtyOffset: this.firstDirtyOffset, segmentsReplaced: 0, bytesRead: 0, bytesBefore: 0, bytesAfter: 0, recordsRead: 0, recordsKept: 0 };
+  }
+
+  private async compactPass(options: CompactOptions): Promise<CompactResult> {
+    const now = options.now ?? Date.now();
+    const state = this.cleanableState(now);
+    if (state.dirtyBytes === 0) return { ...this.idleResult(state.dirtyRatio), reason: 'nothing-dirty' };
+    if (!options.force && state.dirtyRatio < this.config.minCleanableDirtyRatio) {
+      return { ...this.idleResult(state.dirtyRatio), reason: 'below-dirty-ratio' };
+    }
+    const segments = this.segments.slice(0, state.cleanableSegments);
+    const plan: CleanPlan = {
+      dir: this.dir,
+      segments: segments.map((s) => ({ baseOffset: s.baseOffset, nextOffset: s.nextOffset, size: s.size, path: s.path })),
+      firstDirtyOffset: this.firstDirtyOffset,
+      nowMs: now,
+      deleteRetentionMs: this.config.deleteRetentionMs,
+      segmentBytes: this.config.segmentBytes,
+      maxMapEntries: options.maxMapEntries ?? 4_000_000,
+    };
+    const step = options.onStep ?? (() => {});
+    const outcome: CleanOutcome = options.inline ? cleanSegments(plan, step) : await runCleanTask(plan);
+    step('mapped-and-written');
+    let swapped = 0;
+    let complete = true;
+    for (const group of outcome.groups) {
+      if (!complete || this.isClosed || !this.swapIn(group, step)) {
+        complete = false;
+        removeQuietly(group.cleanedPath);
+        continue;
+      }
+      swapped += group.oldBases.length;
+    }
+    if (!complete) return { ...this.idleResult(state.dirtyRatio), reason: 'log-changed', segmentsReplaced: swapped };
+    this.firstDirtyOffset = Math.max(this.firstDirtyOffset, outcome.cleanedUpTo);
+    writeCleanerCheckpoint(this.dir, this.firstDirtyOffset);
+    const bytesBefore = outcome.groups.reduce((n, g) => n + g.bytesIn, 0);
+    return {
+      cleaned: true,
+      dirtyRatio: state.dirtyRatio,
+      firstDirtyOffset: this.firstDirtyOffset,
+      segmentsReplaced: swapped,
+      bytesRead: outcome.bytesRead,
+      bytesBefore,
+      bytesAfter: outcome.bytesWritten,
+      recordsRead: outcome.recordsRead,
+      recordsKept: outcome.recordsKept,
+    };
+  }
+
+  /**
+   * Replaces the group's old segments by its cleaned file, all within this call (synchronous:
+   * no read sees the log half swapped). False, changing nothing, when the old segments are no
+   * longer all there (retention deleted some during the pass).
+   */
+  private swapIn(group: CleanedGroup, step: (name: string) => void): boolean {
+    const at = this.segments.findIndex((s) => s.baseOffset === group.oldBases[0]);
+    if (at < 0) return false;
+    const old = this.segments.slice(at, at + group.oldBases.length);
+    if (old.length !== group.oldBases.length || old.some((s, i) => s.baseOffset !== group.oldBases[i] || s.active)) return false;
+    const swap = swapFile(this.dir, group.baseOffset, group.endOffset);
+    try {
+      renameSync(group.cleanedPath, swap);
+      syncDir(this.dir);
+    } catch (err) {
+      throw fromSystemError(err as NodeJS.ErrnoException, `cannot swap in the cleaned segment ${group.cleanedPath}`);
+    }
+    // The commit point: from here an open finishes the swap.
+    step('swap-renamed');
+    old.forEach((segment, i) => {
+      segment.delete();
+      if (i === 0) step('old-deleted-one');
+    });
+    step('old-deleted');
+    try {
+      renameSync(swap, logFile(this.dir, group.baseOffset));
+      syncDir(this.dir);
+    } catch (err) {
+      throw fromSystemError(err as NodeJS.ErrnoException, `cannot install the cleaned segment ${swap}`);
+    }
+    step('swap-installed');
+    const replacement = Segment.loadCleaned(this.dir, group.baseOffset, this.config, this.lru);
+    if (replacement.size === 0) {
+      replacement.delete();
+      this.segments.splice(at, old.length);
+    } else {
+      this.segments.splice(at, old.length, replacement);
+    }
+    this.startOffset = this.segments[0]!.baseOffset;
+    return true;
+  }
+
   /** Flushes everything appended so far (group commit with concurrent callers). */
   flush(): Promise<void> {
     this.ensureOpen();
@@ -544,6 +721,8 @@ export class PartitionLog {
     this.isClosed = true;
     this.flusher.stop();
     try {
+      // A cleaning pass in flight swaps nothing once closed; wait for its files to be settled.
+      await this.cleaning?.catch(() => undefined);
       await this.flusher.idle();
       await this.flushAll();
       for (const segment of this.segments) segment.close();
@@ -613,6 +792,10 @@ async function loadSegments(
   for (const name of names) {
     if (isLeftoverFile(name)) unlinkSync(join(dir, name));
   }
+  if (names.some((name) => parseSwapFileName(name))) {
+    finishSwaps(dir, names, warn);
+    names = readdirSync(dir);
+  }
   const bases = names
     .map(parseLogFileName)
     .filter((b): b is number => b !== undefined)
@@ -625,7 +808,8 @@ async function loadSegments(
       const base = bases[i]!;
       const isLast = i === bases.length - 1;
       const recover = !clean && (isLast || bases[i + 1]! > recoveryPoint);
-      const segment = await Segment.load(dir, base, config, lru, recover);
+      // Sealed segments may have offset gaps (left by the log cleaner); the last one may not.
+      const segment = await Segment.load(dir, base, config, lru, recover, !isLast);
       const previous = segments[segments.length - 1];
       if (previous && previous.nextOffset > segment.baseOffset) {
         segment.close();
@@ -657,4 +841,50 @@ async function loadSegments(
   }
   if (!clean && bases.length > 0) warn(`log ${dir} was not closed cleanly; recovered from offset ${recoveryPoint}`);
   return segments;
+}
+
+/**
+ * Finishes cleaning swaps a crash interrupted: a `<base>.<end>.swap` file is a complete,
+ * synced cleaned segment (it is renamed from `.cleaned` only once written), so the segments
+ * it replaces (base offsets in [base, end)) are deleted and it takes their place.
+ */
+function finishSwaps(dir: string, names: string[], warn: (message: string) => void): void {
+  for (const name of names) {
+    const swap = parseSwapFileName(name);
+    if (!swap) continue;
+    const bases = new Set<number>();
+    for (const other of names) {
+      const match = /^(\d{20})\.(log|index|timeindex)$/.exec(other);
+      if (match) bases.add(Number(match[1]));
+    }
+    for (const base of bases) {
+      if (base < swap.baseOffset || base >= swap.endOffset) continue;
+      for (const path of [indexFile(dir, base), timeIndexFile(dir, base), logFile(dir, base)]) removeQuietly(path);
+    }
+    try {
+      renameSync(join(dir, name), logFile(dir, swap.baseOffset));
+      syncDir(dir);
+    } catch (err) {
+      throw fromSystemError(err as NodeJS.ErrnoException, `cannot finish the interrupted cleaning swap ${name}`, { path: dir });
+    }
+    warn(`finished an interrupted cleaning swap in ${dir} (segments ${swap.baseOffset}..${swap.endOffset - 1})`);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    if (existsSync(path)) unlinkSync(path);
+  } catch {
+    // Left for the next open (a .cleaned file is a leftover it removes).
+  }
+}
+
+/** fsync of the folder, so renames in it are durable. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

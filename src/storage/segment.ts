@@ -115,6 +115,13 @@ export class Segment {
   /** Bytes [0, flushedEnd) are known to be on disk. */
   flushedEnd = 0;
   active: boolean;
+  /**
+   * Whether offsets may skip between batches: true for sealed segments that are not the last
+   * of the log (the log cleaner removes whole batches and leaves gaps there, as Kafka does).
+   * The active segment never has gaps, so there a batch that does not continue the offsets is
+   * damage (a kill between copying a batch and patching its baseOffset) and is cut off.
+   */
+  private gapsAllowed = false;
   private indexesDirty = false;
   private closed = false;
   private deleted = false;
@@ -179,11 +186,42 @@ export class Segment {
    * invalid batch and everything after it are cut off, so `size` ends on a valid batch.
    * The returned segment is sealed and unmapped; `activate()` makes it the active one.
    */
-  static async load(dir: string, baseOffset: number, config: LogConfig, lru: MappingLru, recover: boolean): Promise<Segment> {
+  static async load(dir: string, baseOffset: number, config: LogConfig, lru: MappingLru, recover: boolean, gapsAllowed = false): Promise<Segment> {
     const segment = new Segment(dir, baseOffset, config, lru, config.segmentBytes, false);
+    segment.gapsAllowed = gapsAllowed;
     const file = new native.MappedFile(segment.path, { create: false, writable: true });
     try {
       await segment.loadFrom(file, recover);
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+    return segment;
+  }
+
+  /**
+   * Opens a segment file the log cleaner has just written and synced (swap renamed into
+   * place), synchronously, so that the log can replace the old segments by it within one
+   * turn of the event loop (no reader ever sees neither). Every batch is checked and the
+   * indexes are built, as in a recovering load; offsets may skip between batches.
+   */
+  static loadCleaned(dir: string, baseOffset: number, config: LogConfig, lru: MappingLru): Segment {
+    const segment = new Segment(dir, baseOffset, config, lru, config.segmentBytes, false);
+    segment.gapsAllowed = true;
+    const file = new native.MappedFile(segment.path, { create: false, writable: true });
+    try {
+      const fileSize = file.fileSize;
+      let scan: ScanResult = { validEnd: 0, batches: 0, stop: ScanStop.END };
+      if (fileSize > 0) {
+        file.map(fileSize);
+        try {
+          scan = file.scan(0, fileSize);
+        } finally {
+          file.unmap();
+        }
+      }
+      segment.finishLoad(file, true, false, 0, fileSize, scan);
+      segment.writeIndexes();
     } catch (err) {
       file.close();
       throw err;
@@ -209,6 +247,15 @@ export class Segment {
         file.unmap();
       }
     }
+    if (!this.finishLoad(file, recover, tailOnly, start, fileSize, scan)) {
+      // The persisted indexes point past the valid data (damaged index, cut file): rebuild from scratch.
+      this.resetDerivedState();
+      await this.loadFrom(file, true);
+    }
+  }
+
+  /** The synchronous rest of a load after the scan; false when the indexes must be rebuilt. */
+  private finishLoad(file: NativeMappedFile, recover: boolean, tailOnly: boolean, start: number, fileSize: number, scan: ScanResult): boolean {
     let validEnd = scan.validEnd;
     this.nextOffset = this.baseOffset;
     // The CRC does not cover baseOffset, so a batch can pass the scan with offsets that do not
@@ -220,7 +267,7 @@ export class Segment {
     let expectedBase = tailOnly && start > 0 ? -1 : this.baseOffset;
     walkWithCopies(file, start, validEnd, (buf, at, position, batchSize) => {
       const baseOffset = readBaseOffset(buf, at);
-      if (expectedBase >= 0 && baseOffset !== expectedBase) {
+      if (expectedBase >= 0 && (this.gapsAllowed ? baseOffset < expectedBase : baseOffset !== expectedBase)) {
         validEnd = position;
         return false;
       }
@@ -231,12 +278,7 @@ export class Segment {
       return true;
     });
     const indexBeyondData = tailOnly && start > 0 && (scan.batches === 0 || this.timeIndexLastOffset() >= this.nextOffset);
-    if (indexBeyondData) {
-      // The persisted indexes point past the valid data (damaged index, cut file): rebuild from scratch.
-      this.resetDerivedState();
-      await this.loadFrom(file, true);
-      return;
-    }
+    if (indexBeyondData) return false;
     this.size = validEnd;
     if (this.size >= HEADER_SIZE) this.firstBatchTimestamp = readMaxTimestamp(file.readCopy(0, HEADER_SIZE), 0);
     if (validEnd < fileSize) file.truncate(validEnd);
@@ -247,6 +289,7 @@ export class Segment {
     this.indexesDirty = !tailOnly;
     // Finish the time index as a sealed segment would have it.
     if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    return true;
   }
 
   private resetDerivedState(): void {
@@ -323,6 +366,7 @@ export class Segment {
    * next append does (an ENOSPC here used to fail the whole open, see create()).
    */
   activate(): void {
+    this.gapsAllowed = false;
     const file = this.writableLoadedFile();
     this.lru.forget(this);
     file.unmap();
@@ -536,7 +580,7 @@ export class Segment {
       const lastOffset = baseOffset + readLastOffsetDelta(header, at);
       if (length < HEADER_SIZE - LOG_OVERHEAD || position + LOG_OVERHEAD + length > this.size) {
         problem = `batchLength ${length} does not fit in the data`;
-      } else if (expectedBase >= 0 && baseOffset !== expectedBase) {
+      } else if (expectedBase >= 0 && (this.gapsAllowed ? baseOffset < expectedBase : baseOffset !== expectedBase)) {
         problem = `baseOffset ${baseOffset} does not follow offset ${expectedBase - 1}`;
       } else if (expectedLast >= 0 && lastOffset !== expectedLast) {
         problem = `the batch ends at offset ${lastOffset}, the offset index says ${expectedLast}`;

@@ -81,6 +81,31 @@ test('serve: kafkajs produces and consumes; SIGTERM exits 0 with clean-shutdown 
   for (const p of partitions) assert.ok(existsSync(join(dir, p, '.clean-shutdown')), `${p} was closed cleanly`);
 });
 
+test('serve --schema-registry-port: the registry answers over HTTP and keeps its schemas across a restart', async () => {
+  const dir = join(tempDir('skein-cli-'), 'data');
+  const schema = JSON.stringify({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'int' }] });
+  for (const round of [1, 2]) {
+    const child = skein(['serve', '--dir', dir, '--port', '0', '--schema-registry-port', '0']);
+    await listeningAddress(child);
+    const url = /schema registry on (\S+)/.exec(child.stdout())?.[1];
+    assert.ok(url, child.stdout());
+    if (round === 1) {
+      const res = await fetch(`${url}/subjects/cli-value/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema }) });
+      assert.equal(await res.json(), { id: 1 });
+    }
+    const latest = await fetch(`${url}/subjects/cli-value/versions/latest`);
+    assert.is(latest.headers.get('content-type'), 'application/vnd.schemaregistry.v1+json');
+    assert.equal(await latest.json(), { subject: 'cli-value', version: 1, id: 1, schema });
+    child.process.kill('SIGTERM');
+    assert.is(await child.exited, 0, child.stderr());
+  }
+  const off = skein(['serve', '--dir', dir, '--port', '0']);
+  await listeningAddress(off);
+  assert.not.match(off.stdout(), 'schema registry', 'off unless asked');
+  off.process.kill('SIGTERM');
+  assert.is(await off.exited, 0);
+});
+
 test('serve: a port in use is refused with a clear message and exit code 1', async () => {
   const blocker = createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

@@ -180,9 +180,10 @@ test('structurally invalid batches with a correct CRC → SKEIN_INVALID_RECORD',
   assert.is(one[record1 + 3], 0x02, 'offsetDelta of record 1 is 1 (zig-zag 2)');
 
   const cases: Array<[string, (b: Buffer) => void]> = [
-    ['lastOffsetDelta != count - 1', (b) => b.writeInt32BE(2, 23)],
+    ['lastOffsetDelta below count - 1', (b) => b.writeInt32BE(0, 23)],
     ['lastOffsetDelta negative', (b) => b.writeInt32BE(-1, 23)],
     ['recordsCount 0 (and lastOffsetDelta -1)', (b) => { b.writeInt32BE(0, 57); b.writeInt32BE(-1, 23); }],
+    ['recordsCount 0 with 2 records (trailing bytes)', (b) => { b.writeInt32BE(0, 57); }],
     ['recordsCount 3 with 2 records', (b) => { b.writeInt32BE(3, 57); b.writeInt32BE(2, 23); }],
     ['recordsCount 1 with 2 records (trailing bytes)', (b) => { b.writeInt32BE(1, 57); b.writeInt32BE(0, 23); }],
     ['recordsCount huge', (b) => { b.writeInt32BE(0x7fffffff, 57); b.writeInt32BE(0x7ffffffe, 23); }],

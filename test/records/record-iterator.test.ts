@@ -112,14 +112,14 @@ test('iterateRecords: header problems throw at the call, record problems when re
   corrupt[corrupt.length - 1] ^= 1;
   assert.is(errorCode(() => iterateRecords(corrupt)), 'SKEIN_CORRUPT_MESSAGE');
 
-  // Make record 3's offsetDelta wrong (CRC fixed): records 0-2 stream out, then the error.
+  // Make record 3's offsetDelta repeat record 2's (CRC fixed): records 0-2 stream out, then the error.
   const bad = Buffer.from(BATCHES[1]);
   const record3 = decodeRecordBatch(bad).records[3];
   const valuePos = record3.value!.byteOffset - bad.byteOffset;
   // Layout before the value: length, attributes, tsDelta, offsetDelta, keyLength (-1), valueLength.
   const offsetDeltaPos = valuePos - 3;
   assert.is(bad[offsetDeltaPos], 3 * 2);
-  bad[offsetDeltaPos] = 4 * 2;
+  bad[offsetDeltaPos] = 2 * 2;
   bad.writeUInt32BE(native.crc32c(bad.subarray(21)) >>> 0, 17);
   const iterator = iterateRecords(bad);
   const seen: number[] = [];

@@ -1,0 +1,91 @@
+/**
+ * Consumers over a compacted topic: an idempotent kafkajs producer writes updates of a few
+ * keys over many segments, the log cleaner compacts it (record gaps, shortened batches, empty
+ * producer batches), and both kafkajs (over the Kafka protocol) and the embedded consumer read
+ * it from the beginning to the end: each gets the latest value of every key, at its offset,
+ * and the idempotent producer goes on writing after the pass (its sequence survived).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import kafkajs from 'kafkajs';
+import { Skein } from '../../src/client/skein.js';
+import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+test.after(cleanupTempDirs);
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > deadline) assert.unreachable(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('kafkajs and the embedded consumer read a compacted topic: the latest value of each key', async () => {
+  const skein = await Skein.open({ dir: join(tempDir(), 'data'), groupInitialRebalanceDelayMs: 0, logCleanerIntervalMs: 0 });
+  let kafkaConsumer: kafkajs.Consumer | undefined;
+  try {
+    const listener = await skein.listen({ port: 0 });
+    await skein.admin.createTopics({
+      topics: [{ topic: 'state', numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.bytes', value: '2048' }] }],
+    });
+    const kafka = new Kafka({ clientId: 'compaction', brokers: [listener.bootstrap], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const latest = new Map<string, string>();
+    for (let i = 0; i < 120; i++) {
+      const messages = [0, 1].map((j) => ({ key: `key-${(i * 2 + j) % 7}`, value: `v${i}-${j}` }));
+      await producer.send({ topic: 'state', messages });
+      for (const m of messages) latest.set(m.key, m.value);
+    }
+    const before = skein.broker.offsets('state', 0).highWatermark;
+    const round = await skein.broker.runLogCleaner();
+    assert.is(round.partitionsCleaned, 1);
+    // The idempotent producer goes on after the pass: its sequence was kept.
+    await producer.send({ topic: 'state', messages: [{ key: 'key-0', value: 'after' }] });
+    latest.set('key-0', 'after');
+    await producer.disconnect();
+    const end = before + 1;
+    assert.is(skein.broker.offsets('state', 0).highWatermark, end);
+
+    const embedded = new Map<string, string>();
+    let embeddedCount = 0;
+    let embeddedLast = -1;
+    const consumer = skein.consumer({ groupId: 'embedded', maxWaitTimeInMs: 50 });
+    await consumer.subscribe({ topic: 'state', fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        embedded.set(message.key!.toString(), message.value!.toString());
+        embeddedCount += 1;
+        embeddedLast = Number(message.offset);
+      },
+    });
+
+    const viaKafkajs = new Map<string, string>();
+    let kafkajsCount = 0;
+    let kafkajsLast = -1;
+    kafkaConsumer = kafka.consumer({ groupId: 'kafkajs', maxWaitTimeInMs: 50 });
+    await kafkaConsumer.connect();
+    await kafkaConsumer.subscribe({ topic: 'state', fromBeginning: true });
+    await kafkaConsumer.run({
+      eachMessage: async ({ message }) => {
+        viaKafkajs.set(message.key!.toString(), message.value!.toString());
+        kafkajsCount += 1;
+        kafkajsLast = Number(message.offset);
+      },
+    });
+    await until(() => embeddedLast === end - 1 && kafkajsLast === end - 1, 'both consumers at the log end');
+    assert.equal(Object.fromEntries(embedded), Object.fromEntries(latest));
+    assert.equal(Object.fromEntries(viaKafkajs), Object.fromEntries(latest));
+    assert.ok(embeddedCount < 60, `compaction left ${embeddedCount} of ${before} records`);
+    assert.is(kafkajsCount, embeddedCount);
+  } finally {
+    await kafkaConsumer?.disconnect();
+    await skein.close();
+  }
+});
+
+test.run();
