@@ -543,7 +543,8 @@ export class PartitionLog {
 
 function prepareDir(dir: string, create: boolean): string {
   try {
-    if (create) mkdirSync(dir, { recursive: false });
+    // Parents too: `PartitionLog.open("./data/orders-0")` in a fresh folder is the first thing users try.
+    if (create) mkdirSync(dir, { recursive: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw fromSystemError(err as NodeJS.ErrnoException, `cannot create log folder ${dir}`, { path: dir });
