@@ -38,7 +38,7 @@ export function readConfigFile(env: NodeJS.ProcessEnv = process.env): { path?: s
 
 /** The bootstrap address a command connects to. */
 export function resolveBootstrap(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = flag ?? env.SKEIN_BOOTSTRAP ?? readConfigFile(env).defaults.bootstrap ?? BUILT_IN_BOOTSTRAP;
+  const chosen = flag || env.SKEIN_BOOTSTRAP || readConfigFile(env).defaults.bootstrap || BUILT_IN_BOOTSTRAP;
   if (!/^[^\s:]+:\d{1,5}$/.test(chosen) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(chosen)) {
     throw new CliFailure(`the bootstrap address "${chosen}" is not host:port (set --bootstrap, SKEIN_BOOTSTRAP or "bootstrap" in the config file)`, EXIT.USAGE);
   }

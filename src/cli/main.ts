@@ -299,3 +299,17 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
   }
   return exitCode;
 }
+
+/**
+ * Exits with `code` once stdout and stderr have taken everything written: to a pipe from a
+ * Node parent (a socket) writes are asynchronous, and process.exit at once would cut a long
+ * `skein consume` output short.
+ */
+export function flushAndExit(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}

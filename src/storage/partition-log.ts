@@ -15,7 +15,7 @@
  * Everything runs on the event loop except flushes and recovery scans (addon async work).
  * Appends are synchronous inside, so their order is the order of the calls.
  */
-import { accessSync, constants, mkdirSync, readdirSync, realpathSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, readdirSync, realpathSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { native, ScanStop } from '../native/binding.js';
 import { CorruptSegmentError, OffsetOutOfRangeError, SkeinError, fromSystemError, type ErrorCode } from '../errors.js';
@@ -34,6 +34,7 @@ import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { sharedMappingLru, type MappingLru } from './mapping-lru.js';
 import { isLeftoverFile, parseLogFileName } from './file-names.js';
+import { makeDirs } from './make-dirs.js';
 import {
   lockDir,
   readRecoveryPoint,
@@ -544,7 +545,7 @@ export class PartitionLog {
 function prepareDir(dir: string, create: boolean): string {
   try {
     // Parents too: `PartitionLog.open("./data/orders-0")` in a fresh folder is the first thing users try.
-    if (create) mkdirSync(dir, { recursive: true });
+    if (create) makeDirs(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw fromSystemError(err as NodeJS.ErrnoException, `cannot create log folder ${dir}`, { path: dir });
