@@ -83,9 +83,10 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     return 1;
   }
   const auth = users ? `, SASL/PLAIN for ${Object.keys(users).length} user${Object.keys(users).length === 1 ? '' : 's'}` : '';
-  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}`);
 
-  return new Promise<number>((resolve) => {
+  // Signal handlers first, then the line saying we listen: a supervisor may send SIGTERM the
+  // moment it reads that line, before the next statement here runs.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -109,4 +110,6 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}`);
+  return stopped;
 }

@@ -42,8 +42,9 @@ export interface Server {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(args: string[], entry = LAUNCH): Promise<Server> {
-  const child = spawn(process.execPath, [entry, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `skein serve --port 0 <args>` (a later --port in args wins), waiting until it listens. */
+export async function startServe(args: string[], entry = LAUNCH, cwd?: string): Promise<Server> {
+  const child = spawn(process.execPath, [entry, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
