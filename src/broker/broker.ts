@@ -342,6 +342,8 @@ export class Broker {
         isr: [this.nodeId],
         logStartOffset: p.log.logStartOffset,
         highWatermark: p.log.logEndOffset,
+        sizeBytes: p.log.size,
+        segments: p.log.segmentCount,
       })),
     };
   }

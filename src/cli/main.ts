@@ -93,6 +93,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--idle-ms <ms>', 'close connections silent for this long (connections.max.idle.ms)', integer(0, 0x7fffffff))
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
+    .option('--http-port <port>', 'serve /metrics, /health, /ready and the web console on this port (0: any free port; off by default)', integer(0, 65535))
     .action(async (opts: Record<string, unknown>) => {
       await run(async () => {
         const { serve } = await import('./serve.js');
@@ -109,6 +110,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             idleMs: opts.idleMs as number | undefined,
             saslPlainUsers: opts.saslPlainUsers as string | undefined,
             logLevel: opts.logLevel as LogLevel,
+            httpPort: opts.httpPort as number | undefined,
           },
           io,
         );
