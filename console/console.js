@@ -181,8 +181,9 @@ async function poll() {
       history.set(t.name, points);
     }
     lastOverview = overview;
-    const partitions = overview.topics.reduce((n, t) => n + t.partitions.length, 0);
-    $('#summary').textContent = `${overview.topics.filter((t) => !t.internal).length} topics, ${partitions} partitions, ${overview.connections} connections`;
+    const own = overview.topics.filter((t) => !t.internal);
+    const partitions = own.reduce((n, t) => n + t.partitions.length, 0);
+    $('#summary').textContent = `${own.length} topic${own.length === 1 ? '' : 's'}, ${partitions} partition${partitions === 1 ? '' : 's'}, ${overview.connections} connection${overview.connections === 1 ? '' : 's'}`;
     renderTopics(overview);
     renderGroups(groups);
     document.body.dataset.loaded = 'true';
