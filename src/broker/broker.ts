@@ -507,6 +507,16 @@ export class Broker {
   }
 
   /** Start and end offsets of a partition, for lag and admin. */
+  /**
+   * DeleteRecords: records below `offset` (-1: the high watermark) are no longer served and
+   * their whole segments are deleted. Resolves with the new log start offset.
+   */
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    this.ensureOpen();
+    const { log } = this.partitionOrThrow(topic, partition);
+    return log.deleteRecordsBefore(offset === -1 ? log.logEndOffset : offset).logStartOffset;
+  }
+
   offsets(topic: string, partition: number): { logStartOffset: number; highWatermark: number } {
     const { log } = this.partitionOrThrow(topic, partition);
     return { logStartOffset: log.logStartOffset, highWatermark: log.logEndOffset };

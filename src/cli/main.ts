@@ -279,6 +279,21 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .addOption(bootstrapOption())
     .action((ids: string[], opts: { bootstrap?: string }) => run(async () => (await import('./groups.js')).deleteGroups(resolveBootstrap(opts.bootstrap), ids, io))());
 
+  const records = program.command('records').description('delete the records of a partition below an offset (DeleteRecords)');
+  records
+    .command('delete <topic>')
+    .description('stop serving and delete records below --before (as kafka-delete-records.sh)')
+    .addOption(bootstrapOption())
+    .requiredOption('--before <offset|end>', "the first offset kept; 'end' deletes everything (the high watermark)")
+    .option('--partition <n>', 'only this partition (repeatable; default: all)', (v: string, prev: number[] = []) => [...prev, integer(0, 100000)(v)])
+    .addOption(jsonOption())
+    .action((topic: string, opts: { bootstrap?: string; before: string; partition?: number[]; json?: boolean }) =>
+      run(async () => {
+        const before = opts.before === 'end' ? -1 : integer(0, Number.MAX_SAFE_INTEGER)(opts.before);
+        return (await import('./records.js')).deleteRecords(resolveBootstrap(opts.bootstrap), topic, before, opts.partition, opts.json ?? false, io);
+      })(),
+    );
+
   const log = program.command('log').description('look at a data folder directly, without a broker');
   log
     .command('inspect <folder>')

@@ -32,6 +32,10 @@ export function report(err: unknown, io: Console): ExitCode {
     io.err(`skein: ${err.message}`);
     return err.exitCode;
   }
+  if ((err as { code?: string }).code === 'commander.invalidArgument') {
+    io.err(`skein: ${(err as Error).message}`);
+    return EXIT.USAGE;
+  }
   if (err instanceof SkeinError && err.code === 'SKEIN_DISCONNECTED') {
     io.err(`skein: ${err.message}`);
     return EXIT.UNREACHABLE;

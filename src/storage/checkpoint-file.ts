@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkeinError, fromSystemError } from '../errors.js';
-import { CLEAN_SHUTDOWN_FILE, LOCK_FILE, RECOVERY_POINT_FILE, TEMP_SUFFIX } from './file-names.js';
+import { CLEAN_SHUTDOWN_FILE, LOCK_FILE, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, TEMP_SUFFIX } from './file-names.js';
 
 function replaceFile(path: string, content: string, durable: boolean): void {
   try {
@@ -38,6 +38,21 @@ export function readRecoveryPoint(dir: string): number {
 
 export function writeRecoveryPoint(dir: string, offset: number): void {
   replaceFile(join(dir, RECOVERY_POINT_FILE), `${offset}\n`, true);
+}
+
+/** The log start offset a DeleteRecords left, or 0 when none was written (the first segment's base then rules). */
+export function readLogStartOffset(dir: string): number {
+  try {
+    const value = Number(readFileSync(join(dir, LOG_START_OFFSET_FILE), 'utf8').trim());
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Written durably before the start offset moves: after a crash the deleted records stay deleted. */
+export function writeLogStartOffset(dir: string, offset: number): void {
+  replaceFile(join(dir, LOG_START_OFFSET_FILE), `${offset}\n`, true);
 }
 
 /** True if the last close was clean; removes the marker so that a crash from now on is detected. */

@@ -22,6 +22,8 @@ export const TEMP_SUFFIX = '.tmp';
 export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
 /** Offset below which every byte is known to be flushed (segments from there are rescanned after a crash). */
 export const RECOVERY_POINT_FILE = 'recovery-point';
+/** The log start offset when records below it were deleted inside a segment (DeleteRecords); absent otherwise. */
+export const LOG_START_OFFSET_FILE = 'log-start-offset';
 /** Holds the pid of the process that has the folder open. */
 export const LOCK_FILE = '.lock';
 

@@ -37,10 +37,12 @@ import { isLeftoverFile, parseLogFileName } from './file-names.js';
 import { makeDirs } from './make-dirs.js';
 import {
   lockDir,
+  readLogStartOffset,
   readRecoveryPoint,
   takeCleanShutdownMarker,
   unlockDir,
   writeCleanShutdownMarker,
+  writeLogStartOffset,
   writeRecoveryPoint,
 } from './checkpoint-file.js';
 
@@ -126,7 +128,8 @@ export class PartitionLog {
     this.config = config;
     this.lru = lru;
     this.segments = segments;
-    this.startOffset = segments[0]!.baseOffset;
+    // A DeleteRecords may have moved the start past the first segment's base (never past the end).
+    this.startOffset = Math.max(segments[0]!.baseOffset, Math.min(readLogStartOffset(dir), segments[segments.length - 1]!.nextOffset));
     this.flusher = new FlushScheduler(() => this.flushAll(), config.flushMessages, config.flushMs);
   }
 
@@ -462,7 +465,7 @@ export class PartitionLog {
       deletedBytes += oldest.size;
       deletedSegments += 1;
       oldest.delete();
-      this.startOffset = this.segments[0]!.baseOffset;
+      this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
       if (this.segments.length === 1 && expired(this.active)) this.roll();
     }
     return { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
@@ -482,9 +485,26 @@ export class PartitionLog {
       deletedBytes += oldest.size;
       deletedSegments += 1;
       oldest.delete();
-      this.startOffset = this.segments[0]!.baseOffset;
+      this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
     }
     return { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+  }
+
+  /**
+   * Kafka's DeleteRecords: moves the log start offset up to `offset` (at most the log end
+   * offset), so reads and ListOffsets(earliest) start there, and deletes the whole segments
+   * below it. The new start is written durably first, so it survives a crash. Records below
+   * it that share a batch with records above stay on disk until their segment goes (as in
+   * Kafka) but are never served. Returns the new log start offset (the low watermark).
+   */
+  deleteRecordsBefore(offset: number): RetentionResult {
+    this.ensureOpen();
+    const end = this.logEndOffset;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > end) throw new OffsetOutOfRangeError(offset, this.startOffset, end, { path: this.dir });
+    if (offset <= this.startOffset) return { deletedSegments: 0, deletedBytes: 0, logStartOffset: this.startOffset };
+    writeLogStartOffset(this.dir, offset);
+    this.startOffset = offset;
+    return this.deleteSegmentsBefore(offset);
   }
 
   /** Flushes everything appended so far (group commit with concurrent callers). */
