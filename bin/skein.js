@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // The `skein` command: the compiled CLI (npm run build, or npm install, makes dist/).
-import { main } from '../dist/cli/main.js';
+import { flushAndExit, main } from '../dist/cli/main.js';
 
-process.exit(await main(process.argv));
+flushAndExit(await main(process.argv));

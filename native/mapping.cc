@@ -60,14 +60,19 @@ void Mapping::release() noexcept {
 
 ErrorInfo Mapping::populate(uint64_t start, uint64_t end) const {
   if (start >= end) return {};
-#ifndef MADV_POPULATE_WRITE
-  constexpr int MADV_POPULATE_WRITE = 23;  // <linux/mman.h>, absent from older libc headers
-#endif
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   const uint64_t aligned = start - start % page;
   uint8_t* const address = data_ + aligned;
   const size_t length = static_cast<size_t>(end - aligned);
+#if defined(__linux__)
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;  // <linux/mman.h>, absent from older libc headers
+#endif
   if (madvise(address, length, MADV_POPULATE_WRITE) == 0) return {};
+#else
+  // Not Linux (macOS, the BSDs): no MADV_POPULATE_WRITE; the hint below is all there is.
+  errno = EINVAL;
+#endif
   if (errno == EINVAL) {
     // Older kernel: only hint. The writes then fault as they go, which is slower, not wrong.
     madvise(address, length, MADV_WILLNEED);

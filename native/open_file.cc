@@ -57,9 +57,23 @@ ErrorInfo OpenFile::allocate(uint64_t size) {
   if (size > allocated_) {
     const uint64_t start = allocated_;
     int rc;
+#if defined(__linux__) || defined(__FreeBSD__)
     do {
       rc = posix_fallocate(fd_, static_cast<off_t>(start), static_cast<off_t>(size - start));
     } while (rc == EINTR);
+#else
+    // No posix_fallocate (macOS): extend the file with ftruncate. The new range is sparse, so
+    // a full disk shows up later, as SIGBUS on a write through the mapping, not as ENOSPC here.
+    rc = 0;
+    if (size > disk_size_) {
+      while (ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+        if (errno != EINTR) {
+          rc = errno;
+          break;
+        }
+      }
+    }
+#endif
     if (rc != 0) {
       // posix_fallocate may have extended the file part way (or glibc's emulation, on file
       // systems without fallocate, may have written some blocks past the end): put the size

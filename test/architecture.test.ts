@@ -10,7 +10,7 @@ import { join, relative, dirname, resolve } from 'node:path';
 const srcRoot = resolve(new URL('../../src', import.meta.url).pathname);
 
 const ALLOWED: Record<string, string[]> = {
-  '.': ['client', 'broker', 'storage', 'records', 'native', 'schema-registry', '.'],
+  '.': ['client', 'admin', 'broker', 'storage', 'records', 'native', 'schema-registry', '.'],
   native: ['.'],
   records: ['native', '.'],
   storage: ['records', 'native', '.'],
@@ -26,12 +26,14 @@ const ALLOWED: Record<string, string[]> = {
   broker: ['partition', 'workers', 'storage', 'records', '.'],
   // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
   // also starts protocol servers for skein.listen(): the one place the two doors meet.)
-  client: ['broker', 'partition', 'workers', 'protocol', 'records', 'schema-registry', '.'],
+  client: ['broker', 'partition', 'workers', 'protocol', 'records', 'schema-registry', 'admin', '.'],
   // The schema registry: a front door of its own (Confluent's REST API) over the broker, which
   // stores its records in the compacted topic _schemas. Never storage or files.
   'schema-registry': ['broker', 'records', '.'],
+  // The HTTP admin port (metrics, health, console): reads the broker, observes the protocol server.
+  admin: ['broker', 'protocol', 'records', '.'],
   // The command line: starts brokers and protocol servers through the client's Skein.
-  cli: ['client', 'protocol', 'broker', '.'],
+  cli: ['client', 'protocol', 'broker', 'admin', 'storage', 'records', '.'],
 };
 
 function filesUnder(dir: string): string[] {

@@ -40,6 +40,7 @@ export const APIS = [
   { name: 'SaslAuthenticate', min: 0, max: 2 },
   { name: 'CreatePartitions', min: 0, max: 3 },
   { name: 'DeleteGroups', min: 0, max: 2 },
+  { name: 'DeleteRecords', min: 0, max: 2 },
 ];
 
 /**

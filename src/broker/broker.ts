@@ -429,6 +429,8 @@ export class Broker {
         isr: [this.nodeId],
         logStartOffset: p.logStartOffset,
         highWatermark: p.highWatermark,
+        sizeBytes: p.log.size,
+        segments: p.log.segmentCount,
       })),
     };
   }
@@ -557,6 +559,16 @@ export class Broker {
   listOffsets(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } {
     this.ensureOpen();
     return this.partitionOrThrow(topic, partition).listOffsets(timestamp);
+  }
+
+  /**
+   * DeleteRecords: records below `offset` (-1: the high watermark) are no longer served and
+   * their whole segments are deleted. Resolves with the new log start offset.
+   */
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    this.ensureOpen();
+    const p = this.partitionOrThrow(topic, partition);
+    return p.log.deleteRecordsBefore(offset === -1 ? p.highWatermark : offset).logStartOffset;
   }
 
   /** Start offset and high watermark of a partition, for lag and admin. */

@@ -77,6 +77,10 @@ export interface PartitionDescription {
   logStartOffset: number;
   /** Log end offset = high watermark on a single broker. */
   highWatermark: number;
+  /** Bytes of batches held in the partition's segments (Kafka's kafka.log:type=Log,name=Size). */
+  sizeBytes: number;
+  /** Segment files (Kafka's NumLogSegments). */
+  segments: number;
 }
 
 export interface TopicDescription {

@@ -4,8 +4,9 @@
  * layer would otherwise fail later and less clearly (on the first topic, or on close), and
  * because a server that cannot keep what it acknowledges must not start at all.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { makeDirs } from '../storage/make-dirs.js';
 
 export interface DataDirProblem {
   dir: string;
@@ -17,7 +18,7 @@ export function prepareDataDir(dir: string): { dir: string } | { problem: DataDi
   const absolute = resolve(dir);
   const probe = join(absolute, `.skein-write-check-${process.pid}`);
   try {
-    mkdirSync(absolute, { recursive: true });
+    makeDirs(absolute); // not mkdirSync recursive: it spins forever on /proc/skein
     writeFileSync(probe, 'skein\n');
     rmSync(probe, { force: true });
     return { dir: absolute };

@@ -1,13 +1,16 @@
 /**
  * The `skein` command line (bin/skein.js calls `main`). One file per command; this one only
- * declares them with commander and turns their results into an exit code: `serve`, and
- * `topics list | describe | create | delete` against a running broker.
+ * declares them with commander and turns their results into an exit code (exit-codes.ts).
+ * Each action imports its command's module when it runs, so `skein --help` and the
+ * protocol-only commands never load the native addon.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../protocol/server/log.js';
-import { serve, type Console } from './serve.js';
-import { createTopic, deleteTopics, describeTopic, listTopics } from './topics.js';
+import { resolveBootstrap } from './defaults.js';
+import { EXIT } from './exit-codes.js';
+import type { Console } from './serve.js';
+import { report } from './session.js';
 
 const stdio: Console = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -17,9 +20,13 @@ const stdio: Console = {
 function integer(min: number, max: number) {
   return (text: string): number => {
     const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`an integer in [${min}, ${max}] is needed, got "${text}"`);
+    if (!/^-?\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`an integer in [${min}, ${max}] is needed, got "${text}"`);
     return value;
   };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 /** The version in the package.json above this file (dist/cli or out/src/cli). */
@@ -35,14 +42,42 @@ function version(): string {
   return 'unknown';
 }
 
+/** name=value pairs (and bare names when `allowBare`) from repeated --config flags. */
+function parsePairs(entries: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw new InvalidArgumentError(`${flag} needs name=value, got "${entry}"`);
+    out[entry.slice(0, at)] = entry.slice(at + 1);
+  }
+  return out;
+}
+
 /** Runs the command line; resolves with the exit code. */
 export async function main(argv: string[] = process.argv, io: Console = stdio): Promise<number> {
-  let exitCode = 0;
+  let exitCode: number = EXIT.OK;
   const program = new Command('skein')
     .description('Skein: a Kafka-compatible event-streaming engine for Node.js')
     .version(version())
     .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  program.addHelpText(
+    'after',
+    '\nThe broker address: --bootstrap, else SKEIN_BOOTSTRAP, else "bootstrap" in the JSON file SKEIN_CONFIG\n' +
+      '(default ./skein.config.json, then ~/.config/skein/config.json), else 127.0.0.1:9092.\n' +
+      'Exit codes: 0 ok, 1 failed or refused, 2 wrong usage, 3 broker unreachable, 4 topic/group/partition not found, 5 not a Skein log or damaged data.',
+  );
+  /** Runs a command body; a thrown CliFailure or error becomes one stderr line and its code. */
+  const run = (body: () => Promise<number>) => async () => {
+    try {
+      exitCode = await body();
+    } catch (err) {
+      exitCode = report(err, io);
+    }
+  };
+  const bootstrapOption = () => new Option('--bootstrap <host:port>', 'a broker (default: SKEIN_BOOTSTRAP, the config file, or 127.0.0.1:9092)');
+  const jsonOption = () => new Option('--json', 'print JSON instead of text');
 
   program
     .command('serve')
@@ -61,78 +96,243 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
     .option('--schema-registry-port <port>', 'also serve the schema registry (Confluent REST API) on this port, on --host (0: any free port; off unless given)', integer(0, 65535))
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
+    .option('--http-port <port>', 'serve /metrics, /health, /ready and the web console on this port (0: any free port; off by default)', integer(0, 65535))
     .action(async (opts: Record<string, unknown>) => {
-      exitCode = await serve(
-        {
-          dir: opts.dir as string,
-          host: opts.host as string,
-          port: opts.port as number,
-          advertisedHost: opts.advertisedHost as string | undefined,
-          advertisedPort: opts.advertisedPort as number | undefined,
-          autoCreateTopics: opts.autoCreateTopics as boolean,
-          numPartitions: opts.numPartitions as number,
-          maxFrameBytes: opts.maxFrameBytes as number | undefined,
-          idleMs: opts.idleMs as number | undefined,
-          requestTimeoutMs: opts.requestTimeoutMs as number | undefined,
-          queuedMaxRequestBytes: opts.queuedMaxRequestBytes as number | undefined,
-          saslPlainUsers: opts.saslPlainUsers as string | undefined,
-          schemaRegistryPort: opts.schemaRegistryPort as number | undefined,
-          logLevel: opts.logLevel as LogLevel,
-        },
-        io,
-      );
+      await run(async () => {
+        const { serve } = await import('./serve.js');
+        return serve(
+          {
+            dir: opts.dir as string,
+            host: opts.host as string,
+            port: opts.port as number,
+            advertisedHost: opts.advertisedHost as string | undefined,
+            advertisedPort: opts.advertisedPort as number | undefined,
+            autoCreateTopics: opts.autoCreateTopics as boolean,
+            numPartitions: opts.numPartitions as number,
+            maxFrameBytes: opts.maxFrameBytes as number | undefined,
+            idleMs: opts.idleMs as number | undefined,
+            requestTimeoutMs: opts.requestTimeoutMs as number | undefined,
+            queuedMaxRequestBytes: opts.queuedMaxRequestBytes as number | undefined,
+            saslPlainUsers: opts.saslPlainUsers as string | undefined,
+            schemaRegistryPort: opts.schemaRegistryPort as number | undefined,
+            logLevel: opts.logLevel as LogLevel,
+            httpPort: opts.httpPort as number | undefined,
+          },
+          io,
+        );
+      })();
     });
 
-  const topics = program.command('topics').description('list, describe, create and delete topics of a running broker');
-  const bootstrapOption = () => new Option('--bootstrap <host:port>', 'a broker of the cluster').default('127.0.0.1:9092');
+  const topics = program.command('topics').description('list, describe, create, delete and change topics of a running broker');
   topics
     .command('list')
     .description('topic names and partition counts')
     .addOption(bootstrapOption())
+    .addOption(jsonOption())
     .option('--internal', 'include internal topics (__consumer_offsets)')
-    .action(async (opts: { bootstrap: string; internal?: boolean }) => {
-      exitCode = await listTopics(opts.bootstrap, opts.internal ?? false, io);
-    });
+    .action((opts: { bootstrap?: string; internal?: boolean; json?: boolean }) =>
+      run(async () => (await import('./topics.js')).listTopics(resolveBootstrap(opts.bootstrap), opts.internal ?? false, opts.json ?? false, io))(),
+    );
   topics
     .command('describe <topic>')
     .description('partitions with their start and end offsets, and the configs set on the topic')
     .addOption(bootstrapOption())
-    .action(async (topic: string, opts: { bootstrap: string }) => {
-      exitCode = await describeTopic(opts.bootstrap, topic, io);
-    });
+    .addOption(jsonOption())
+    .action((topic: string, opts: { bootstrap?: string; json?: boolean }) =>
+      run(async () => (await import('./topics.js')).describeTopic(resolveBootstrap(opts.bootstrap), topic, opts.json ?? false, io))(),
+    );
   topics
     .command('create <topic>')
     .description('create a topic')
     .addOption(bootstrapOption())
-    .option('--partitions <n>', 'partition count (default: the broker\'s num.partitions)', integer(1, 100000))
-    .option('--config <name=value...>', 'topic configs, e.g. retention.ms=3600000')
-    .action(async (topic: string, opts: { bootstrap: string; partitions?: number; config?: string[] }) => {
-      const configs: Record<string, string> = {};
-      for (const entry of opts.config ?? []) {
-        const at = entry.indexOf('=');
-        if (at <= 0) {
-          io.err(`skein: --config needs name=value, got "${entry}"`);
-          exitCode = 1;
-          return;
-        }
-        configs[entry.slice(0, at)] = entry.slice(at + 1);
-      }
-      exitCode = await createTopic(opts.bootstrap, topic, opts.partitions ?? -1, configs, io);
-    });
+    .option('--partitions <n>', "partition count (default: the broker's num.partitions)", integer(1, 100000))
+    .option('--config <name=value>', 'a topic config, e.g. retention.ms=3600000 (repeatable)', collect)
+    .action((topic: string, opts: { bootstrap?: string; partitions?: number; config?: string[] }) =>
+      run(async () => (await import('./topics.js')).createTopic(resolveBootstrap(opts.bootstrap), topic, opts.partitions ?? -1, parsePairs(opts.config ?? [], '--config'), io))(),
+    );
   topics
     .command('delete <topics...>')
     .description('delete topics and their data')
     .addOption(bootstrapOption())
-    .action(async (names: string[], opts: { bootstrap: string }) => {
-      exitCode = await deleteTopics(opts.bootstrap, names, io);
-    });
+    .action((names: string[], opts: { bootstrap?: string }) => run(async () => (await import('./topics.js')).deleteTopics(resolveBootstrap(opts.bootstrap), names, io))());
+  topics
+    .command('alter-config <topic>')
+    .description('set (--set name=value) or remove (--delete name) configs of a topic')
+    .addOption(bootstrapOption())
+    .option('--set <name=value>', 'a config to set (repeatable)', collect)
+    .option('--delete <name>', 'a config to remove, back to the default (repeatable)', collect)
+    .action((topic: string, opts: { bootstrap?: string; set?: string[]; delete?: string[] }) =>
+      run(async () => {
+        if (!opts.set && !opts.delete) {
+          io.err('skein: alter-config needs --set name=value or --delete name');
+          return EXIT.USAGE;
+        }
+        return (await import('./topics.js')).alterTopicConfig(resolveBootstrap(opts.bootstrap), topic, parsePairs(opts.set ?? [], '--set'), opts.delete ?? [], io);
+      })(),
+    );
+  topics
+    .command('add-partitions <topic>')
+    .description('grow a topic to --total partitions')
+    .addOption(bootstrapOption())
+    .requiredOption('--total <n>', 'the partition count wanted', integer(1, 100000))
+    .action((topic: string, opts: { bootstrap?: string; total: number }) =>
+      run(async () => (await import('./topics.js')).addPartitions(resolveBootstrap(opts.bootstrap), topic, opts.total, io))(),
+    );
+
+  program
+    .command('produce <topic>')
+    .description('send one record per line of stdin (or of --file)')
+    .addOption(bootstrapOption())
+    .option('--key-separator <sep>', 'split each line into key and value at the first <sep>')
+    .option('--header <key=value>', 'a header on every record (repeatable)', collect)
+    .option('--partition <n>', 'send every record to this partition', integer(0, 100000))
+    .option('--file <path>', 'read lines from this file instead of stdin')
+    .option('--batch-size <n>', 'records per produce request', integer(1, 1_000_000), 1000)
+    .addOption(jsonOption())
+    .action((topic: string, opts: { bootstrap?: string; keySeparator?: string; header?: string[]; partition?: number; file?: string; batchSize: number; json?: boolean }) =>
+      run(async () =>
+        (await import('./produce.js')).produce(
+          {
+            bootstrap: resolveBootstrap(opts.bootstrap),
+            topic,
+            keySeparator: opts.keySeparator,
+            headers: opts.header ?? [],
+            partition: opts.partition,
+            file: opts.file,
+            batchSize: opts.batchSize,
+            json: opts.json ?? false,
+          },
+          io,
+        ),
+      )(),
+    );
+
+  program
+    .command('consume <topic>')
+    .description('print records of a topic (until SIGINT, --max-messages or --exit)')
+    .addOption(bootstrapOption())
+    .option('--from-beginning', 'start at the earliest offset (default: the end, or the group\'s committed offsets)')
+    .option('--offset <n>', 'start at this offset (needs --partition)', integer(0, Number.MAX_SAFE_INTEGER))
+    .option('--partition <n>', 'read only this partition', integer(0, 100000))
+    .option('--group <id>', 'start at the group\'s committed offsets and commit the new positions at the end (the group must have no active members)')
+    .option('--max-messages <n>', 'stop after this many records', integer(1, Number.MAX_SAFE_INTEGER))
+    .option('-e, --exit', 'stop at the end of every partition')
+    .option('--format <fmt>', "kcat-like format: %t topic %p partition %o offset %k key %s value %h headers %T timestamp %K/%S key/value length, e.g. '%p %o %k=%s'")
+    .addOption(jsonOption().conflicts('format'))
+    .action(
+      (
+        topic: string,
+        opts: { bootstrap?: string; fromBeginning?: boolean; offset?: number; partition?: number; group?: string; maxMessages?: number; exit?: boolean; format?: string; json?: boolean },
+      ) =>
+        run(async () =>
+          (await import('./consume.js')).consume(
+            {
+              bootstrap: resolveBootstrap(opts.bootstrap),
+              topic,
+              partition: opts.partition,
+              offset: opts.offset,
+              fromBeginning: opts.fromBeginning ?? false,
+              group: opts.group,
+              maxMessages: opts.maxMessages,
+              exitAtEnd: opts.exit ?? false,
+              format: opts.format,
+              json: opts.json ?? false,
+            },
+            io,
+          ),
+        )(),
+    );
+
+  const groups = program.command('groups').description('consumer groups: members, assignments, lag; reset offsets; delete');
+  groups
+    .command('list')
+    .description('group ids and protocol types')
+    .addOption(bootstrapOption())
+    .addOption(jsonOption())
+    .action((opts: { bootstrap?: string; json?: boolean }) => run(async () => (await import('./groups.js')).listGroups(resolveBootstrap(opts.bootstrap), opts.json ?? false, io))());
+  groups
+    .command('describe <group>')
+    .description('state, members and assignments, and per partition the committed offset, end offset and lag')
+    .addOption(bootstrapOption())
+    .addOption(jsonOption())
+    .action((group: string, opts: { bootstrap?: string; json?: boolean }) =>
+      run(async () => (await import('./groups.js')).describeGroup(resolveBootstrap(opts.bootstrap), group, opts.json ?? false, io))(),
+    );
+  groups
+    .command('reset-offsets <group>')
+    .description("move a group's committed offsets on a topic (the group must have no active members)")
+    .addOption(bootstrapOption())
+    .requiredOption('--topic <topic>', 'the topic')
+    .option('--partition <n>', 'only this partition (repeatable)', (v: string, prev: number[] = []) => [...prev, integer(0, 100000)(v)])
+    .option('--to-earliest', 'to the start of the log')
+    .option('--to-latest', 'to the end of the log')
+    .option('--to-offset <n>', 'to this offset (clamped to the log)', integer(0, Number.MAX_SAFE_INTEGER))
+    .addOption(jsonOption())
+    .action((group: string, opts: { bootstrap?: string; topic: string; partition?: number[]; toEarliest?: boolean; toLatest?: boolean; toOffset?: number; json?: boolean }) =>
+      run(async () => {
+        const chosen = [opts.toEarliest, opts.toLatest, opts.toOffset !== undefined].filter(Boolean).length;
+        if (chosen !== 1) {
+          io.err('skein: reset-offsets needs exactly one of --to-earliest, --to-latest, --to-offset <n>');
+          return EXIT.USAGE;
+        }
+        const to = opts.toEarliest ? { earliest: true as const } : opts.toLatest ? { latest: true as const } : { offset: opts.toOffset! };
+        return (await import('./groups.js')).resetOffsets({ bootstrap: resolveBootstrap(opts.bootstrap), groupId: group, topic: opts.topic, to, partitions: opts.partition, json: opts.json ?? false }, io);
+      })(),
+    );
+  groups
+    .command('delete <groups...>')
+    .description('delete groups and their committed offsets (groups without active members)')
+    .addOption(bootstrapOption())
+    .action((ids: string[], opts: { bootstrap?: string }) => run(async () => (await import('./groups.js')).deleteGroups(resolveBootstrap(opts.bootstrap), ids, io))());
+
+  const records = program.command('records').description('delete the records of a partition below an offset (DeleteRecords)');
+  records
+    .command('delete <topic>')
+    .description('stop serving and delete records below --before (as kafka-delete-records.sh)')
+    .addOption(bootstrapOption())
+    .requiredOption('--before <offset|end>', "the first offset kept; 'end' deletes everything (the high watermark)")
+    .option('--partition <n>', 'only this partition (repeatable; default: all)', (v: string, prev: number[] = []) => [...prev, integer(0, 100000)(v)])
+    .addOption(jsonOption())
+    .action((topic: string, opts: { bootstrap?: string; before: string; partition?: number[]; json?: boolean }) =>
+      run(async () => {
+        const before = opts.before === 'end' ? -1 : integer(0, Number.MAX_SAFE_INTEGER)(opts.before);
+        return (await import('./records.js')).deleteRecords(resolveBootstrap(opts.bootstrap), topic, before, opts.partition, opts.json ?? false, io);
+      })(),
+    );
+
+  const log = program.command('log').description('look at a data folder directly, without a broker');
+  log
+    .command('inspect <folder>')
+    .description('segments, batches and CRC checks of a partition folder or a data folder (as kafka-dump-log.sh)')
+    .option('--batches', 'list every batch')
+    .addOption(jsonOption())
+    .action((folder: string, opts: { batches?: boolean; json?: boolean }) =>
+      run(async () => (await import('./log-inspect.js')).inspectLog(folder, { batches: opts.batches ?? false, json: opts.json ?? false }, io))(),
+    );
 
   try {
     await program.parseAsync(argv);
   } catch (err) {
     // commander has printed the problem (or the help / version asked for) already.
-    const code = (err as { exitCode?: number }).exitCode;
-    return typeof code === 'number' ? code : 1;
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    return report(err, io);
   }
   return exitCode;
+}
+
+/**
+ * Exits with `code` once stdout and stderr have taken everything written: to a pipe from a
+ * Node parent (a socket) writes are asynchronous, and process.exit at once would cut a long
+ * `skein consume` output short.
+ */
+export function flushAndExit(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
 }

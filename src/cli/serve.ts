@@ -10,6 +10,7 @@
  */
 import { Skein } from '../client/skein.js';
 import { SkeinError } from '../errors.js';
+import { AdminServer } from '../admin/admin-server.js';
 import { atLeast, stderrLogger, type LogLevel } from '../protocol/server/log.js';
 import { prepareDataDir } from './data-dir.js';
 import { readUsersFile } from './users-file.js';
@@ -31,6 +32,8 @@ export interface ServeOptions {
   /** Serve the schema registry's REST API on this port (on `host`); off when undefined. */
   schemaRegistryPort?: number;
   logLevel: LogLevel;
+  /** The HTTP admin port (/metrics, /health, /ready, the console); off when undefined. */
+  httpPort?: number;
 }
 
 export interface Console {
@@ -54,11 +57,23 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     io.err(`skein: the data folder ${prepared.problem.dir} is not writable (${prepared.problem.reason})`);
     return 1;
   }
+  // The admin port comes up first: /health answers and /ready says 503 while data loads.
+  let admin: AdminServer | undefined;
+  if (options.httpPort !== undefined) {
+    try {
+      admin = await AdminServer.listen({ host: options.host, port: options.httpPort });
+    } catch (err) {
+      const inUse = err instanceof SkeinError && err.errno === 'EADDRINUSE';
+      io.err(`skein: cannot serve HTTP on ${options.host}:${options.httpPort}: ${inUse ? 'the port is already in use (choose another with --http-port)' : (err as Error).message}`);
+      return 1;
+    }
+  }
   let skein: Skein;
   try {
     skein = await Skein.open({ dir: prepared.dir, autoCreateTopics: options.autoCreateTopics, numPartitions: options.numPartitions });
   } catch (err) {
     io.err(`skein: cannot open the data folder ${prepared.dir}: ${(err as Error).message}`);
+    await admin?.close();
     return 1;
   }
   let bootstrap: string;
@@ -86,8 +101,10 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
         : `skein: cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`,
     );
     await skein.close();
+    await admin?.close();
     return 1;
   }
+  if (admin) skein.attachAdmin(admin);
   let registryLine = '';
   if (options.schemaRegistryPort !== undefined) {
     try {
@@ -96,13 +113,16 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     } catch (err) {
       io.err(`skein: cannot serve the schema registry on ${options.host}:${options.schemaRegistryPort}: ${(err as Error).message}`);
       await skein.close();
+      await admin?.close();
       return 1;
     }
   }
   const auth = users ? `, SASL/PLAIN for ${Object.keys(users).length} user${Object.keys(users).length === 1 ? '' : 's'}` : '';
   io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${registryLine}`);
 
-  return new Promise<number>((resolve) => {
+  // Signal handlers first, then the line saying we listen: a supervisor may send SIGTERM the
+  // moment it reads that line, before the next statement here runs.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -126,4 +146,7 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  const http = admin ? `, admin on ${admin.url}` : '';
+  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${http}`);
+  return stopped;
 }

@@ -141,7 +141,11 @@ export class Consumer extends EventEmitter {
     if (options.fromBeginning) this.autoOffsetReset = 'earliest';
   }
 
-  /** Starts consuming in the background; resolves once the loop has started. */
+  /**
+   * Starts consuming in the background; resolves once this member has joined the group and
+   * holds its assignment (as kafkajs's run), so what follows sees the group Stable. Rejects if
+   * the consumer fails before that; resolves early if it is stopped meanwhile.
+   */
   async run(options: RunOptions = {}): Promise<void> {
     this.ensureUsable();
     if (this.running) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'the consumer is already running');
@@ -169,7 +173,25 @@ export class Consumer extends EventEmitter {
     this.status = 'joining';
     this.restarts = 0;
     this.startWatchdog();
+    const joined = new Promise<void>((resolve, reject) => {
+      const settle = (error?: unknown) => {
+        this.off('consumer.group_join', onJoin);
+        this.off('consumer.crash', onCrash);
+        this.off('consumer.stop', onStop);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onJoin = () => settle();
+      const onStop = () => settle();
+      const onCrash = (event: { error: unknown; restart: boolean }) => {
+        if (!event.restart) settle(event.error);
+      };
+      this.on('consumer.group_join', onJoin);
+      this.on('consumer.crash', onCrash);
+      this.on('consumer.stop', onStop);
+    });
     this.loop = this.mainLoop().catch((err) => this.fail(err));
+    await joined;
   }
 
   /** Batches as an async iterator; the next batch is fetched when the loop asks for it (consumer-iterator.ts). */
@@ -758,7 +780,14 @@ export class Consumer extends EventEmitter {
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     if (this.watchdog) clearInterval(this.watchdog);
     this.wakeLoop();
-    await this.loop?.catch(() => undefined);
+    // The loop may be parked in a join whose timers are unref()'d: keep the process alive
+    // until it returns, or a script ending with `await skein.close()` would exit mid-stop.
+    const keepAlive = setInterval(() => undefined, 1_000);
+    try {
+      await this.loop?.catch(() => undefined);
+    } finally {
+      clearInterval(keepAlive);
+    }
     if (!this.broker.closed) {
       if (this.runOptions?.autoCommit) await this.commitCursors([...this.cursors.values()]).catch(() => undefined);
       if (this.memberId) {

@@ -21,6 +21,7 @@ export interface SchemaRegistryListenOptions {
   /** Default 8081, Confluent's; 0 picks a free port. */
   port?: number;
 }
+import { AdminServer, type AdminServerOptions } from '../admin/admin-server.js';
 
 /** `skein.listen()` options: the protocol server's, minus the broker (this Skein's). */
 export type ListenOptions = Omit<ProtocolServerOptions, 'broker'>;
@@ -43,6 +44,7 @@ export class Skein {
   private readonly servers = new Set<ProtocolServer>();
   private readonly registryServers = new Set<SchemaRegistryServer>();
   private registry: Promise<SchemaRegistry> | undefined;
+  private readonly admins = new Set<AdminServer>();
   private closing: Promise<void> | undefined;
 
   private constructor(broker: Broker) {
@@ -82,6 +84,8 @@ export class Skein {
     object(options, 'listen options');
     const server = await ProtocolServer.listen({ log: atLeast('warn', stderrLogger), ...options, broker: this.broker });
     this.servers.add(server);
+    const metrics = [...this.admins][0]?.metrics;
+    if (metrics) server.observe(metrics.observe);
     const advertised = this.broker.listener;
     return {
       host: server.address.host,
@@ -121,15 +125,40 @@ export class Skein {
     return server;
   }
 
+  /**
+   * Serves the HTTP admin port for this Skein: /metrics (Prometheus), /health, /ready and the
+   * web console at `url`. `{ port: 0 }` picks a free port; host defaults to 127.0.0.1.
+   * Closed by `close()`.
+   */
+  async listenAdmin(options: AdminServerOptions): Promise<AdminServer> {
+    this.ensureOpen();
+    const admin = await AdminServer.listen(options);
+    this.attachAdmin(admin);
+    return admin;
+  }
+
+  /**
+   * Attaches an admin port that was started before this Skein (so /health answered during
+   * start-up): it turns ready, and the protocol servers report requests to its metrics.
+   */
+  attachAdmin(admin: AdminServer): void {
+    this.ensureOpen();
+    const metrics = admin.attach({ broker: this.broker, connections: () => [...this.servers].reduce((n, s) => n + s.connectionCount, 0) });
+    for (const server of this.servers) server.observe(metrics.observe);
+    this.admins.add(admin);
+  }
+
   /** Closes protocol servers, stops consumers (committing their positions), sends what producers hold, then closes the broker. */
   close(): Promise<void> {
     if (!this.closing) {
       this.closing = (async () => {
+        for (const admin of this.admins) admin.markStopping();
         await Promise.allSettled([...this.servers].map((s) => s.close()));
         await Promise.allSettled([...this.registryServers].map((s) => s.close()));
         await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
         await Promise.allSettled([...this.producers].map((p) => p.disconnect()));
         await this.broker.close();
+        await Promise.allSettled([...this.admins].map((a) => a.close()));
       })();
     }
     return this.closing;

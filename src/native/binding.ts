@@ -1,12 +1,16 @@
 /**
- * The only file that loads the compiled addon (build/Release/skein_native.node).
+ * The only file that loads the compiled addon (build/Release/skein_native.node, or the
+ * prebuilt prebuilds/<platform>-<arch>/skein.node), through node-gyp-build.
  *
  * Owns: the typed facade over the addon and the hand-off of the SkeinError factory to
  * C++ at load, so native failures are SkeinErrors with stable codes. Runs on whichever
  * thread imports it; the addon keeps per-environment state, so worker threads may load it.
  * Knows nothing of segments, offsets or topics: callers above decide what the bytes mean.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SkeinError, isErrorCode, type ErrorCode } from '../errors.js';
 
 /** Why a batch scan stopped. The values are shared with native/batch_scan.h (checked at load). */
@@ -192,20 +196,42 @@ function createNativeError(code: string, message: string, errno?: string, syscal
   return new SkeinError(errorCode, message, { errno, syscall, path });
 }
 
-function load(): NativeBinding {
-  const require = createRequire(import.meta.url);
-  // dist/native/binding.js and out/src/native/binding.js both resolve the package root by walking up.
-  const candidates = ['../../build/Release/skein_native.node', '../../../build/Release/skein_native.node'];
-  let lastError: unknown;
-  for (const candidate of candidates) {
+/**
+ * The package root (where package.json says "skein"): dist/native and out/src/native both
+ * walk up to it.
+ */
+function packageRoot(): string {
+  for (const up of ['../..', '../../..']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
     try {
-      return require(candidate) as NativeBinding;
-    } catch (err) {
-      lastError = err;
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'skein') return dir;
+    } catch {
+      // not there: try the next folder up
     }
   }
-  throw new SkeinError('SKEIN_IO_ERROR', 'the native addon is not built: run `npm install`', { cause: lastError });
+  return fileURLToPath(new URL('../..', import.meta.url));
+}
+
+/**
+ * node-gyp-build picks the addon: a local compile (build/Release, what `npm install` makes
+ * where no prebuilt binary fits, and what developers build) first, else the prebuilt binary
+ * for this platform and architecture from prebuilds/ (shipped in the package: linux-x64).
+ */
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  const root = packageRoot();
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(root) as NativeBinding;
+  } catch (err) {
+    const message = (err as Error).message ?? '';
+    if (!/No native build was found/.test(message)) throw err;
+    throw new SkeinError(
+      'SKEIN_IO_ERROR',
+      `the native addon is not built and no prebuilt binary fits ${process.platform}-${process.arch}: run \`npm rebuild skein\` (needs a C++17 compiler, make and python3)`,
+      { cause: err },
+    );
+  }
 }
 
 export const native: NativeBinding = load();

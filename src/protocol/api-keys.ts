@@ -35,6 +35,7 @@ export type ApiName =
   | 'ApiVersions'
   | 'CreateTopics'
   | 'DeleteTopics'
+  | 'DeleteRecords'
   | 'InitProducerId'
   | 'AddPartitionsToTxn'
   | 'AddOffsetsToTxn'
@@ -65,6 +66,7 @@ export const API_KEYS = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  DeleteRecords: 21,
   InitProducerId: 22,
   AddPartitionsToTxn: 24,
   AddOffsetsToTxn: 25,
@@ -96,6 +98,7 @@ export const APIS: readonly ApiInfo[] = [
   { apiKey: 18, name: 'ApiVersions', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 3 },
   { apiKey: 19, name: 'CreateTopics', minVersion: 0, maxVersion: 7, firstFlexibleVersion: 5 },
   { apiKey: 20, name: 'DeleteTopics', minVersion: 0, maxVersion: 6, firstFlexibleVersion: 4 },
+  { apiKey: 21, name: 'DeleteRecords', minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
   { apiKey: 22, name: 'InitProducerId', minVersion: 0, maxVersion: 4, firstFlexibleVersion: 2 },
   { apiKey: 24, name: 'AddPartitionsToTxn', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 3 },
   { apiKey: 25, name: 'AddOffsetsToTxn', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 3 },

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromSystemError } from '../errors.js';
-import { CLEANER_CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_FILE, TEMP_SUFFIX } from './file-names.js';
+import { CLEANER_CHECKPOINT_FILE, CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, TEMP_SUFFIX } from './file-names.js';
 
 function replaceFile(path: string, content: string, durable: boolean): void {
   try {
@@ -50,8 +50,23 @@ export function readCleanerCheckpoint(dir: string): number {
   }
 }
 
+/** The log start offset a DeleteRecords left, or 0 when none was written (the first segment's base then rules). */
+export function readLogStartOffset(dir: string): number {
+  try {
+    const value = Number(readFileSync(join(dir, LOG_START_OFFSET_FILE), 'utf8').trim());
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export function writeCleanerCheckpoint(dir: string, offset: number): void {
   replaceFile(join(dir, CLEANER_CHECKPOINT_FILE), `${offset}\n`, true);
+}
+
+/** Written durably before the start offset moves: after a crash the deleted records stay deleted. */
+export function writeLogStartOffset(dir: string, offset: number): void {
+  replaceFile(join(dir, LOG_START_OFFSET_FILE), `${offset}\n`, true);
 }
 
 /** True if the last close was clean; removes the marker so that a crash from now on is detected. */

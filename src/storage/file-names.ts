@@ -35,6 +35,8 @@ export const RECOVERY_POINT_FILE = 'recovery-point';
 export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 export const CLEANED_SUFFIX = '.cleaned';
 export const SWAP_SUFFIX = '.swap';
+/** The log start offset when records below it were deleted inside a segment (DeleteRecords); absent otherwise. */
+export const LOG_START_OFFSET_FILE = 'log-start-offset';
 /** Holds the pid of the process that has the folder open. */
 export const LOCK_FILE = '.lock';
 

@@ -29,12 +29,15 @@ import { sharedMappingLru, type MappingLru } from './mapping-lru.js';
 import { indexFile, isLeftoverFile, logFile, parseLogFileName, parseSwapFileName, swapFile, timeIndexFile } from './file-names.js';
 import { cleanSegments, type CleanOutcome, type CleanPlan, type CleanedGroup } from './cleaner/cleaner.js';
 import { runCleanTask } from './cleaner/cleaner-pool.js';
+import { makeDirs } from './make-dirs.js';
 import {
   readCleanerCheckpoint,
+  readLogStartOffset,
   readRecoveryPoint,
   writeCleanerCheckpoint,
   takeCleanShutdownMarker,
   writeCleanShutdownMarker,
+  writeLogStartOffset,
   writeRecoveryPoint,
 } from './checkpoint-file.js';
 import { FolderLock } from './folder-lock.js';
@@ -180,7 +183,8 @@ export class PartitionLog {
     this.config = config;
     this.lru = lru;
     this.segments = segments;
-    this.startOffset = segments[0]!.baseOffset;
+    // A DeleteRecords may have moved the start past the first segment's base (never past the end).
+    this.startOffset = Math.max(segments[0]!.baseOffset, Math.min(readLogStartOffset(dir), segments[segments.length - 1]!.nextOffset));
     this.firstDirtyOffset = Math.max(this.startOffset, readCleanerCheckpoint(dir));
     this.flusher = new FlushScheduler(() => this.flushAll(), config.flushMessages, config.flushMs);
   }
@@ -529,7 +533,7 @@ export class PartitionLog {
       deletedBytes += oldest.size;
       deletedSegments += 1;
       oldest.delete();
-      this.startOffset = this.segments[0]!.baseOffset;
+      this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
       if (this.segments.length === 1 && expired(this.active)) this.roll();
     }
     const result = { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
@@ -551,7 +555,7 @@ export class PartitionLog {
       deletedBytes += oldest.size;
       deletedSegments += 1;
       oldest.delete();
-      this.startOffset = this.segments[0]!.baseOffset;
+      this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
     }
     const result = { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
     if (deletedSegments > 0) this.observer.segmentsDeleted?.(result);
@@ -691,6 +695,23 @@ export class PartitionLog {
     return true;
   }
 
+  /**
+   * Kafka's DeleteRecords: moves the log start offset up to `offset` (at most the log end
+   * offset), so reads and ListOffsets(earliest) start there, and deletes the whole segments
+   * below it. The new start is written durably first, so it survives a crash. Records below
+   * it that share a batch with records above stay on disk until their segment goes (as in
+   * Kafka) but are never served. Returns the new log start offset (the low watermark).
+   */
+  deleteRecordsBefore(offset: number): RetentionResult {
+    this.ensureOpen();
+    const end = this.logEndOffset;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > end) throw new OffsetOutOfRangeError(offset, this.startOffset, end, { path: this.dir });
+    if (offset <= this.startOffset) return { deletedSegments: 0, deletedBytes: 0, logStartOffset: this.startOffset };
+    writeLogStartOffset(this.dir, offset);
+    this.startOffset = offset;
+    return this.deleteSegmentsBefore(offset);
+  }
+
   /** Flushes everything appended so far (group commit with concurrent callers). */
   flush(): Promise<void> {
     this.ensureOpen();
@@ -755,7 +776,8 @@ export class PartitionLog {
 
 function prepareDir(dir: string, create: boolean): string {
   try {
-    if (create) mkdirSync(dir, { recursive: false });
+    // Parents too: `PartitionLog.open("./data/orders-0")` in a fresh folder is the first thing users try.
+    if (create) makeDirs(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw fromSystemError(err as NodeJS.ErrnoException, `cannot create log folder ${dir}`, { path: dir });

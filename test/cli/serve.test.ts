@@ -158,9 +158,9 @@ test('serve --sasl-plain-users: clients must log in; a bad users file is refused
   assert.match(refused.stderr(), `cannot use the SASL users file ${empty}: it lists no user`);
 });
 
-test('serve: bad options are refused by the parser with exit code 1', async () => {
+test('serve: bad options are refused by the parser with exit code 2 (usage)', async () => {
   const child = skein(['serve', '--port', 'ninety']);
-  assert.is(await child.exited, 1);
+  assert.is(await child.exited, 2);
   assert.match(child.stderr(), "option '--port <port>' argument 'ninety' is invalid");
 });
 

@@ -1,7 +1,7 @@
 /**
  * `skein topics list | describe | create | delete` against a `skein serve` child, over the
  * Kafka protocol: what each prints, the broker's refusals as Kafka error names with exit
- * code 1, and a clear message when no broker answers.
+ * code 1 (4 for a missing topic), and a clear message with exit code 3 when no broker answers.
  */
 import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
@@ -72,8 +72,8 @@ test('create, list, describe and delete topics', async () => {
   assert.match(described.out, 'configs: retention.ms=3600000');
 
   const missing = await run(['topics', 'describe', 'nope', '--bootstrap', bootstrap]);
-  assert.is(missing.code, 1);
-  assert.match(missing.err, 'cannot describe topic nope: UNKNOWN_TOPIC_OR_PARTITION');
+  assert.is(missing.code, 4);
+  assert.match(missing.err, 'topic nope: UNKNOWN_TOPIC_OR_PARTITION');
   assert.is((await run(['topics', 'list', '--bootstrap', bootstrap])).out, 'orders\t3 partitions\n', 'describe created nothing');
 
   const deleted = await run(['topics', 'delete', 'orders', '--bootstrap', bootstrap]);
@@ -81,13 +81,13 @@ test('create, list, describe and delete topics', async () => {
   assert.is(deleted.out, 'deleted topic orders\n');
   assert.is((await run(['topics', 'list', '--bootstrap', bootstrap])).out, '');
   const gone = await run(['topics', 'delete', 'orders', '--bootstrap', bootstrap]);
-  assert.is(gone.code, 1);
+  assert.is(gone.code, 4);
   assert.match(gone.err, 'UNKNOWN_TOPIC_OR_PARTITION');
 });
 
-test('no broker at the address: a clear message and exit code 1', async () => {
+test('no broker at the address: a clear message and exit code 3', async () => {
   const result = await run(['topics', 'list', '--bootstrap', '127.0.0.1:1']);
-  assert.is(result.code, 1);
+  assert.is(result.code, 3);
   assert.match(result.err, 'cannot reach a broker at 127.0.0.1:1');
 });
 

@@ -368,6 +368,12 @@ const CASES: Case[] = [
     }),
   },
   { api: 'DeleteGroups', folder: 'deleteGroups', args: () => ['a', 'b'], expect: () => ({ groupsNames: ['a', 'b'] }) },
+  {
+    api: 'DeleteRecords',
+    folder: 'deleteRecords',
+    args: () => ({ topics: [{ topic: 't', partitions: [{ partition: 0, offset: '5' }, { partition: 2, offset: '-1' }] }], timeout: 4000 }),
+    expect: () => ({ topics: [{ name: 't', partitions: [{ partitionIndex: 0, offset: 5 }, { partitionIndex: 2, offset: -1 }] }], timeoutMs: 4000 }),
+  },
 ];
 
 let checked = 0;

@@ -121,7 +121,7 @@ function normalizeKafkajs(api: string, version: number, decoded: Record<string, 
 }
 
 /** kafkajs sorts topic results by name (String#localeCompare); so do we, before encoding. */
-const SORTED_BY_NAME: Record<string, string> = { CreateTopics: 'topics', DeleteTopics: 'responses', CreatePartitions: 'results' };
+const SORTED_BY_NAME: Record<string, string> = { CreateTopics: 'topics', DeleteTopics: 'responses', CreatePartitions: 'results', DeleteRecords: 'topics' };
 
 /** Adjusts a random response to what kafkajs can decode at all. */
 function fixup(api: string, version: number, message: Record<string, unknown>): Record<string, unknown> {
@@ -150,7 +150,9 @@ for (const api of APIS) {
     for (let v = api.minVersion; v <= api.maxVersion; v++) {
       const file = `${KAFKAJS_REQUESTS}${folderOf(api.name)}/v${v}/response.js`;
       if (!existsSync(file)) continue;
-      const { decode } = require(file) as KafkajsResponse;
+      // Most modules export { decode, parse }; DeleteRecords exports a factory of them.
+      const exported = require(file) as KafkajsResponse | ((args: { topics: unknown[] }) => KafkajsResponse);
+      const { decode } = typeof exported === 'function' ? exported({ topics: [] }) : exported;
       const samples = fc.sample(model.arbitrary(v).map((m) => fixup(api.name, v, m)), { numRuns: RUNS, seed: 0x5ce1 + v });
       for (const message of samples) {
         const w = new Writer();

@@ -249,9 +249,11 @@ test('closed logs throw SKEIN_CLOSED, close is idempotent; views are released by
   assert.ok(keptView.equals(copy), 'kept views stay readable');
 });
 
-test('folder errors: missing parent, a file in the way, and a folder already open', async () => {
+test('folder errors: a file in the way, and a folder already open; missing parents are created', async () => {
   const root = tempDir();
-  await expectCode(() => PartitionLog.open(join(root, 'missing', 'p0')), 'SKEIN_LOG_DIR_UNAVAILABLE');
+  const nested = await PartitionLog.open(join(root, 'missing', 'p0'));
+  await nested.close();
+  await expectCode(() => PartitionLog.open(join(root, 'file-parent', 'p0'), { create: false }), 'SKEIN_LOG_DIR_UNAVAILABLE');
   await expectCode(() => PartitionLog.open(join(root, 'nope'), { create: false }), 'SKEIN_LOG_DIR_UNAVAILABLE');
   writeFileSync(join(root, 'file'), 'x');
   await expectCode(() => PartitionLog.open(join(root, 'file')), 'SKEIN_LOG_DIR_UNAVAILABLE');

@@ -26,6 +26,7 @@ import { describeConfigsHandler } from './describe-configs.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { deleteGroupsHandler } from './delete-groups.js';
+import { deleteRecordsHandler } from './delete-records.js';
 
 export const HANDLERS: readonly ApiHandler<any, any>[] = [
   produceHandler,
@@ -51,4 +52,5 @@ export const HANDLERS: readonly ApiHandler<any, any>[] = [
   saslAuthenticateHandler,
   createPartitionsHandler,
   deleteGroupsHandler,
+  deleteRecordsHandler,
 ];

@@ -47,6 +47,7 @@ import { encodeResponseHeader, responseHeaderVersion } from '../response-header.
 import { NO_RESPONSE, type ApiHandler, type RequestContext } from '../handlers/handler.js';
 import type { FrameMemoryPool } from './frame-memory.js';
 import type { ServerLogger } from './log.js';
+import type { ObserverSlot } from './observer.js';
 import type { Router } from './router.js';
 import { SaslSession, type SaslOptions } from './sasl.js';
 
@@ -68,6 +69,8 @@ export interface ConnectionOptions {
   /** SASL users; without them every request is allowed from the start. */
   sasl?: SaslOptions;
   log: ServerLogger;
+  /** Told about each answered request (metrics); empty unless an admin port observes. */
+  observers?: ObserverSlot;
   onClose: (connection: Connection) => void;
 }
 
@@ -84,6 +87,8 @@ interface Exchange {
   header: DecodedRequestHeader;
   request: unknown;
   ctx: RequestContext;
+  /** performance.now() when handling began; 0 when no observer was set. */
+  startedAt: number;
 }
 
 type State = 'open' | 'draining' | 'closed';
@@ -269,7 +274,7 @@ export class Connection {
     }
     const slot: Slot = { ready: false, chunks: null };
     this.queue.push(slot);
-    const exchange: Exchange = { slot, handler, header, request, ctx: this.context(header) };
+    const exchange: Exchange = { slot, handler, header, request, ctx: this.context(header), startedAt: this.options.observers?.current ? performance.now() : 0 };
     let result: unknown;
     try {
       result = handler.handle(request, exchange.ctx);
@@ -334,12 +339,29 @@ export class Connection {
       this.destroy();
       return;
     }
-    this.complete(exchange, response, true);
+    this.complete(exchange, response, true, toKafkaErrorCode(err));
   }
 
-  private complete(exchange: Exchange, response: unknown, isErrorResponse = false): void {
+  private complete(exchange: Exchange, response: unknown, isErrorResponse = false, errorCode = 0): void {
     if (this.state === 'closed') return;
     const { slot, handler, header } = exchange;
+    const observer = this.options.observers?.current;
+    if (observer && exchange.startedAt > 0) {
+      try {
+        observer({
+          apiKey: header.apiKey,
+          api: handler.name,
+          apiVersion: header.apiVersion,
+          request: exchange.request,
+          response: response === NO_RESPONSE ? undefined : response,
+          failed: isErrorResponse,
+          errorCode,
+          seconds: (performance.now() - exchange.startedAt) / 1000,
+        });
+      } catch {
+        // Metrics must never cost an answer.
+      }
+    }
     if (response !== NO_RESPONSE) {
       try {
         slot.chunks = this.encode(handler, header, response);

@@ -25,6 +25,7 @@ import { FrameMemoryPool } from './frame-memory.js';
 import { silentLogger, type ServerLogger } from './log.js';
 import { Router } from './router.js';
 import type { SaslOptions } from './sasl.js';
+import type { ObserverSlot, RequestObserver } from './observer.js';
 
 export interface ProtocolServerOptions {
   broker: Broker;
@@ -65,6 +66,8 @@ export interface ProtocolServerOptions {
   /** Reported by Metadata v2+. Default 'skein'. */
   clusterId?: string;
   log?: ServerLogger;
+  /** Told about every answered request (the admin port's metrics). Also settable later with observe(). */
+  observer?: RequestObserver;
 }
 
 export interface ServerAddress {
@@ -83,8 +86,10 @@ export class ProtocolServer {
   private readonly closeTimeoutMs: number;
   private readonly log: ServerLogger;
   private closing: Promise<void> | undefined;
+  private readonly observers: ObserverSlot;
 
-  private constructor(server: Server, broker: Broker, address: ServerAddress, connections: Set<Connection>, options: ProtocolServerOptions) {
+  private constructor(server: Server, broker: Broker, address: ServerAddress, connections: Set<Connection>, options: ProtocolServerOptions, observers: ObserverSlot) {
+    this.observers = observers;
     this.server = server;
     this.broker = broker;
     this.address = address;
@@ -128,6 +133,7 @@ export class ProtocolServer {
       maxInFlightRequests: options.maxInFlightRequestsPerConnection ?? 100,
       sasl: options.sasl,
       log,
+      observers: { current: options.observer } as ObserverSlot,
     };
     let nextId = 1;
     const server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
@@ -157,10 +163,15 @@ export class ProtocolServer {
     const bound = server.address() as AddressInfo;
     const address = { host, port: bound.port };
     broker.setAdvertisedListener(options.advertisedHost ?? (WILDCARDS.has(host) ? hostname() : host), options.advertisedPort ?? bound.port);
-    const listening = new ProtocolServer(server, broker, address, connections, options);
+    const listening = new ProtocolServer(server, broker, address, connections, options, settings.observers);
     const advertised = broker.listener;
     log('info', 'listening', { host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, sasl: options.sasl?.plain ? 'PLAIN' : 'none' });
     return listening;
+  }
+
+  /** Sets (or with undefined removes) the observer told about every answered request, on open connections too. */
+  observe(observer: RequestObserver | undefined): void {
+    this.observers.current = observer;
   }
 
   /** Open connections. */

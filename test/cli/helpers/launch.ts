@@ -2,6 +2,6 @@
  * What bin/skein.js does, over the freshly compiled sources (out/src) rather than dist/, so
  * the CLI tests check the code of this checkout: `node out/test/cli/helpers/launch.js serve ...`.
  */
-import { main } from '../../../src/cli/main.js';
+import { flushAndExit, main } from '../../../src/cli/main.js';
 
-process.exit(await main(process.argv));
+flushAndExit(await main(process.argv));

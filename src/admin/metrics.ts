@@ -1,0 +1,195 @@
+/**
+ * The Prometheus metrics of one broker, in a prom-client registry of its own (never the
+ * global one: two Skeins in a process must not mix). Names follow Prometheus conventions
+ * (snake_case, base units, `_total` counters) and Kafka's JMX names as the usual
+ * jmx_exporter rules render them, where Kafka has the metric:
+ *
+ *   kafka_server_brokertopicmetrics_{messagesin,bytesin,bytesout}_total{topic,partition}
+ *   kafka_server_brokertopicmetrics_failed{produce,fetch}requests_total{topic}
+ *   kafka_network_requestmetrics_requests_total{request}, _errors_total{request,error},
+ *   kafka_network_requestmetrics_totaltime_seconds{request} (histogram)
+ *   kafka_log_log_{size_bytes,numlogsegments,logstartoffset,logendoffset}{topic,partition}
+ *   kafka_consumergroup_{lag,current_offset}{consumergroup,topic,partition} (kafka_exporter's names)
+ *   kafka_server_socketservermetrics_connection_count, and Node's defaults (nodejs_eventloop_lag_*,
+ *   process_*, GC) for event-loop delay and memory.
+ *
+ * Traffic counters are fed by the protocol server's request observer (observe()), off the
+ * handlers' paths; gauges are computed at scrape time from the broker. Produce counts only
+ * acknowledged partitions; fetch counts the bytes and records sent.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Broker } from '../broker/broker.js';
+import { kafkaErrorName } from '../protocol/error-codes.js';
+import type { RequestEvent } from '../protocol/server/observer.js';
+import { groups, topics } from './broker-view.js';
+
+const PRODUCE = 0;
+const FETCH = 1;
+
+interface ProduceRequestShape {
+  topicData: Array<{ name: string; partitionData: Array<{ index: number; records: Buffer | readonly Buffer[] | null }> }>;
+}
+interface ProduceResponseShape {
+  responses: Array<{ name: string; partitionResponses: Array<{ index: number; errorCode: number }> }>;
+}
+interface FetchResponseShape {
+  responses: Array<{ topic: string; partitions: Array<{ partitionIndex: number; errorCode: number; records: Buffer | readonly Buffer[] | null }> }>;
+}
+
+/** Records and bytes of RecordBatch v2 bytes, read from the batch headers. */
+export function countRecords(records: Buffer | readonly Buffer[] | null): { records: number; bytes: number } {
+  if (records === null) return { records: 0, bytes: 0 };
+  let count = 0;
+  let bytes = 0;
+  for (const chunk of Buffer.isBuffer(records) ? [records] : records) {
+    bytes += chunk.length;
+    for (let at = 0; at + 61 <= chunk.length; ) {
+      const size = 12 + chunk.readInt32BE(at + 8);
+      if (size < 61 || at + size > chunk.length) break;
+      count += chunk.readInt32BE(at + 57);
+      at += size;
+    }
+  }
+  return { records: count, bytes };
+}
+
+export interface MetricsSource {
+  broker: Broker;
+  /** Open protocol connections now. */
+  connections(): number;
+}
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+  private readonly messagesIn: Counter<'topic' | 'partition'>;
+  private readonly bytesIn: Counter<'topic' | 'partition'>;
+  private readonly bytesOut: Counter<'topic' | 'partition'>;
+  private readonly messagesOut: Counter<'topic' | 'partition'>;
+  private readonly failedProduce: Counter<'topic'>;
+  private readonly failedFetch: Counter<'topic'>;
+  private readonly requests: Counter<'request'>;
+  private readonly errors: Counter<'request' | 'error'>;
+  private readonly latency: Histogram<'request'>;
+  /** Per topic totals the console charts (the counters above are per partition). */
+  readonly topicTotals = new Map<string, { bytesIn: number; messagesIn: number; bytesOut: number }>();
+
+  constructor(source: MetricsSource) {
+    const registers = [this.registry];
+    this.messagesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesin_total', help: 'Records appended (acknowledged produce), per topic and partition', labelNames: ['topic', 'partition'], registers });
+    this.bytesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesin_total', help: 'Bytes of record batches appended by producers', labelNames: ['topic', 'partition'], registers });
+    this.bytesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesout_total', help: 'Bytes of record batches sent to fetchers', labelNames: ['topic', 'partition'], registers });
+    this.messagesOut = new Counter({ name: 'skein_fetch_records_total', help: 'Records in the batches sent to fetchers (whole batches: may include records before the fetch offset)', labelNames: ['topic', 'partition'], registers });
+    this.failedProduce = new Counter({ name: 'kafka_server_brokertopicmetrics_failedproducerequests_total', help: 'Produce partitions answered with an error', labelNames: ['topic'], registers });
+    this.failedFetch = new Counter({ name: 'kafka_server_brokertopicmetrics_failedfetchrequests_total', help: 'Fetch partitions answered with an error', labelNames: ['topic'], registers });
+    this.requests = new Counter({ name: 'kafka_network_requestmetrics_requests_total', help: 'Requests answered, per API', labelNames: ['request'], registers });
+    this.errors = new Counter({ name: 'kafka_network_requestmetrics_errors_total', help: 'Errors answered, per API and Kafka error name (per partition for Produce and Fetch)', labelNames: ['request', 'error'], registers });
+    this.latency = new Histogram({
+      name: 'kafka_network_requestmetrics_totaltime_seconds',
+      help: 'Time from a decoded request to its encoded response, per API',
+      labelNames: ['request'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+
+    const broker = source.broker;
+    const logGauge = (name: string, help: string, read: (p: { sizeBytes: number; segments: number; logStartOffset: number; highWatermark: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'partition'],
+        registers,
+        collect() {
+          this.reset();
+          if (broker.closed) return;
+          for (const t of topics(broker)) for (const p of t.partitions) this.set({ topic: t.name, partition: String(p.partition) }, read(p));
+        },
+      });
+    logGauge('kafka_log_log_size_bytes', 'Bytes of record batches held by the partition log', (p) => p.sizeBytes);
+    logGauge('kafka_log_log_numlogsegments', 'Segment files of the partition log', (p) => p.segments);
+    logGauge('kafka_log_log_logstartoffset', 'First offset held by the partition log', (p) => p.logStartOffset);
+    logGauge('kafka_log_log_logendoffset', 'Offset the next record appended gets', (p) => p.highWatermark);
+    const groupGauge = (name: string, help: string, read: (o: { lag: number; committedOffset: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['consumergroup', 'topic', 'partition'],
+        registers,
+        collect() {
+          this.reset();
+          if (broker.closed) return;
+          for (const g of groups(broker)) for (const o of g.offsets) this.set({ consumergroup: g.groupId, topic: o.topic, partition: String(o.partition) }, read(o));
+        },
+      });
+    groupGauge('kafka_consumergroup_lag', 'Records between the committed offset and the log end offset', (o) => o.lag);
+    groupGauge('kafka_consumergroup_current_offset', 'Committed offset of the group', (o) => o.committedOffset);
+    new Gauge({
+      name: 'kafka_server_socketservermetrics_connection_count',
+      help: 'Open Kafka protocol connections',
+      registers,
+      collect() {
+        this.set(source.connections());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The protocol server's request observer. */
+  readonly observe = (event: RequestEvent): void => {
+    const request = event.api;
+    this.requests.inc({ request });
+    this.latency.observe({ request }, event.seconds);
+    if (event.failed) {
+      this.errors.inc({ request, error: kafkaErrorName(event.errorCode) ?? String(event.errorCode) });
+      return;
+    }
+    if (event.apiKey === PRODUCE && event.response) this.onProduce(event.request as ProduceRequestShape, event.response as ProduceResponseShape);
+    else if (event.apiKey === FETCH && event.response) this.onFetch(event.response as FetchResponseShape);
+  };
+
+  private totals(topic: string) {
+    let t = this.topicTotals.get(topic);
+    if (!t) this.topicTotals.set(topic, (t = { bytesIn: 0, messagesIn: 0, bytesOut: 0 }));
+    return t;
+  }
+
+  private onProduce(request: ProduceRequestShape, response: ProduceResponseShape): void {
+    const codes = new Map<string, number>();
+    for (const t of response.responses) for (const p of t.partitionResponses) codes.set(`${t.name}\0${p.index}`, p.errorCode);
+    for (const t of request.topicData) {
+      for (const p of t.partitionData) {
+        const code = codes.get(`${t.name}\0${p.index}`) ?? 0;
+        if (code !== 0) {
+          this.failedProduce.inc({ topic: t.name });
+          this.errors.inc({ request: 'Produce', error: kafkaErrorName(code) ?? String(code) });
+          continue;
+        }
+        const { records, bytes } = countRecords(p.records);
+        const labels = { topic: t.name, partition: String(p.index) };
+        this.messagesIn.inc(labels, records);
+        this.bytesIn.inc(labels, bytes);
+        const totals = this.totals(t.name);
+        totals.messagesIn += records;
+        totals.bytesIn += bytes;
+      }
+    }
+  }
+
+  private onFetch(response: FetchResponseShape): void {
+    for (const t of response.responses) {
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0) {
+          this.failedFetch.inc({ topic: t.topic });
+          this.errors.inc({ request: 'Fetch', error: kafkaErrorName(p.errorCode) ?? String(p.errorCode) });
+          continue;
+        }
+        if (p.records === null) continue;
+        const { records, bytes } = countRecords(p.records);
+        if (bytes === 0) continue;
+        const labels = { topic: t.topic, partition: String(p.partitionIndex) };
+        this.bytesOut.inc(labels, bytes);
+        this.messagesOut.inc(labels, records);
+        this.totals(t.topic).bytesOut += bytes;
+      }
+    }
+  }
+}
