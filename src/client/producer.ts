@@ -18,6 +18,8 @@ import type { Broker } from '../broker/broker.js';
 import type { Acks } from '../broker/types.js';
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js';
 import { compressionNameOf, type CompressionOption } from './compression-types.js';
+import { compressOnPool, isLargeBatch, type CompressedRecords } from './pooled-compression.js';
+import { sealCompressedBatch } from '../records/seal-compressed-batch.js';
 import type { CompressionName } from '../records/batch-header.js';
 import { array, nonEmptyString, object, optionalBoolean, optionalFunction, optionalInteger, timestamp as checkTimestamp } from './arguments.js';
 
@@ -101,6 +103,8 @@ export class Producer {
   private readonly open = new Map<string, OpenBatch>();
   private readonly sequences = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Per partition: the last batch waiting for compression on the pool, behind which later batches queue. */
+  private readonly chains = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private producerId = -1;
   private producerEpoch = -1;
@@ -262,20 +266,70 @@ export class Producer {
     for (const [key, batch] of [...this.open]) this.dispatch(key, batch);
   }
 
-  /** Encodes and hands one batch to the broker; its waiters settle with the result. */
+  /**
+   * Encodes and hands one batch to the broker; its waiters settle with the result. A large
+   * compressed batch is compressed on the partition's worker (pooled-compression.ts); while
+   * one is, the partition's later batches queue behind it, so appends and sequence numbers
+   * keep the order of dispatch.
+   */
   private dispatch(key: string, batch: OpenBatch): void {
     if (this.open.get(key) === batch) this.open.delete(key);
     if (batch.records.length === 0) return;
     const sequenceKey = `${batch.topic}\u0000${batch.partition}`;
+    const pool = this.broker.workerPool;
+    const pooled = pool !== undefined && batch.compression !== 'none' && isLargeBatch(batch.records.length, batch.bytes);
+    if (!pooled && !this.chains.has(sequenceKey)) {
+      this.encodeAndAppend(batch, sequenceKey);
+      return;
+    }
+    let compressed: Promise<CompressedRecords> | undefined;
+    if (pooled) {
+      try {
+        compressed = compressOnPool(pool, sequenceKey, batch.records, batch.compression, this.producerId, this.producerEpoch);
+      } catch (err) {
+        for (const w of batch.waiters) w.reject(err);
+        return;
+      }
+    }
+    const turn = (this.chains.get(sequenceKey) ?? Promise.resolve()).then(async () => {
+      if (!compressed) {
+        this.encodeAndAppend(batch, sequenceKey);
+        return;
+      }
+      let records: CompressedRecords;
+      try {
+        records = await compressed;
+      } catch (err) {
+        for (const w of batch.waiters) w.reject(err);
+        return;
+      }
+      this.encodeAndAppend(batch, sequenceKey, records);
+    });
+    this.chains.set(sequenceKey, turn);
+    const done = turn.finally(() => {
+      if (this.chains.get(sequenceKey) === turn) this.chains.delete(sequenceKey);
+    });
+    this.inFlight.add(done);
+    done.finally(() => this.inFlight.delete(done)).catch(() => undefined);
+  }
+
+  /**
+   * Assigns the batch its sequence numbers, encodes it (or seals the records compressed on
+   * the pool) and appends it; synchronous, so a failure gives the numbers back before any
+   * later batch of the partition takes some.
+   */
+  private encodeAndAppend(batch: OpenBatch, sequenceKey: string, compressed?: CompressedRecords): void {
     let encoded: Buffer;
+    const baseSequence = this.producerId >= 0 ? this.sequences.get(sequenceKey) ?? 0 : -1;
     try {
-      const baseSequence = this.producerId >= 0 ? this.sequences.get(sequenceKey) ?? 0 : -1;
-      encoded = encodeRecordBatch(batch.records, {
-        producerId: this.producerId,
-        producerEpoch: this.producerEpoch,
-        baseSequence,
-        compression: batch.compression,
-      });
+      encoded = compressed
+        ? sealCompressedBatch(compressed.header, compressed.codec, compressed.records, baseSequence)
+        : encodeRecordBatch(batch.records, {
+            producerId: this.producerId,
+            producerEpoch: this.producerEpoch,
+            baseSequence,
+            compression: batch.compression,
+          });
       if (this.producerId >= 0) this.sequences.set(sequenceKey, (baseSequence + batch.records.length) % 2 ** 31);
     } catch (err) {
       for (const w of batch.waiters) w.reject(err);
@@ -314,7 +368,8 @@ export class Producer {
       this.timer = undefined;
     }
     this.flushOpen();
-    await Promise.allSettled([...this.inFlight]);
+    // A batch compressed on the pool adds its flush wait when it appends: wait until none is left.
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /** Sends what is pending, then refuses further sends with SKEIN_DISCONNECTED. */

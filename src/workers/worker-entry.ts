@@ -5,6 +5,7 @@
 export { summarize } from './tasks/summarize.js';
 export { validateCompressed } from './tasks/validate-compressed.js';
 export { decompress } from './tasks/decompress.js';
+export { compress } from './tasks/compress.js';
 
 /** Answers once the worker has loaded this module (WorkerPool.warmUp). */
 export function ready(): boolean {

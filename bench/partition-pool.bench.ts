@@ -1,0 +1,146 @@
+/**
+ * Compressed traffic on eight partitions, with the partitions' worker pool and without it
+ * (all inline), in the same run, for each codec:
+ *  - produce: records/s through Broker.produce (the protocol server's path), 2000-record
+ *    compressed batches (over the pool threshold), 4 requests in flight per partition, and the
+ *    broker's event-loop delay p99 / max meanwhile (a 1 ms interval timer's lateness, as
+ *    perf_hooks.monitorEventLoopDelay measures it, plus the final gap when the run ends:
+ *    monitorEventLoopDelay records nothing for a loop blocked from enable() to disable(), which
+ *    read as 0 ms for a wholly blocking inline run);
+ *  - consume: records/s through the embedded consumer (eachBatch, every value touched), which
+ *    decompresses large batches on the pool, and the event-loop delay meanwhile.
+ * Ratios: with pool / inline. Targets (issue 10): with the pool, event-loop delay p99 < 10 ms
+ * at full load, and throughput at least that of inline work.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import { Skein } from '../src/client/skein.js';
+import { encodeRecordBatch } from '../src/records/encode-record-batch.js';
+import { defaultPoolSize } from '../src/workers/pool.js';
+import { printEnvironment, formatRate, QUICK } from './harness.js';
+
+const root = mkdtempSync(join(tmpdir(), 'skein-bench-pool-'));
+const PARTITIONS = 8;
+const RECORDS_PER_BATCH = 2000;
+const BATCHES_PER_PARTITION = QUICK ? 4 : 16;
+const IN_FLIGHT_PER_PARTITION = 4;
+
+/** 100-byte values of words: compresses about as well as JSON does (2-4x). */
+function values(n: number): Buffer[] {
+  const words = ['order', 'user', 'id', 'amount', 'status', 'shipped', 'created', 'eur', 'sku', 'qty', 'price', 'region'];
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  return Array.from({ length: n }, () => {
+    let s = '';
+    while (s.length < 100) s += rand() < 0.5 ? words[Math.floor(rand() * words.length)] + ':' : Math.floor(rand() * 1e6).toString(36) + ',';
+    return Buffer.from(s.slice(0, 100));
+  });
+}
+
+/** Event-loop delay: how late a 1 ms interval timer fires, recorded per tick and for the final gap. */
+class DelayProbe {
+  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  private last = process.hrtime.bigint();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.timer = setInterval(() => this.tick(), 1);
+  }
+
+  private tick(): void {
+    const now = process.hrtime.bigint();
+    const lateUs = Math.max(1, Number(now - this.last) / 1000 - 1000);
+    this.histogram.recordValue(lateUs);
+    this.last = now;
+  }
+
+  /** Stops; p99 and max lateness in ms. */
+  stop(): { p99: number; max: number } {
+    clearInterval(this.timer);
+    this.tick();
+    return { p99: this.histogram.getValueAtPercentile(99) / 1000, max: this.histogram.maxValue / 1000 };
+  }
+}
+
+interface Figures {
+  produce: number;
+  produceDelayP99: number;
+  produceDelayMax: number;
+  consume: number;
+  consumeDelayP99: number;
+}
+
+async function run(codec: 'gzip' | 'snappy' | 'lz4' | 'zstd', pooled: boolean): Promise<Figures> {
+  const skein = await Skein.open({ dir: join(root, `${codec}-${pooled}-${Date.now()}`), groupInitialRebalanceDelayMs: 0, workerPool: pooled ? {} : false });
+  await skein.admin.createTopics({ topics: [{ topic: 't', numPartitions: PARTITIONS }] });
+  const batch = encodeRecordBatch(values(RECORDS_PER_BATCH).map((value) => ({ value })), { compression: codec });
+  // Thread start and module loading are paid once per process, not per batch: not measured.
+  await skein.broker.workerPool?.warmUp();
+  const delay = new DelayProbe();
+  let started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: PARTITIONS }, async (_, partition) => {
+      const inFlight: Promise<unknown>[] = [];
+      for (let i = 0; i < BATCHES_PER_PARTITION; i++) {
+        inFlight.push(skein.broker.produce('t', partition, batch, 1));
+        if (inFlight.length >= IN_FLIGHT_PER_PARTITION) await inFlight.shift();
+        // Let requests of other partitions in, as connections would.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(inFlight);
+    }),
+  );
+  const total = PARTITIONS * BATCHES_PER_PARTITION * RECORDS_PER_BATCH;
+  const produce = total / (Number(process.hrtime.bigint() - started) / 1e9);
+  const { p99: produceDelayP99, max: produceDelayMax } = delay.stop();
+
+  const consumer = skein.consumer({ groupId: 'g', maxBytes: 64 * 1024 * 1024, maxBytesPerPartition: 8 * 1024 * 1024 });
+  await consumer.subscribe({ topic: 't', fromBeginning: true });
+  let received = 0;
+  let bytes = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const consumeDelay = new DelayProbe();
+  started = process.hrtime.bigint();
+  await consumer.run({
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async ({ batch: b }) => {
+      for (const m of b.messages) bytes += m.value!.length;
+      received += b.messages.length;
+      if (received >= total) done();
+    },
+  });
+  await finished;
+  const consume = total / (Number(process.hrtime.bigint() - started) / 1e9);
+  const consumeDelayP99 = consumeDelay.stop().p99;
+  if (bytes !== total * 100) throw new Error(`consumed ${bytes} bytes, expected ${total * 100}`);
+  await consumer.disconnect();
+  await skein.close();
+  return { produce, produceDelayP99, produceDelayMax, consume, consumeDelayP99 };
+}
+
+async function main(): Promise<void> {
+  printEnvironment();
+  console.log(`pool size ${defaultPoolSize()} (cores less one); ${PARTITIONS} partitions x ${BATCHES_PER_PARTITION} batches of ${RECORDS_PER_BATCH} x 100 B`);
+  console.log('\n## compressed traffic on 8 partitions: worker pool vs inline');
+  console.log('| codec | mode | produce | event-loop delay p99 / max (produce) | consume (eachBatch) | event-loop delay p99 (consume) |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+    const inline = await run(codec, false);
+    const pooled = await run(codec, true);
+    const row = (mode: string, f: Figures, base?: Figures) =>
+      `| ${codec} | ${mode} | ${formatRate(f.produce, 'records')}${base ? ` (${(f.produce / base.produce).toFixed(2)}x)` : ''} | ${f.produceDelayP99.toFixed(1)} / ${f.produceDelayMax.toFixed(1)} ms | ${formatRate(f.consume, 'records')}${base ? ` (${(f.consume / base.consume).toFixed(2)}x)` : ''} | ${f.consumeDelayP99.toFixed(1)} ms |`;
+    console.log(row('inline (baseline)', inline));
+    console.log(row('pool', pooled, inline));
+  }
+  console.log('targets: with the pool, event-loop delay p99 < 10 ms at full load; throughput >= inline');
+  rmSync(root, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  rmSync(root, { recursive: true, force: true });
+  process.exit(1);
+});

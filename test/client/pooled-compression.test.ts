@@ -1,0 +1,63 @@
+/**
+ * The embedded producer compresses large batches on the partition's worker: what it sends
+ * with each codec is stored with that codec, in the order of the sends (small batches sent in
+ * between queue behind the pooled ones), with sequence numbers that follow (idempotence on),
+ * and reads back record for record.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { Skein } from '../../src/client/skein.js';
+import { iterateBatches, iterateRecords } from '../../src/records/record-iterator.js';
+import { readAttributes, readBaseSequence } from '../../src/records/batch-header.js';
+import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+
+test.after(cleanupTempDirs);
+
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('large compressed sends go through the pool; order, codecs and sequences hold', async () => {
+  const skein = await Skein.open({ dir: join(tempDir(), 'd'), workerPool: { size: 1 } });
+  await skein.admin.createTopics({ topics: [{ topic: 't' }] });
+  const producer = skein.producer({ batchSize: 1 << 20 });
+  const expected: string[] = [];
+  const codecs = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
+  const sends: Array<Promise<unknown>> = [];
+  for (const [c, compression] of codecs.entries()) {
+    const large = Array.from({ length: 1500 }, (_, i) => ({ value: `${compression}-${i}-${'p'.repeat(40)}` }));
+    sends.push(producer.send({ topic: 't', messages: large, compression }));
+    expected.push(...large.map((m) => m.value));
+    // A small send right behind it (its own batch: other acks; compressed inline) must not overtake it.
+    sends.push(producer.send({ topic: 't', messages: [{ value: `small-${c}` }], compression, acks: 1 }));
+    expected.push(`small-${c}`);
+  }
+  await within(30_000, Promise.all(sends));
+  await producer.disconnect();
+  assert.ok(skein.broker.workerPool!.completed >= 4, `pool tasks: ${skein.broker.workerPool!.completed}`);
+
+  const read = skein.broker.partitionFor('t', 0).read(0, 1 << 30, true);
+  const batches = read.records.flatMap((v) => [...iterateBatches(v)]);
+  const values = batches.flatMap((b) => [...iterateRecords(b)].map((r) => r.value!.toString()));
+  assert.equal(values, expected);
+  const codecIds = batches.map((b) => readAttributes(b, 0) & 7);
+  assert.equal(codecIds, [1, 1, 2, 2, 3, 3, 4, 4]);
+  // Sequences continue batch after batch (0, 1500, 1501, 3001, ...).
+  let next = 0;
+  for (const b of batches) {
+    assert.is(readBaseSequence(b, 0), next);
+    next += [...iterateRecords(b)].length;
+  }
+  await skein.close();
+});
+
+test.run();
