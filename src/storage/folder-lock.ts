@@ -1,5 +1,6 @@
 /**
- * The lock that gives one open log (or one LogManager) a folder to itself.
+ * The lock that gives one open log (or one LogManager) a folder to itself. Logs opened through
+ * a LogManager take none of their own: the data folder's lock covers them.
  *
  * An OS lock, as Kafka's FileLock: `.lock` in the folder is opened and flock'ed
  * (LOCK_EX | LOCK_NB) through the addon, and the fd is held open for the life of the owner.
@@ -53,7 +54,7 @@ export class FolderLock {
       const holder = readHolder(path);
       throw new SkeinError(
         'SKEIN_LOG_LOCKED',
-        `log folder ${dir} is locked by another open log${holder ? ` (process ${holder})` : ''}: one folder, one owner`,
+        `log folder ${dir} is locked: another open log or log manager holds it${holder ? ` (process ${holder})` : ''}; one folder, one owner`,
         { path: dir, pid: holder },
       );
     }

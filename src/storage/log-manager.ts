@@ -31,6 +31,8 @@ export class LogManager {
   private readonly lru: MappingLru;
   private readonly onWarning: (message: string) => void;
   private readonly logs = new Map<string, PartitionLog>();
+  /** Opens in flight, by name. */
+  private readonly opening = new Map<string, Promise<PartitionLog>>();
   private readonly lock: FolderLock;
   /** Folders renamed out of the way and being removed in the background (close() waits for them). */
   private readonly removals = new Set<Promise<void>>();
@@ -94,8 +96,18 @@ export class LogManager {
     checkName(name);
     const existing = this.logs.get(name);
     if (existing) return existing;
+    // The data folder's lock covers every log in it (the logs take no lock of their own), so
+    // this manager must open each name once: concurrent opens of one name share one.
+    const pending = this.opening.get(name);
+    if (pending) return pending;
+    const opening = this.openLog(name, config, owner).finally(() => this.opening.delete(name));
+    this.opening.set(name, opening);
+    return opening;
+  }
+
+  private async openLog(name: string, config: Partial<LogConfig>, owner: string | undefined): Promise<PartitionLog> {
     if (owner !== undefined) this.claim(name, owner);
-    const options: PartitionLogOptions = { config, mappingLru: this.lru, onWarning: this.onWarning };
+    const options: PartitionLogOptions = { config, mappingLru: this.lru, onWarning: this.onWarning, coveredByParentLock: true };
     const log = await PartitionLog.open(join(this.dir, name), options);
     if (this.closed) {
       await log.close();
@@ -150,6 +162,7 @@ export class LogManager {
   async delete(name: string): Promise<void> {
     this.ensureOpen();
     checkName(name);
+    await this.opening.get(name)?.catch(() => undefined);
     const log = this.logs.get(name);
     this.logs.delete(name);
     // Views of the log may still be on their way to clients: keep them readable.
@@ -175,6 +188,8 @@ export class LogManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // An open in flight closes its log itself when it finds the manager closed.
+    await Promise.allSettled([...this.opening.values()]);
     const logs = [...this.logs.values()];
     this.logs.clear();
     const results = await Promise.allSettled([...logs.map((log) => log.close()), ...this.removals]);

@@ -51,6 +51,12 @@ export interface PartitionLogOptions {
   mappingLru?: MappingLru;
   /** Called with a message when open repairs something (cut a torn tail, rebuilt an index). */
   onWarning?: (message: string) => void;
+  /**
+   * The caller holds a lock that covers this folder (the LogManager's lock of its data folder,
+   * under which it opens each log once): take no lock of its own. Saves one fd per partition,
+   * which at 1,000 partitions was half the fds of a start-up.
+   */
+  coveredByParentLock?: boolean;
 }
 
 export interface CloseOptions {
@@ -168,7 +174,7 @@ export class PartitionLog {
   private readonly lru: MappingLru;
   private readonly segments: Segment[];
   private readonly flusher: FlushScheduler;
-  private readonly lock: FolderLock;
+  private readonly lock: FolderLock | undefined;
   private startOffset: number;
   private observer: LogObserver = {};
   private isClosed = false;
@@ -177,7 +183,7 @@ export class PartitionLog {
   private firstDirtyOffset: number;
   private cleaning: Promise<CompactResult> | undefined;
 
-  private constructor(dir: string, config: LogConfig, lru: MappingLru, segments: Segment[], lock: FolderLock) {
+  private constructor(dir: string, config: LogConfig, lru: MappingLru, segments: Segment[], lock: FolderLock | undefined) {
     this.dir = dir;
     this.lock = lock;
     this.config = config;
@@ -202,12 +208,12 @@ export class PartitionLog {
     const lru = options.mappingLru ?? sharedMappingLru;
     const warn = options.onWarning ?? (() => {});
     const path = prepareDir(dir, options.create ?? true);
-    const lock = FolderLock.acquire(path);
+    const lock = options.coveredByParentLock ? undefined : FolderLock.acquire(path);
     try {
       const segments = await loadSegments(path, config, lru, warn);
       return new PartitionLog(path, config, lru, segments, lock);
     } catch (err) {
-      lock.release();
+      lock?.release();
       throw err;
     }
   }
@@ -765,7 +771,7 @@ export class PartitionLog {
       // finalizers have not run yet) goes now, not at a garbage collection: after close()
       // the process holds no fd and no mapping of the folder.
       if (!keepViews) native.releaseMappings(this.dir + sep);
-      this.lock.release();
+      this.lock?.release();
     }
   }
 

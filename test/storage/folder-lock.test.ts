@@ -14,6 +14,7 @@ import { PartitionLog } from '../../src/storage/partition-log.js';
 import { LogManager } from '../../src/storage/log-manager.js';
 import { SkeinError } from '../../src/errors.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { batchOf } from '../helpers/batches.js';
 
 test.after(cleanupTempDirs);
 
@@ -143,6 +144,15 @@ test('a second LogManager on the same data folder in the same process is refused
   const second = LogManager.open({ dir });
   assert.equal(second.listNames(), ['t-0']);
   await second.close();
+});
+
+test('a LogManager opens each log once: concurrent opens of one name share one log (its logs take no lock of their own)', async () => {
+  const dir = join(tempDir('skein-lock-manager-'), 'data');
+  const manager = LogManager.open({ dir });
+  const logs = await Promise.all([manager.open('t-0', config), manager.open('t-0', config), manager.open('t-0', config)]);
+  assert.ok(logs[0] === logs[1] && logs[1] === logs[2], 'one log for one name');
+  await logs[0]!.append(batchOf('x', 1));
+  await manager.close();
 });
 
 test.run();
