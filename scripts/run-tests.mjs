@@ -62,7 +62,9 @@ for (const file of files) {
     report.push(`FAIL ${name}: exited ${signal ?? code} without a uvu summary (${ms} ms)`);
     continue;
   }
-  const fileFailed = summary.total - summary.passed - summary.skipped;
+  // uvu's Total counts the tests that ran; test.skip() ones are only in Skipped. Subtracting
+  // them too gave -1 for a file with a skipped test, which hid a failure elsewhere in the sum.
+  const fileFailed = summary.total - summary.passed;
   // uvu exits non-zero on failure; a non-zero exit with a clean summary still counts as a failure.
   const extra = fileFailed === 0 && code !== 0 ? 1 : 0;
   passed += summary.passed;
