@@ -77,7 +77,8 @@ for (const file of files) {
     report.push(`FAIL ${name}: exited ${signal ?? code} without a uvu summary (${ms} ms)`);
     continue;
   }
-  // uvu's Total counts the tests that ran; skipped ones are outside it.
+  // uvu's Total counts the tests that ran; test.skip() ones are only in Skipped (subtracting
+  // them too gave -1 for a file with a skipped test, which hid a failure elsewhere in the sum).
   const fileFailed = Math.max(0, summary.total - summary.passed);
   // uvu exits non-zero on failure; a non-zero exit with a clean summary still counts as a failure.
   const extra = fileFailed === 0 && code !== 0 ? 1 : 0;

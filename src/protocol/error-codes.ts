@@ -131,6 +131,23 @@ export const SKEIN_TO_KAFKA: Partial<Record<ErrorCode, KafkaErrorName>> = {
   SKEIN_REQUEST_TIMED_OUT: 'REQUEST_TIMED_OUT',
   SKEIN_DISCONNECTED: 'UNKNOWN_SERVER_ERROR', // raised by clients only
   SKEIN_CONSUMER_STALLED: 'UNKNOWN_SERVER_ERROR', // raised by clients only
+  SKEIN_SUBJECT_NOT_FOUND: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SCHEMA_VERSION_NOT_FOUND: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SCHEMA_NOT_FOUND: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SUBJECT_SOFT_DELETED: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SUBJECT_NOT_SOFT_DELETED: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SCHEMA_VERSION_SOFT_DELETED: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SCHEMA_VERSION_NOT_SOFT_DELETED: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SUBJECT_LEVEL_COMPATIBILITY_NOT_CONFIGURED: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SUBJECT_LEVEL_MODE_NOT_CONFIGURED: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_INCOMPATIBLE_SCHEMA: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_INVALID_SCHEMA: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_INVALID_SCHEMA_VERSION: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_INVALID_COMPATIBILITY_LEVEL: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_INVALID_MODE: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_OPERATION_NOT_PERMITTED: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SCHEMA_STORE_ERROR: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
+  SKEIN_SCHEMA_MISMATCH: 'UNKNOWN_SERVER_ERROR', // schema registry: HTTP codes in src/schema-registry/http-api.ts
   SKEIN_INVALID_REQUEST: 'INVALID_REQUEST',
   SKEIN_UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
   SKEIN_POLICY_VIOLATION: 'POLICY_VIOLATION',

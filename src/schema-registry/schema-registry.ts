@@ -89,7 +89,7 @@ export function parseAvroSchema(schema: unknown): { canonical: string; type: Typ
   }
   let type: Type;
   try {
-    type = avro.Type.forSchema(json as avro.Schema, { wrapUnions: false });
+    type = avro.Type.forSchema(json as avro.Schema, { wrapUnions: 'auto' });
   } catch (err) {
     fail('SKEIN_INVALID_SCHEMA', `Invalid schema: ${(err as Error).message}`);
   }

@@ -21,7 +21,7 @@
  * control batches. The caller swaps the cleaned files in (partition-log.ts). Nothing here
  * touches the live segments' files except to read them.
  */
-import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { native } from '../../native/binding.js';
 import {
   ATTRIBUTES,
@@ -360,11 +360,17 @@ class FileWriter {
     }
   }
 
+  /** After a failure: close and remove the partial file (an open would remove it anyway). */
   abandon(): void {
     try {
       closeSync(this.fd);
     } catch {
       // Already closed by a failed finish.
+    }
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // Left for the next open, which removes .cleaned files.
     }
   }
 }
