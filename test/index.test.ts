@@ -5,8 +5,8 @@ import * as skein from '../src/index.js';
 
 test('src/index.ts exports exactly the public API', () => {
   assert.equal(Object.keys(skein).sort(), [
-    'CompressionTypes',
     'COMPATIBILITY_LEVELS',
+    'CompressionTypes',
     'CorruptSegmentError',
     'DEFAULT_LOG_CONFIG',
     'ERROR_CODES',
