@@ -68,9 +68,9 @@ export interface BrokerOptions {
   groupInitialRebalanceDelayMs?: number;
   groupMinSessionTimeoutMs?: number;
   groupMaxSessionTimeoutMs?: number;
-  /** Most partitions one createTopics/createPartitions may add. Default 1000. */
+  /** Most partitions one createTopics/createPartitions may add. Default 10000 (Kafka 4.0's cap). */
   maxPartitionsPerRequest?: number;
-  /** Most partitions of all topics on this broker (KIP-578's max.broker.partitions). Default 10000. */
+  /** Most partitions of all topics on this broker (KIP-578's max.broker.partitions). Default 20000. */
   maxBrokerPartitions?: number;
   mappingLru?: MappingLru;
   onWarning?: (message: string) => void;
@@ -205,7 +205,7 @@ export class Broker {
       // Folders of deleted topics and of creations cut short go before anything can read them.
       await removeStrayFolders(logs, metadata, options.onWarning ?? (() => {}));
       for (const [name, topic] of metadata.topics) {
-        const partitions = await broker.openPartitions(name, topic.topicId!, topic.configs, 0, topic.numPartitions);
+        const partitions = await broker.openPartitions(name, topic.topicId!, topic.configs, 0, topic.numPartitions, false);
         broker.topics.set(name, { name, topicId: topic.topicId!, internal: false, configs: topic.configs, partitions });
       }
       // Offsets of topics deleted before a crash could tombstone them.
@@ -254,11 +254,12 @@ export class Broker {
   }
 
   /**
-   * Opens partitions [from, to) of a topic incarnation, all or none: on a failure (or close)
-   * half way, the folders just created are removed again (a crash half way leaves them to
-   * removeStrayFolders at the next open) and the error is thrown.
+   * Opens partitions [from, to) of a topic incarnation. With `creating`, all or none: on a
+   * failure (or close) half way the folders just created are removed again (a crash half way
+   * leaves them to removeStrayFolders at the next open). Without it (committed partitions, at
+   * open) nothing is ever removed: the error is thrown and the folders stay as they are.
    */
-  private async openPartitions(name: string, topicId: string, configs: TopicConfigValues, from: number, to: number): Promise<Partition[]> {
+  private async openPartitions(name: string, topicId: string, configs: TopicConfigValues, from: number, to: number, creating: boolean): Promise<Partition[]> {
     const logConfig = logConfigOf(configs, this.topicDefaults);
     const opened: Partition[] = [];
     try {
@@ -271,7 +272,7 @@ export class Broker {
       }
       return opened;
     } catch (err) {
-      await this.removePartitions(opened);
+      if (creating) await this.removePartitions(opened);
       throw err;
     }
   }
@@ -312,7 +313,7 @@ export class Broker {
       // Intent, folders, commit: the topic exists for readers only once 'topic-created' is stored.
       const topicId = randomUUID();
       await this.metadata.append({ type: 'topic-creating', topic: name, topicId });
-      const partitions = await this.openPartitions(name, topicId, configs, 0, numPartitions);
+      const partitions = await this.openPartitions(name, topicId, configs, 0, numPartitions, true);
       try {
         await this.metadata.append({ type: 'topic-created', topic: name, numPartitions, configs, topicId });
       } catch (err) {
@@ -378,7 +379,7 @@ export class Broker {
       }
       checkPartitionLimits(this.limits, name, count - current, this.totalPartitions());
       // Folders first, then the commit: folders past the committed count are removed at open.
-      const added = await this.openPartitions(name, topic.topicId, topic.configs, current, count);
+      const added = await this.openPartitions(name, topic.topicId, topic.configs, current, count, true);
       try {
         await this.metadata.append({ type: 'partitions-added', topic: name, numPartitions: count });
       } catch (err) {

@@ -17,6 +17,9 @@ import { MappingLru, sharedMappingLru } from './mapping-lru.js';
 import { DELETED_SUFFIX } from './file-names.js';
 import { FolderLock } from './folder-lock.js';
 import { readOwnerId, writeOwnerId } from './partition-metadata-file.js';
+
+/** Suffix of folders set aside (not served, not deleted). */
+export const STRAY_SUFFIX = '.stray';
 import type { LogConfig } from './log-config.js';
 
 export interface LogManagerOptions {
@@ -79,7 +82,7 @@ export class LogManager {
   listNames(): string[] {
     this.ensureOpen();
     return readdirSync(this.dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !e.name.endsWith(DELETED_SUFFIX))
+      .filter((e) => e.isDirectory() && !e.name.endsWith(DELETED_SUFFIX) && !e.name.endsWith(STRAY_SUFFIX))
       .map((e) => e.name)
       .sort();
   }
@@ -132,8 +135,8 @@ export class LogManager {
         writeOwnerId(path, owner);
         return;
       }
-      this.onWarning(`removing stale log folder ${path} (owner id ${found}, expected ${owner})`);
-      this.removeFolder(name, path);
+      // Not ours: set it aside rather than delete what we cannot account for.
+      this.setAside(name, `owner id ${found}, expected ${owner}`);
     }
     // Stamped before it takes its name: a crash cannot leave a folder without its owner. Until
     // the rename the staging folder ends in .deleted, so a crash leaves garbage open() removes.
@@ -147,6 +150,25 @@ export class LogManager {
       if (err instanceof SkeinError) throw err;
       throw fromSystemError(err as NodeJS.ErrnoException, `cannot create log folder ${path}`, { path });
     }
+  }
+
+  /**
+   * Renames the (closed) folder `name` to `<name>-<time>.stray`, out of every listing and never
+   * served, but kept for an operator to inspect (Kafka's `-stray` logs). Returns the new path.
+   */
+  setAside(name: string, reason: string): string {
+    this.ensureOpen();
+    checkName(name);
+    if (this.logs.has(name)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `log ${name} is open; close it before setting it aside`);
+    const path = join(this.dir, name);
+    const aside = `${path}-${Date.now()}${STRAY_SUFFIX}`;
+    try {
+      renameSync(path, aside);
+    } catch (err) {
+      throw fromSystemError(err as NodeJS.ErrnoException, `cannot set log ${name} aside`, { path });
+    }
+    this.onWarning(`log folder ${path} set aside as ${aside}: ${reason}`);
+    return aside;
   }
 
   get(name: string): PartitionLog | undefined {

@@ -8,7 +8,7 @@
  */
 import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Broker } from '../../src/broker/broker.js';
 import { MetadataLog } from '../../src/broker/metadata-log.js';
@@ -91,6 +91,23 @@ test('a folder whose topic id is not the live topic\'s is replaced before anythi
   broker = await Broker.open({ dir });
   assert.equal(await values(broker, 't', 0), []);
   await broker.close();
+}));
+
+test('a folder stamped with an id the metadata log never saw is set aside, neither served nor deleted', withTimeout(20_000, async () => {
+  const dir = join(tempDir(), 'd');
+  let broker = await Broker.open({ dir, onWarning: () => {} });
+  await broker.createTopic({ topic: 't', numPartitions: 1, configEntries: SMALL });
+  await broker.produce('t', 0, batch('foreign?'), -1);
+  await broker.close();
+  writeFileSync(join(dir, 't-0', 'partition.metadata'), 'version: 0\nowner_id: 00000000-0000-0000-0000-000000000000\n');
+  const warnings: string[] = [];
+  broker = await Broker.open({ dir, onWarning: (m) => warnings.push(m) });
+  assert.equal(await values(broker, 't', 0), [], 'not served');
+  await broker.close();
+  const aside = readdirSync(dir).filter((n) => n.startsWith('t-0-') && n.endsWith('.stray'));
+  assert.is(aside.length, 1, 'kept aside');
+  assert.ok(readdirSync(join(dir, aside[0]!)).some((n) => n.endsWith('.log')), 'with its data');
+  assert.ok(warnings.some((w) => w.includes('set aside')), warnings.join('; '));
 }));
 
 test('data folders from before topic ids still open and are adopted by their topic', withTimeout(20_000, async () => {
@@ -188,6 +205,23 @@ test('close() during a large creation returns without waiting for it, and the cr
   broker = await Broker.open({ dir });
   assert.equal(broker.listTopics(), []);
   assert.equal(folders(dir, 'big').filter((n) => !n.endsWith('.deleted')), [], 'an interrupted creation leaves no folder');
+  await broker.close();
+}));
+
+test('a committed partition that cannot open at start-up fails the open and removes nothing', withTimeout(20_000, async () => {
+  const dir = join(tempDir(), 'd');
+  let broker = await Broker.open({ dir });
+  await broker.createTopic({ topic: 'kept', numPartitions: 3, configEntries: SMALL });
+  for (let p = 0; p < 3; p++) await broker.produce('kept', p, batch(`v${p}`), -1);
+  await broker.close();
+  renameSync(join(dir, 'kept-2'), join(dir, 'elsewhere'));
+  writeFileSync(join(dir, 'kept-2'), 'not a folder');
+  assert.ok(await code(Broker.open({ dir })), 'the open fails');
+  assert.ok(existsSync(join(dir, 'kept-0')) && existsSync(join(dir, 'kept-1')), 'the partitions that opened are still there');
+  rmSync(join(dir, 'kept-2'));
+  renameSync(join(dir, 'elsewhere'), join(dir, 'kept-2'));
+  broker = await Broker.open({ dir });
+  for (let p = 0; p < 3; p++) assert.equal(await values(broker, 'kept', p), [`v${p}`]);
   await broker.close();
 }));
 

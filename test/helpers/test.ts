@@ -3,11 +3,23 @@
  * withTimeout gets DEFAULT_TEST_TIMEOUT_MS (SKEIN_TEST_TIMEOUT_MS overrides it), so a hang
  * fails that test in seconds and the file goes on. Same shape as uvu's export: test(name, fn),
  * test.before/after (and .each), test.only, test.skip, test.run.
+ *
+ * A file whose tests are all done but which does not exit (a test that failed or timed out
+ * left a server or a child open) is ended EXIT_GRACE_MS later with the exit code uvu set, so
+ * a leak fails in seconds instead of at the runner's per-file limit.
  */
 import { test as uvuTest } from 'uvu';
 import { hasTimeout, withTimeout } from './timeout.js';
 
 export const DEFAULT_TEST_TIMEOUT_MS = Number(process.env.SKEIN_TEST_TIMEOUT_MS ?? 120_000);
+const EXIT_GRACE_MS = 5_000;
+
+uvuTest.after(() => {
+  setTimeout(() => {
+    process.stderr.write(`test file still running ${EXIT_GRACE_MS} ms after its last test: something was left open; exiting\n`);
+    process.exit(process.exitCode === undefined || process.exitCode === 0 ? 1 : process.exitCode);
+  }, EXIT_GRACE_MS).unref();
+});
 
 type Handler = Parameters<typeof uvuTest>[1];
 

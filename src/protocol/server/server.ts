@@ -83,13 +83,15 @@ export class ProtocolServer {
   readonly address: ServerAddress;
   private readonly server: Server;
   private readonly connections: Set<Connection>;
+  private readonly framePool: FrameMemoryPool;
   private readonly closeTimeoutMs: number;
   private readonly log: ServerLogger;
   private closing: Promise<void> | undefined;
   private readonly observers: ObserverSlot;
 
-  private constructor(server: Server, broker: Broker, address: ServerAddress, connections: Set<Connection>, options: ProtocolServerOptions, observers: ObserverSlot) {
+  private constructor(server: Server, broker: Broker, address: ServerAddress, connections: Set<Connection>, framePool: FrameMemoryPool, options: ProtocolServerOptions, observers: ObserverSlot) {
     this.observers = observers;
+    this.framePool = framePool;
     this.server = server;
     this.broker = broker;
     this.address = address;
@@ -121,6 +123,7 @@ export class ProtocolServer {
     if (!Number.isSafeInteger(preAuthMaxFrameBytes) || preAuthMaxFrameBytes < 1) {
       throw new SkeinError('SKEIN_INVALID_ARGUMENT', `saslMaxReceiveBytes must be a positive integer, got ${String(preAuthMaxFrameBytes)}`);
     }
+    const framePool = new FrameMemoryPool(options.queuedMaxRequestBytes ?? 100 * 1024 * 1024);
     const settings = {
       broker,
       router,
@@ -128,7 +131,7 @@ export class ProtocolServer {
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       preAuthMaxFrameBytes,
       requestTimeoutMs,
-      framePool: new FrameMemoryPool(options.queuedMaxRequestBytes ?? 100 * 1024 * 1024),
+      framePool,
       idleTimeoutMs: options.connectionsMaxIdleMs ?? 600_000,
       maxInFlightRequests: options.maxInFlightRequestsPerConnection ?? 100,
       sasl: options.sasl,
@@ -163,7 +166,7 @@ export class ProtocolServer {
     const bound = server.address() as AddressInfo;
     const address = { host, port: bound.port };
     broker.setAdvertisedListener(options.advertisedHost ?? (WILDCARDS.has(host) ? hostname() : host), options.advertisedPort ?? bound.port);
-    const listening = new ProtocolServer(server, broker, address, connections, options, settings.observers);
+    const listening = new ProtocolServer(server, broker, address, connections, framePool, options, settings.observers);
     const advertised = broker.listener;
     log('info', 'listening', { host, port: bound.port, advertised: `${advertised.host}:${advertised.port}`, sasl: options.sasl?.plain ? 'PLAIN' : 'none' });
     return listening;
@@ -177,6 +180,11 @@ export class ProtocolServer {
   /** Open connections. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Bytes reserved for requests still arriving (queuedMaxRequestBytes is the cap), and connections waiting for room. */
+  get framesInFlight(): { reservedBytes: number; waitingConnections: number } {
+    return { reservedBytes: this.framePool.used, waitingConnections: this.framePool.waiters };
   }
 
   /** Requests read and not yet answered, across connections (long polls, parked joins included). */

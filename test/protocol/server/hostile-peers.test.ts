@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import { Skein } from '../../../src/client/skein.js';
+import { Broker } from '../../../src/broker/broker.js';
+import { ProtocolServer } from '../../../src/protocol/server/server.js';
 import { floodFrames, rssOf } from '../../helpers/frame-flood.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/temp-dir.js';
 import { withTimeout } from '../../helpers/timeout.js';
@@ -79,6 +81,41 @@ test('before SASL authentication, a frame above 512 KiB is refused at its size p
   await producer.send({ topic: 'big', messages: [{ value: Buffer.alloc(600 * 1024, 1) }] });
   await producer.disconnect();
   await skein.close();
+}));
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Opens a socket that announces a frame of `frameBytes` and sends `sendBytes` of it. */
+async function partialFrame(port: number, frameBytes: number, sendBytes: number): Promise<Socket> {
+  const socket = await openSocket(port);
+  socket.on('error', () => {});
+  const prefix = Buffer.alloc(4);
+  prefix.writeInt32BE(frameBytes);
+  socket.write(Buffer.concat([prefix, Buffer.alloc(sendBytes, 1)]));
+  return socket;
+}
+
+test('a connection\'s unfinished frame is given back when it closes, and a connection waiting for room proceeds', withTimeout(30_000, async () => {
+  const broker = await Broker.open({ dir: join(tempDir(), 'd') });
+  const server = await ProtocolServer.listen({ broker, port: 0, queuedMaxRequestBytes: 4 * MiB, log: () => {} });
+  const first = await partialFrame(server.address.port, 20 * MiB, 2 * MiB);
+  await until(() => server.framesInFlight.reservedBytes === 20 * MiB, 'the first frame reserved');
+  const second = await partialFrame(server.address.port, 20 * MiB, 2 * MiB);
+  await until(() => server.framesInFlight.waitingConnections === 1, 'the second connection waiting for room');
+  assert.is(server.framesInFlight.reservedBytes, 20 * MiB, 'the pool is not overdrawn twice');
+  first.destroy();
+  await until(() => server.framesInFlight.waitingConnections === 0, 'the second connection reading again');
+  assert.is(server.framesInFlight.reservedBytes, 20 * MiB, 'the second frame holds the room now');
+  second.destroy();
+  await until(() => server.framesInFlight.reservedBytes === 0, 'everything given back');
+  await server.close();
+  await broker.close();
 }));
 
 test('eight connections announcing 100 MiB frames leave the broker\'s memory bounded, and kafkajs still works', withTimeout(150_000, async () => {
