@@ -71,7 +71,15 @@ export interface BrokerOptions {
   groupMaxSessionTimeoutMs?: number;
   mappingLru?: MappingLru;
   onWarning?: (message: string) => void;
+  /** Told of each topic created or deleted, partitions added and configs changed (one log line each). */
+  onTopicChange?: (change: TopicChange) => void;
 }
+
+export type TopicChange =
+  | { type: 'created'; topic: string; partitions: number; configs: Record<string, string> }
+  | { type: 'deleted'; topic: string }
+  | { type: 'partitions-added'; topic: string; partitions: number }
+  | { type: 'configs-changed'; topic: string; configs: Record<string, string> };
 
 interface PartitionState {
   topic: string;
@@ -98,7 +106,7 @@ export class Broker {
   readonly groups: GroupCoordinator;
   private readonly logs: LogManager;
   private readonly metadata: MetadataLog;
-  private readonly options: Required<Pick<BrokerOptions, 'autoCreateTopics' | 'numPartitions' | 'retentionCheckIntervalMs'>>;
+  private readonly options: Required<Pick<BrokerOptions, 'autoCreateTopics' | 'numPartitions' | 'retentionCheckIntervalMs'>> & Pick<BrokerOptions, 'onTopicChange'>;
   private readonly topicDefaults: TopicConfigValues;
   private readonly topics = new Map<string, TopicState>();
   private readonly creating = new Map<string, Promise<void>>();
@@ -121,6 +129,7 @@ export class Broker {
       autoCreateTopics: options.autoCreateTopics ?? true,
       numPartitions: options.numPartitions ?? 1,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 300_000,
+      onTopicChange: options.onTopicChange,
     };
     this.topicDefaults = validateTopicConfigs(Object.entries(options.topicDefaults ?? {}).map(([name, value]) => ({ name, value })));
     this.nextProducerId = metadata.nextProducerIdBlock;
@@ -258,6 +267,7 @@ export class Broker {
       if (options.validateOnly) return;
       await this.metadata.append({ type: 'topic-created', topic: name, numPartitions, configs });
       await this.openTopic(name, numPartitions, configs);
+      this.options.onTopicChange?.({ type: 'created', topic: name, partitions: numPartitions, configs: { ...configs } });
     });
   }
 
@@ -297,6 +307,7 @@ export class Broker {
         this.waiters.notify(p.key);
         await this.logs.delete(partitionLogName(name, p.partition));
       }
+      this.options.onTopicChange?.({ type: 'deleted', topic: name });
     });
   }
 
@@ -312,6 +323,7 @@ export class Broker {
       }
       await this.metadata.append({ type: 'partitions-added', topic: name, numPartitions: count });
       await this.openTopic(name, count, topic.configs, current);
+      this.options.onTopicChange?.({ type: 'partitions-added', topic: name, partitions: count });
     });
   }
 
@@ -373,6 +385,7 @@ export class Broker {
       topic.configs = configs;
       const logConfig = logConfigOf(configs, this.topicDefaults);
       for (const p of topic.partitions) p.log.updateConfig(logConfig);
+      this.options.onTopicChange?.({ type: 'configs-changed', topic: name, configs: { ...configs } });
     });
   }
 

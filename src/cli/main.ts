@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readFileSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../protocol/server/log.js';
 import { resolveBootstrap } from './defaults.js';
+import { LOG_FORMATS, type LogFormat } from '../log/logger.js';
 import { EXIT } from './exit-codes.js';
 import type { Console } from './serve.js';
 import { report } from './session.js';
@@ -93,6 +94,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--idle-ms <ms>', 'close connections silent for this long (connections.max.idle.ms)', integer(0, 0x7fffffff))
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines as readable text or JSON objects (pino)').choices(LOG_FORMATS).default('pretty'))
     .option('--http-port <port>', 'serve /metrics, /health, /ready and the web console on this port (0: any free port; off by default)', integer(0, 65535))
     .action(async (opts: Record<string, unknown>) => {
       await run(async () => {
@@ -111,6 +113,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             saslPlainUsers: opts.saslPlainUsers as string | undefined,
             logLevel: opts.logLevel as LogLevel,
             httpPort: opts.httpPort as number | undefined,
+            logFormat: opts.logFormat as LogFormat,
           },
           io,
         );
