@@ -53,6 +53,8 @@ export const ERROR_CODES = [
   // Kafka wire protocol.
   'SKEIN_INVALID_REQUEST',
   'SKEIN_UNSUPPORTED_VERSION',
+  // Topic administration.
+  'SKEIN_INVALID_REPLICA_ASSIGNMENT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -34,6 +34,7 @@ import {
   validateTopicName,
 } from './topic-name.js';
 import {
+  describeBrokerConfigs,
   describeTopicConfigs,
   logConfigOf,
   validateTopicConfigs,
@@ -363,6 +364,20 @@ export class Broker {
   describeConfigs(name: string): DescribedConfig[] {
     this.ensureOpen();
     return describeTopicConfigs(this.topicOrThrow(name).configs, this.topicDefaults);
+  }
+
+  /** The broker's own configs, as a BROKER resource of DescribeConfigs presents them. */
+  describeBrokerConfigs(): Array<{ name: string; value: string; isDefault: boolean }> {
+    this.ensureOpen();
+    return describeBrokerConfigs(this.topicDefaults, {
+      'broker.id': String(this.nodeId),
+      'node.id': String(this.nodeId),
+      'num.partitions': String(this.options.numPartitions),
+      'default.replication.factor': '1',
+      'auto.create.topics.enable': String(this.options.autoCreateTopics),
+      'log.retention.check.interval.ms': String(this.options.retentionCheckIntervalMs),
+      'log.dirs': this.dataDir,
+    });
   }
 
   /**
