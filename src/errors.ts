@@ -74,6 +74,8 @@ export const ERROR_CODES = [
   'SKEIN_OPERATION_NOT_PERMITTED',
   'SKEIN_SCHEMA_STORE_ERROR',
   'SKEIN_SCHEMA_MISMATCH',
+  // Topic administration.
+  'SKEIN_INVALID_REPLICA_ASSIGNMENT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

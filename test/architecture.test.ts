@@ -33,7 +33,9 @@ const ALLOWED: Record<string, string[]> = {
   // The HTTP admin port (metrics, health, console): reads the broker, observes the protocol server.
   admin: ['broker', 'protocol', 'records', '.'],
   // The command line: starts brokers and protocol servers through the client's Skein.
-  cli: ['client', 'protocol', 'broker', 'admin', 'storage', 'records', '.'],
+  cli: ['client', 'protocol', 'broker', 'admin', 'storage', 'records', 'log', '.'],
+  // Structured logs (pino): formats lines, reads the protocol server's answered requests.
+  log: ['protocol', '.'],
 };
 
 function filesUnder(dir: string): string[] {

@@ -70,6 +70,9 @@ export class BrokerMetrics {
   private readonly requests: Counter<'request'>;
   private readonly errors: Counter<'request' | 'error'>;
   private readonly latency: Histogram<'request'>;
+  /** Label children per topic-partition and per API: prom-client hashes a labels object on every inc otherwise. */
+  private readonly partitionChildren = new Map<string, { messagesIn: { inc(n: number): void }; bytesIn: { inc(n: number): void }; bytesOut: { inc(n: number): void }; messagesOut: { inc(n: number): void } }>();
+  private readonly apiChildren = new Map<string, { requests: { inc(): void }; latency: { observe(v: number): void } }>();
   /** Per topic totals the console charts (the counters above are per partition). */
   readonly topicTotals = new Map<string, { bytesIn: number; messagesIn: number; bytesOut: number }>();
 
@@ -136,8 +139,10 @@ export class BrokerMetrics {
   /** The protocol server's request observer. */
   readonly observe = (event: RequestEvent): void => {
     const request = event.api;
-    this.requests.inc({ request });
-    this.latency.observe({ request }, event.seconds);
+    let api = this.apiChildren.get(request);
+    if (!api) this.apiChildren.set(request, (api = { requests: this.requests.labels(request), latency: this.latency.labels(request) }));
+    api.requests.inc();
+    api.latency.observe(event.seconds);
     if (event.failed) {
       this.errors.inc({ request, error: kafkaErrorName(event.errorCode) ?? String(event.errorCode) });
       return;
@@ -146,6 +151,17 @@ export class BrokerMetrics {
     else if (event.apiKey === FETCH && event.response) this.onFetch(event.response as FetchResponseShape);
   };
 
+  private children(topic: string, partition: number) {
+    const key = `${topic}\0${partition}`;
+    let c = this.partitionChildren.get(key);
+    if (!c) {
+      const labels = [topic, String(partition)];
+      c = { messagesIn: this.messagesIn.labels(...labels), bytesIn: this.bytesIn.labels(...labels), bytesOut: this.bytesOut.labels(...labels), messagesOut: this.messagesOut.labels(...labels) };
+      this.partitionChildren.set(key, c);
+    }
+    return c;
+  }
+
   private totals(topic: string) {
     let t = this.topicTotals.get(topic);
     if (!t) this.topicTotals.set(topic, (t = { bytesIn: 0, messagesIn: 0, bytesOut: 0 }));
@@ -153,20 +169,23 @@ export class BrokerMetrics {
   }
 
   private onProduce(request: ProduceRequestShape, response: ProduceResponseShape): void {
-    const codes = new Map<string, number>();
-    for (const t of response.responses) for (const p of t.partitionResponses) codes.set(`${t.name}\0${p.index}`, p.errorCode);
-    for (const t of request.topicData) {
-      for (const p of t.partitionData) {
-        const code = codes.get(`${t.name}\0${p.index}`) ?? 0;
+    // Responses come in request order, topic by topic and partition by partition.
+    for (let ti = 0; ti < request.topicData.length; ti++) {
+      const t = request.topicData[ti]!;
+      const answered = response.responses[ti]?.name === t.name ? response.responses[ti]!.partitionResponses : undefined;
+      for (let pi = 0; pi < t.partitionData.length; pi++) {
+        const p = t.partitionData[pi]!;
+        const r = answered?.[pi]?.index === p.index ? answered[pi] : response.responses.find((x) => x.name === t.name)?.partitionResponses.find((x) => x.index === p.index);
+        const code = r?.errorCode ?? 0;
         if (code !== 0) {
           this.failedProduce.inc({ topic: t.name });
           this.errors.inc({ request: 'Produce', error: kafkaErrorName(code) ?? String(code) });
           continue;
         }
         const { records, bytes } = countRecords(p.records);
-        const labels = { topic: t.name, partition: String(p.index) };
-        this.messagesIn.inc(labels, records);
-        this.bytesIn.inc(labels, bytes);
+        const c = this.children(t.name, p.index);
+        c.messagesIn.inc(records);
+        c.bytesIn.inc(bytes);
         const totals = this.totals(t.name);
         totals.messagesIn += records;
         totals.bytesIn += bytes;
@@ -185,9 +204,9 @@ export class BrokerMetrics {
         if (p.records === null) continue;
         const { records, bytes } = countRecords(p.records);
         if (bytes === 0) continue;
-        const labels = { topic: t.topic, partition: String(p.partitionIndex) };
-        this.bytesOut.inc(labels, bytes);
-        this.messagesOut.inc(labels, records);
+        const c = this.children(t.topic, p.partitionIndex);
+        c.bytesOut.inc(bytes);
+        c.messagesOut.inc(records);
         this.totals(t.topic).bytesOut += bytes;
       }
     }

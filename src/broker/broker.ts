@@ -31,6 +31,7 @@ import {
   validateTopicName,
 } from './topic-name.js';
 import {
+  describeBrokerConfigs,
   describeTopicConfigs,
   logConfigOf,
   validateTopicConfigs,
@@ -81,7 +82,15 @@ export interface BrokerOptions {
    * work inline on the event loop.
    */
   workerPool?: WorkerPool | { size?: number } | false;
+  /** Told of each topic created or deleted, partitions added and configs changed (one log line each). */
+  onTopicChange?: (change: TopicChange) => void;
 }
+
+export type TopicChange =
+  | { type: 'created'; topic: string; partitions: number; configs: Record<string, string> }
+  | { type: 'deleted'; topic: string }
+  | { type: 'partitions-added'; topic: string; partitions: number }
+  | { type: 'configs-changed'; topic: string; configs: Record<string, string> };
 
 interface TopicState {
   name: string;
@@ -107,7 +116,7 @@ export class Broker {
   readonly groups: GroupCoordinator;
   private readonly logs: LogManager;
   private readonly metadata: MetadataLog;
-  private readonly options: Required<Pick<BrokerOptions, 'autoCreateTopics' | 'numPartitions' | 'retentionCheckIntervalMs'>>;
+  private readonly options: Required<Pick<BrokerOptions, 'autoCreateTopics' | 'numPartitions' | 'retentionCheckIntervalMs'>> & Pick<BrokerOptions, 'onTopicChange'>;
   private readonly topicDefaults: TopicConfigValues;
   private readonly limits: PartitionLimits;
   private readonly topics = new Map<string, TopicState>();
@@ -143,6 +152,7 @@ export class Broker {
       autoCreateTopics: options.autoCreateTopics ?? true,
       numPartitions: options.numPartitions ?? 1,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 300_000,
+      onTopicChange: options.onTopicChange,
     };
     this.limits = partitionLimitsOf(options);
     this.topicDefaults = validateTopicConfigs(Object.entries(options.topicDefaults ?? {}).map(([name, value]) => ({ name, value })));
@@ -321,6 +331,7 @@ export class Broker {
         throw err;
       }
       this.topics.set(name, { name, topicId, internal: false, configs, partitions });
+      this.options.onTopicChange?.({ type: 'created', topic: name, partitions: numPartitions, configs: { ...configs } });
     });
   }
 
@@ -364,6 +375,7 @@ export class Broker {
       }
       for (const p of topic.partitions) await this.logs.delete(partitionLogName(name, p.partition));
       await this.groups.forgetOffsets((o) => o.topic === name);
+      this.options.onTopicChange?.({ type: 'deleted', topic: name });
     });
   }
 
@@ -387,6 +399,7 @@ export class Broker {
         throw err;
       }
       topic.partitions.push(...added);
+      this.options.onTopicChange?.({ type: 'partitions-added', topic: name, partitions: count });
     });
   }
 
@@ -441,6 +454,20 @@ export class Broker {
     return describeTopicConfigs(this.topicOrThrow(name).configs, this.topicDefaults);
   }
 
+  /** The broker's own configs, as a BROKER resource of DescribeConfigs presents them. */
+  describeBrokerConfigs(): Array<{ name: string; value: string; isDefault: boolean }> {
+    this.ensureOpen();
+    return describeBrokerConfigs(this.topicDefaults, {
+      'broker.id': String(this.nodeId),
+      'node.id': String(this.nodeId),
+      'num.partitions': String(this.options.numPartitions),
+      'default.replication.factor': '1',
+      'auto.create.topics.enable': String(this.options.autoCreateTopics),
+      'log.retention.check.interval.ms': String(this.options.retentionCheckIntervalMs),
+      'log.dirs': this.dataDir,
+    });
+  }
+
   /**
    * Sets topic configs. `incremental` (Kafka IncrementalAlterConfigs) merges into the current
    * ones, a value of null removing one; otherwise (AlterConfigs) the entries replace them all.
@@ -461,6 +488,7 @@ export class Broker {
       topic.configs = configs;
       const logConfig = logConfigOf(configs, this.topicDefaults);
       for (const p of topic.partitions) p.log.updateConfig(logConfig);
+      this.options.onTopicChange?.({ type: 'configs-changed', topic: name, configs: { ...configs } });
     });
   }
 

@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readFileSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../protocol/server/log.js';
 import { resolveBootstrap } from './defaults.js';
+import { LOG_FORMATS, type LogFormat } from '../log/logger.js';
 import { EXIT } from './exit-codes.js';
 import type { Console } from './serve.js';
 import { report } from './session.js';
@@ -96,6 +97,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
     .option('--schema-registry-port <port>', 'also serve the schema registry (Confluent REST API) on this port, on --host (0: any free port; off unless given)', integer(0, 65535))
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines as readable text or JSON objects (pino)').choices(LOG_FORMATS).default('pretty'))
     .option('--http-port <port>', 'serve /metrics, /health, /ready and the web console on this port (0: any free port; off by default)', integer(0, 65535))
     .action(async (opts: Record<string, unknown>) => {
       await run(async () => {
@@ -117,6 +119,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             schemaRegistryPort: opts.schemaRegistryPort as number | undefined,
             logLevel: opts.logLevel as LogLevel,
             httpPort: opts.httpPort as number | undefined,
+            logFormat: opts.logFormat as LogFormat,
           },
           io,
         );

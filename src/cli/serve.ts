@@ -11,7 +11,8 @@
 import { Skein } from '../client/skein.js';
 import { SkeinError } from '../errors.js';
 import { AdminServer } from '../admin/admin-server.js';
-import { atLeast, stderrLogger, type LogLevel } from '../protocol/server/log.js';
+import type { LogLevel } from '../protocol/server/log.js';
+import { createLogger, requestLogObserver, serverLogger, type LogFormat } from '../log/logger.js';
 import { prepareDataDir } from './data-dir.js';
 import { readUsersFile } from './users-file.js';
 
@@ -34,6 +35,8 @@ export interface ServeOptions {
   logLevel: LogLevel;
   /** The HTTP admin port (/metrics, /health, /ready, the console); off when undefined. */
   httpPort?: number;
+  /** Log lines as JSON objects or readable text (default pretty). */
+  logFormat?: LogFormat;
 }
 
 export interface Console {
@@ -68,9 +71,17 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
       return 1;
     }
   }
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat ?? 'pretty' });
   let skein: Skein;
   try {
-    skein = await Skein.open({ dir: prepared.dir, autoCreateTopics: options.autoCreateTopics, numPartitions: options.numPartitions });
+    skein = await Skein.open({
+      dir: prepared.dir,
+      autoCreateTopics: options.autoCreateTopics,
+      numPartitions: options.numPartitions,
+      // Recovery after an unclean stop and other storage warnings; topic changes, one line each.
+      onWarning: (message) => logger.warn(message),
+      onTopicChange: ({ type, ...fields }) => logger.info(fields, `topic ${type}`),
+    });
   } catch (err) {
     io.err(`skein: cannot open the data folder ${prepared.dir}: ${(err as Error).message}`);
     await admin?.close();
@@ -89,7 +100,8 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
       requestTimeoutMs: options.requestTimeoutMs,
       queuedMaxRequestBytes: options.queuedMaxRequestBytes,
       sasl: users ? { plain: { users } } : undefined,
-      log: atLeast(options.logLevel, stderrLogger),
+      log: serverLogger(logger),
+      observer: requestLogObserver(logger),
     });
     bootstrap = listener.bootstrap;
     bound = listener;

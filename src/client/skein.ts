@@ -22,6 +22,7 @@ export interface SchemaRegistryListenOptions {
   port?: number;
 }
 import { AdminServer, type AdminServerOptions } from '../admin/admin-server.js';
+import type { RequestObserver } from '../protocol/server/observer.js';
 
 /** `skein.listen()` options: the protocol server's, minus the broker (this Skein's). */
 export type ListenOptions = Omit<ProtocolServerOptions, 'broker'>;
@@ -35,6 +36,11 @@ export interface Listener {
 }
 
 export type SkeinOptions = BrokerOptions;
+
+/** Both observers, in order (the metrics after whatever the listener was given). */
+function chain(first: RequestObserver | undefined, second: RequestObserver): RequestObserver {
+  return first ? (event) => (first(event), second(event)) : second;
+}
 
 export class Skein {
   readonly broker: Broker;
@@ -85,7 +91,7 @@ export class Skein {
     const server = await ProtocolServer.listen({ log: atLeast('warn', stderrLogger), ...options, broker: this.broker });
     this.servers.add(server);
     const metrics = [...this.admins][0]?.metrics;
-    if (metrics) server.observe(metrics.observe);
+    if (metrics) server.observe(chain(server.observer, metrics.observe));
     const advertised = this.broker.listener;
     return {
       host: server.address.host,
@@ -144,7 +150,7 @@ export class Skein {
   attachAdmin(admin: AdminServer): void {
     this.ensureOpen();
     const metrics = admin.attach({ broker: this.broker, connections: () => [...this.servers].reduce((n, s) => n + s.connectionCount, 0) });
-    for (const server of this.servers) server.observe(metrics.observe);
+    for (const server of this.servers) server.observe(chain(server.observer, metrics.observe));
     this.admins.add(admin);
   }
 

@@ -9,7 +9,7 @@
  * default), on a free port that replaces 127.0.0.1:9092 in the block and is SKEIN_BOOTSTRAP.
  * An HTML comment right above a block may say `readme-test: skip (why)` (installs, or runs the
  * whole suite) or `readme-test: server` (each line is a long-running server: it must print
- * that it listens, then SIGTERM must stop it with exit 0; --port becomes 0). Lines saying
+ * that it listens, then SIGTERM must stop it with exit 0; --port and --http-port become 0). Lines saying
  * `// prints: …` must appear in the output. Each folder is removed afterwards.
  */
 import { test } from 'uvu';
@@ -107,8 +107,10 @@ for (const block of blocks) {
       for (const line of code.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean)) {
         const args = line.replace(/^npx skein /, '').split(/\s+/);
         assert.is(args[0], 'serve', `a server line runs skein serve: ${line}`);
-        const at = args.indexOf('--port');
-        if (at >= 0) args[at + 1] = '0';
+        for (const flag of ['--port', '--http-port']) {
+          const at = args.indexOf(flag);
+          if (at >= 0) args[at + 1] = '0';
+        }
         const server = await startServeIn(dir, args.slice(1));
         assert.match(server.stdout(), 'skein listening on 127.0.0.1:');
         assert.is(await server.stop(), 0, server.stderr());

@@ -3,7 +3,7 @@
  * validateOnly (v1+). numPartitions -1 takes the broker's num.partitions. One broker holds
  * every replica, so the replication factor must be -1 (broker default) or 1, and a manual
  * replica assignment may name only this node (the partition count is then the number of
- * assignments); anything else is INVALID_REPLICATION_FACTOR / INVALID_REQUEST, as a
+ * assignments); anything else is INVALID_REPLICATION_FACTOR / INVALID_REPLICA_ASSIGNMENT, as a
  * one-broker Kafka answers. Config entries with a null value mean "default" and are dropped.
  * A name given twice in one request is INVALID_REQUEST for both, as in Kafka. v5+ echoes the
  * partition count, replication factor and resulting configs.
@@ -60,7 +60,8 @@ function newTopic(t: CreatableTopic, ctx: RequestContext): NewTopic {
   if (t.assignments.length > 0) {
     const elsewhere = t.assignments.some((a) => a.brokerIds.some((id) => id !== ctx.broker.nodeId));
     if (elsewhere || numPartitions !== -1 || t.replicationFactor !== -1) {
-      throw new SkeinError('SKEIN_INVALID_REQUEST', `a replica assignment for ${t.name} may only name broker ${ctx.broker.nodeId}, with numPartitions and replicationFactor -1`, { topic: t.name });
+      // Kafka's answer: INVALID_REPLICA_ASSIGNMENT for an unknown broker (and for counts given alongside an assignment).
+      throw new SkeinError('SKEIN_INVALID_REPLICA_ASSIGNMENT', `a replica assignment for ${t.name} may only name broker ${ctx.broker.nodeId}, with numPartitions and replicationFactor -1`, { topic: t.name });
     }
     numPartitions = t.assignments.length;
   }

@@ -30,7 +30,7 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequest, Desc
       results: request.resources.map((resource) => {
         try {
           const wanted = resource.configurationKeys === null || resource.configurationKeys.length === 0 ? null : new Set(resource.configurationKeys);
-          const configs = configsOf(resource, ctx).filter((c) => wanted === null || wanted.has(c.name));
+          const configs = configsOf(resource, ctx, ctx.apiVersion >= 1 && request.includeSynonyms === true).filter((c) => wanted === null || wanted.has(c.name));
           return { errorCode: KAFKA_ERRORS.NONE, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs };
         } catch (error) {
           return { errorCode: toKafkaErrorCode(error), errorMessage: errorMessageOf(error), resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] };
@@ -46,36 +46,47 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequest, Desc
   },
 });
 
-function configsOf(resource: DescribeConfigsResource, ctx: RequestContext): DescribeConfigsResourceResult[] {
+function configsOf(resource: DescribeConfigsResource, ctx: RequestContext, includeSynonyms: boolean): DescribeConfigsResourceResult[] {
   const { broker } = ctx;
   if (resource.resourceType === RESOURCE_TYPE.TOPIC) {
-    return broker.describeConfigs(resource.resourceName).map((c) => ({
+    return broker.describeConfigs(resource.resourceName).map((c) => {
+      // Synonyms (v1+, when asked), most specific first as Kafka lists them: the topic's own
+      // value, then the broker config it falls back to, then Kafka's default.
+      const synonyms: Array<{ name: string; value: string | null; source: number }> = [];
+      if (includeSynonyms) {
+        if (!c.isDefault) synonyms.push({ name: c.name, value: c.value, source: CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG });
+        const source = c.defaultFromBroker ? CONFIG_SOURCE.STATIC_BROKER_CONFIG : CONFIG_SOURCE.DEFAULT_CONFIG;
+        synonyms.push({ name: c.brokerSynonym ?? c.name, value: c.defaultValue, source });
+      }
+      return {
+        name: c.name,
+        value: c.value,
+        readOnly: c.readOnly,
+        // v0 only, and not ignorable: later versions say it with configSource.
+        isDefault: ctx.apiVersion === 0 ? c.isDefault : false,
+        configSource: configSourceOf(c),
+        isSensitive: c.sensitive,
+        synonyms,
+        configType: 0,
+        documentation: null,
+      };
+    });
+  }
+  if (resource.resourceType === RESOURCE_TYPE.BROKER) {
+    if (resource.resourceName !== '' && resource.resourceName !== String(broker.nodeId)) {
+      throw new SkeinError('SKEIN_INVALID_REQUEST', `no broker ${resource.resourceName} (this is broker ${broker.nodeId})`);
+    }
+    return broker.describeBrokerConfigs().map((c) => ({
       name: c.name,
       value: c.value,
-      readOnly: c.readOnly,
-      // v0 only, and not ignorable: later versions say it with configSource.
+      readOnly: true,
       isDefault: ctx.apiVersion === 0 ? c.isDefault : false,
-      configSource: configSourceOf(c),
-      isSensitive: c.sensitive,
-      synonyms: [],
+      configSource: c.isDefault ? CONFIG_SOURCE.DEFAULT_CONFIG : CONFIG_SOURCE.STATIC_BROKER_CONFIG,
+      isSensitive: false,
+      synonyms: includeSynonyms ? [{ name: c.name, value: c.value, source: c.isDefault ? CONFIG_SOURCE.DEFAULT_CONFIG : CONFIG_SOURCE.STATIC_BROKER_CONFIG }] : [],
       configType: 0,
       documentation: null,
     }));
-  }
-  if (resource.resourceType === RESOURCE_TYPE.BROKER) {
-    return [
-      {
-        name: 'auto.create.topics.enable',
-        value: String(broker.autoCreateTopics),
-        readOnly: true,
-        isDefault: false,
-        configSource: CONFIG_SOURCE.STATIC_BROKER_CONFIG,
-        isSensitive: false,
-        synonyms: [],
-        configType: 0,
-        documentation: null,
-      },
-    ];
   }
   throw new SkeinError('SKEIN_INVALID_REQUEST', `configs of resource type ${resource.resourceType} are not served (topics: 2, broker: 4)`);
 }

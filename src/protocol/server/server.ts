@@ -172,6 +172,11 @@ export class ProtocolServer {
     return listening;
   }
 
+  /** The observer told about every answered request, if any. */
+  get observer(): RequestObserver | undefined {
+    return this.observers.current;
+  }
+
   /** Sets (or with undefined removes) the observer told about every answered request, on open connections too. */
   observe(observer: RequestObserver | undefined): void {
     this.observers.current = observer;
