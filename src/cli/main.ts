@@ -303,6 +303,21 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
       })(),
     );
 
+  program
+    .command('bench')
+    .description('produce records to a topic and fetch them back; print the rates (partition 0)')
+    .addOption(bootstrapOption())
+    .option('--topic <topic>', 'the topic (created by the broker if it auto-creates)', 'skein-bench')
+    .option('--records <n>', 'records to produce', integer(1, 100_000_000), 100_000)
+    .option('--size <bytes>', 'bytes per record value', integer(0, 10_000_000), 100)
+    .option('--batch <n>', 'records per produce request', integer(1, 1_000_000), 1000)
+    .addOption(jsonOption())
+    .action((opts: { bootstrap?: string; topic: string; records: number; size: number; batch: number; json?: boolean }) =>
+      run(async () =>
+        (await import('./bench.js')).bench({ bootstrap: resolveBootstrap(opts.bootstrap), topic: opts.topic, records: opts.records, size: opts.size, batch: opts.batch, json: opts.json ?? false }, io),
+      )(),
+    );
+
   const log = program.command('log').description('look at a data folder directly, without a broker');
   log
     .command('inspect <folder>')

@@ -172,6 +172,17 @@ test('log inspect: segments and batches of a folder; a flipped byte is a CRC err
   assert.ok((JSON.parse(whole.out) as { partitions: Array<{ dir: string }> }).partitions.some((p) => p.dir.endsWith('inspected-0')));
 });
 
+test('bench: produces and fetches back what it says', async () => {
+  const result = await skein(['bench', '--topic', 'benched', '--records', '5000', '--size', '50', '--batch', '500', '--json']);
+  assert.is(result.code, 0, result.err);
+  const r = JSON.parse(result.out) as { records: number; produce: { recordsPerSecond: number }; consume: { records: number; recordsPerSecond: number } };
+  assert.is(r.records, 5000);
+  assert.is(r.consume.records, 5000);
+  assert.ok(r.produce.recordsPerSecond > 0 && r.consume.recordsPerSecond > 0);
+  const described = JSON.parse((await skein(['topics', 'describe', 'benched', '--json'])).out) as { partitions: Array<{ endOffset: number }> };
+  assert.is(described.partitions[0]!.endOffset, 5000);
+});
+
 test('bad input: one line on stderr and a meaningful exit code', async () => {
   const unknownFlag = await skein(['topics', 'list', '--bogus']);
   assert.is(unknownFlag.code, 2);
