@@ -14,23 +14,37 @@
  * module). Synchronous.
  */
 import { createRequire } from 'node:module';
-import { compress } from 'zstd-napi';
 import { SkeinError } from '../../errors.js';
 import { corruptCompressed, decompressedTooLarge } from './errors.js';
 
 type Binding = typeof import('zstd-napi/binding.js');
-const binding = createRequire(import.meta.url)('zstd-napi/binding') as Binding;
+type Api = typeof import('zstd-napi');
+
+// Loaded on first use, not at import: zstd-napi compiles at install where no prebuilt binary
+// can be fetched, and a Skein that never sees a zstd batch must load without it.
+let loaded: { api: Api; binding: Binding } | undefined;
+function zstd(): { api: Api; binding: Binding } {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    try {
+      loaded = { api: require('zstd-napi') as Api, binding: require('zstd-napi/binding') as Binding };
+    } catch (err) {
+      throw new SkeinError('SKEIN_UNSUPPORTED_COMPRESSION', `zstd needs the zstd-napi package, which did not load: ${(err as Error).message}`, { codec: 4, cause: err });
+    }
+  }
+  return loaded;
+}
 
 let dctx: InstanceType<Binding['DCtx']> | undefined;
 const STREAM_CHUNK = 128 * 1024;
 const DECLARED_SIZE_TRUSTED = 16 * 1024 * 1024;
 
 export function zstdCompress(data: Uint8Array): Buffer {
-  return compress(data);
+  return zstd().api.compress(data);
 }
 
 export function zstdDecompress(data: Uint8Array, maxBytes: number): Buffer {
-  dctx ??= new binding.DCtx();
+  dctx ??= new (zstd().binding.DCtx)();
   try {
     const declared = declaredSize(data);
     if (declared > maxBytes) throw decompressedTooLarge('zstd', maxBytes, declared);
@@ -57,10 +71,10 @@ function declaredSize(data: Uint8Array): number {
   let frame = data;
   if (frame.length === 0) throw corruptCompressed('zstd', 'empty input: not a zstd frame');
   while (frame.length > 0) {
-    const size = binding.getFrameContentSize(frame);
+    const size = zstd().binding.getFrameContentSize(frame);
     if (size === null) return -1;
     total += size;
-    frame = frame.subarray(binding.findFrameCompressedSize(frame));
+    frame = frame.subarray(zstd().binding.findFrameCompressedSize(frame));
   }
   return total;
 }
