@@ -5,7 +5,9 @@
  * key (minus tombstones past delete.retention.ms), everything after it untouched, every record
  * at its original offset, and each producer's last batch with its sequence. Also: the active
  * segment is never cleaned, min.cleanable.dirty.ratio and min.compaction.lag.ms hold it back,
- * and views taken before a pass stay readable after it.
+ * and views taken before a pass stay readable after it. Batches are randomly compressed with
+ * each codec: the cleaner decompresses them, drops superseded records, and writes what stays
+ * back with the batch's codec.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +18,7 @@ import { PartitionLog } from '../../src/storage/partition-log.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { decodeRecordBatch } from '../../src/records/decode-record-batch.js';
 import { iterateBatches } from '../../src/records/record-iterator.js';
+import type { CompressionName } from '../../src/records/batch-header.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 test.after(cleanupTempDirs);
@@ -32,6 +35,7 @@ interface Op {
   producer: number;
   batchSize: number;
   roll: boolean;
+  compression: CompressionName;
 }
 
 interface ModelRecord {
@@ -47,6 +51,7 @@ interface BatchView {
   lastOffset: number;
   producerId: number;
   baseSequence: number;
+  compression: CompressionName;
   records: LogRecord[];
 }
 
@@ -65,6 +70,7 @@ function readAll(log: PartitionLog): BatchView[] {
           lastOffset: d.lastOffset,
           producerId: d.producerId,
           baseSequence: d.baseSequence,
+          compression: d.compression,
           records: d.records.map((r) => ({ offset: r.offset, key: r.key!.toString(), value: r.value === null ? null : r.value.toString() })),
         });
       }
@@ -75,8 +81,12 @@ function readAll(log: PartitionLog): BatchView[] {
 }
 
 /** Appends `ops`; returns every record written (offsets as assigned) and each producer's last batch. */
-async function appendOps(log: PartitionLog, ops: Op[]): Promise<{ records: ModelRecord[]; producers: Map<number, { lastOffset: number; baseSequence: number }> }> {
+async function appendOps(
+  log: PartitionLog,
+  ops: Op[],
+): Promise<{ records: ModelRecord[]; producers: Map<number, { lastOffset: number; baseSequence: number }>; codecs: Map<number, CompressionName> }> {
   const records: ModelRecord[] = [];
+  const codecs = new Map<number, CompressionName>();
   const producers = new Map<number, { lastOffset: number; baseSequence: number }>();
   const sequences = new Map<number, number>();
   let i = 0;
@@ -87,8 +97,10 @@ async function appendOps(log: PartitionLog, ops: Op[]): Promise<{ records: Model
       timestamp: T0 + i,
     }));
     const baseSequence = sequences.get(op.producer) ?? 0;
-    const bytes = encodeRecordBatch(batch, op.producer >= 0 ? { producerId: op.producer, producerEpoch: 0, baseSequence } : {});
+    const compression = op.compression === 'none' ? {} : { compression: op.compression };
+    const bytes = encodeRecordBatch(batch, op.producer >= 0 ? { producerId: op.producer, producerEpoch: 0, baseSequence, ...compression } : compression);
     const result = await log.append(bytes);
+    codecs.set(result.baseOffset, op.compression);
     batch.forEach((r, j) => records.push({ offset: result.baseOffset + j, key: r.key, value: r.value }));
     if (op.producer >= 0) {
       sequences.set(op.producer, baseSequence + op.batchSize);
@@ -97,7 +109,7 @@ async function appendOps(log: PartitionLog, ops: Op[]): Promise<{ records: Model
     if (op.roll) log.roll();
     i += 1;
   }
-  return { records, producers };
+  return { records, producers, codecs };
 }
 
 /** What must remain: below `cleanedUpTo` the last record per key (tombstones past retention gone), the rest as written. */
@@ -118,6 +130,7 @@ const opArb = fc.record({
   producer: fc.integer({ min: -1, max: 2 }),
   batchSize: fc.integer({ min: 1, max: 4 }),
   roll: fc.boolean(),
+  compression: fc.constantFrom<CompressionName>('none', 'none', 'gzip', 'snappy', 'lz4', 'zstd'),
 });
 
 test('property: after cleaning, the cleaned range holds the last record of each key at its offset, and nothing else', async () => {
@@ -127,7 +140,7 @@ test('property: after cleaning, the cleaned range holds the last record of each 
       const dir = join(tempDir(), `log-${round++}`);
       let log = await PartitionLog.open(dir, { config: CONFIG });
       try {
-        const { records, producers } = await appendOps(log, ops);
+        const { records, producers, codecs } = await appendOps(log, ops);
         // Timestamps are T0 + op index; with `expire` the clock is past every tombstone's retention.
         const now = expire ? T0 + 10 * RETENTION : T0;
         const activeBase = log.activeSegmentBaseOffset;
@@ -142,6 +155,10 @@ test('property: after cleaning, the cleaned range holds the last record of each 
           // so compare through the model built with the same clock.
           const want = expected(records, cleanedUpTo, now).map((r) => ({ ...r }));
           assert.equal(got, want, what);
+          // A batch that keeps records keeps its codec (an empty one is written uncompressed, as Kafka does).
+          for (const b of batches) {
+            if (b.records.length > 0) assert.is(b.compression, codecs.get(b.baseOffset), `${what}: codec of the batch at ${b.baseOffset}`);
+          }
           for (const [pid, last] of producers) {
             const mine = batches.filter((b) => b.producerId === pid);
             const final = mine[mine.length - 1];
