@@ -195,6 +195,67 @@ test('property: after cleaning, the cleaned range holds the last record of each 
   );
 });
 
+/** Every batch of the log, raw and decoded. */
+function rawBatches(log: PartitionLog): Array<{ bytes: Buffer; decoded: ReturnType<typeof decodeRecordBatch> }> {
+  const read = log.read(log.logStartOffset, { maxBytes: 1 << 22 });
+  return read.views.flatMap((v) => [...iterateBatches(v)].map((b) => ({ bytes: Buffer.from(b), decoded: decodeRecordBatch(b) })));
+}
+
+for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+  test(`a ${codec} batch is rewritten with its codec, header and offsets; an idempotent producer's emptied last batch stays`, async () => {
+    const dir = join(tempDir(), 'log');
+    const log = await PartitionLog.open(dir, { config: { ...CONFIG, segmentBytes: 1 << 20 } });
+    try {
+      const at = (key: string, value: string, i: number) => ({ key, value, timestamp: T0 + i });
+      const producer = { producerId: 7, producerEpoch: 3, compression: codec };
+      await log.append(encodeRecordBatch([at('a', 'a0', 0), at('c', 'c1', 1), at('a', 'a2', 2), at('d', 'd3', 3)], { ...producer, baseSequence: 0 }));
+      await log.append(encodeRecordBatch([at('a', 'a4', 4), at('b', 'b5', 5)], { ...producer, baseSequence: 4 }));
+      await log.append(encodeRecordBatch([at('a', 'a6', 6), at('b', 'b7', 7)]));
+      log.roll();
+      const before = rawBatches(log).map((b) => b.decoded);
+      const result = await log.compact({ force: true, now: T0 });
+      assert.ok(result.cleaned);
+      const after = rawBatches(log).map((b) => b.decoded);
+      assert.equal(after.map((b) => b.records.map((r) => `${r.offset}:${r.key}=${r.value}`)), [['1:c=c1', '3:d=d3'], [], ['6:a=a6', '7:b=b7']]);
+      const [first, emptied] = after as [(typeof after)[0], (typeof after)[0]];
+      assert.is(first.compression, codec, 'the rewritten batch keeps its codec');
+      assert.is(emptied.compression, 'none', 'an empty batch has nothing to compress');
+      for (const [i, b] of [first, emptied].entries()) {
+        const old = before[i]!;
+        for (const field of ['baseOffset', 'lastOffsetDelta', 'partitionLeaderEpoch', 'baseTimestamp', 'maxTimestamp', 'producerId', 'producerEpoch', 'baseSequence', 'timestampType'] as const) {
+          assert.is(b[field], old[field], `batch ${i}: ${field}`);
+        }
+      }
+      assert.is(log.logEndOffset, 8);
+    } finally {
+      await log.close();
+    }
+  });
+}
+
+test('a compressed batch whose records would decompress past max.message.bytes is copied whole, and nothing it supersedes is removed', async () => {
+  const dir = join(tempDir(), 'log');
+  const log = await PartitionLog.open(dir, { config: { ...CONFIG, segmentBytes: 1 << 20 } });
+  try {
+    await log.append(encodeRecordBatch([{ key: 'x', value: 'x0', timestamp: T0 }]));
+    const big = 'z'.repeat(100_000);
+    await log.append(encodeRecordBatch([{ key: 'y', value: big, timestamp: T0 }, { key: 'x', value: 'x2', timestamp: T0 }, { key: 'y', value: 'y3', timestamp: T0 }], { compression: 'gzip' }));
+    await log.append(encodeRecordBatch([{ key: 'w', value: 'w4', timestamp: T0 }, { key: 'w', value: 'w5', timestamp: T0 }]));
+    log.roll();
+    const bigBatch = rawBatches(log)[1]!.bytes;
+    assert.ok(bigBatch.length < 10_000, 'gzip shrinks the batch below the cap');
+    log.updateConfig({ maxMessageBytes: 10_000 });
+    const result = await log.compact({ force: true, now: T0 });
+    assert.ok(result.cleaned);
+    const after = rawBatches(log);
+    assert.ok(after.some((b) => b.bytes.equals(bigBatch)), 'the oversized batch is unchanged');
+    // Its keys were not mapped: x0 (superseded by x2 inside it) stays; the plain batch is still cleaned.
+    assert.equal(after.flatMap((b) => b.decoded.records.map((r) => `${r.offset}:${r.key}`)), ['0:x', '1:y', '2:x', '3:y', '5:w']);
+  } finally {
+    await log.close();
+  }
+});
+
 test('the active segment is never cleaned; dirty ratio and min.compaction.lag.ms hold cleaning back', async () => {
   const dir = join(tempDir(), 'log');
   const log = await PartitionLog.open(dir, { config: { ...CONFIG, segmentBytes: 1 << 20 } });
