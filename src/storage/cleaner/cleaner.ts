@@ -300,12 +300,18 @@ function emptyBatchOf(batch: Buffer): Buffer {
 function rebuild(batch: Buffer, source: Buffer, ranges: Array<[number, number]>, records: number): Buffer {
   const attributes = readInt16BE(batch, ATTRIBUTES);
   const codec = records === 0 ? 0 : attributes & COMPRESSION_CODEC_MASK;
-  const kept = Buffer.concat(ranges.map(([a, b]) => source.subarray(a, b)));
-  const body = codec === 0 ? kept : compress(codec, kept);
-  const size = HEADER_SIZE + body.length;
+  // Uncompressed: the kept ranges go straight into the new batch (one copy).
+  const compressed = codec === 0 ? undefined : compress(codec, Buffer.concat(ranges.map(([a, b]) => source.subarray(a, b))));
+  let size = HEADER_SIZE;
+  if (compressed) size += compressed.length;
+  else for (const [a, b] of ranges) size += b - a;
   const out = Buffer.allocUnsafe(size);
   batch.copy(out, 0, 0, HEADER_SIZE);
-  body.copy(out, HEADER_SIZE);
+  if (compressed) compressed.copy(out, HEADER_SIZE);
+  else {
+    let at = HEADER_SIZE;
+    for (const [a, b] of ranges) at += source.copy(out, at, a, b);
+  }
   out.writeInt16BE((attributes & ~COMPRESSION_CODEC_MASK) | codec, ATTRIBUTES);
   writeInt32BE(out, BATCH_LENGTH, size - LOG_OVERHEAD);
   writeInt32BE(out, RECORDS_COUNT, records);
