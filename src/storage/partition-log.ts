@@ -628,6 +628,7 @@ export class PartitionLog {
       deleteRetentionMs: this.config.deleteRetentionMs,
       segmentBytes: this.config.segmentBytes,
       maxMapEntries: options.maxMapEntries ?? 4_000_000,
+      maxDecompressedBytes: this.config.maxMessageBytes,
     };
     const step = options.onStep ?? (() => {});
     const outcome: CleanOutcome = options.inline ? cleanSegments(plan, step) : await runCleanTask(plan);

@@ -5,7 +5,9 @@
  * key (minus tombstones past delete.retention.ms), everything after it untouched, every record
  * at its original offset, and each producer's last batch with its sequence. Also: the active
  * segment is never cleaned, min.cleanable.dirty.ratio and min.compaction.lag.ms hold it back,
- * and views taken before a pass stay readable after it.
+ * and views taken before a pass stay readable after it. Batches are randomly compressed with
+ * each codec: the cleaner decompresses them, drops superseded records, and writes what stays
+ * back with the batch's codec.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +18,7 @@ import { PartitionLog } from '../../src/storage/partition-log.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { decodeRecordBatch } from '../../src/records/decode-record-batch.js';
 import { iterateBatches } from '../../src/records/record-iterator.js';
+import type { CompressionName } from '../../src/records/batch-header.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 test.after(cleanupTempDirs);
@@ -32,6 +35,7 @@ interface Op {
   producer: number;
   batchSize: number;
   roll: boolean;
+  compression: CompressionName;
 }
 
 interface ModelRecord {
@@ -47,6 +51,7 @@ interface BatchView {
   lastOffset: number;
   producerId: number;
   baseSequence: number;
+  compression: CompressionName;
   records: LogRecord[];
 }
 
@@ -65,6 +70,7 @@ function readAll(log: PartitionLog): BatchView[] {
           lastOffset: d.lastOffset,
           producerId: d.producerId,
           baseSequence: d.baseSequence,
+          compression: d.compression,
           records: d.records.map((r) => ({ offset: r.offset, key: r.key!.toString(), value: r.value === null ? null : r.value.toString() })),
         });
       }
@@ -75,8 +81,12 @@ function readAll(log: PartitionLog): BatchView[] {
 }
 
 /** Appends `ops`; returns every record written (offsets as assigned) and each producer's last batch. */
-async function appendOps(log: PartitionLog, ops: Op[]): Promise<{ records: ModelRecord[]; producers: Map<number, { lastOffset: number; baseSequence: number }> }> {
+async function appendOps(
+  log: PartitionLog,
+  ops: Op[],
+): Promise<{ records: ModelRecord[]; producers: Map<number, { lastOffset: number; baseSequence: number }>; codecs: Map<number, CompressionName> }> {
   const records: ModelRecord[] = [];
+  const codecs = new Map<number, CompressionName>();
   const producers = new Map<number, { lastOffset: number; baseSequence: number }>();
   const sequences = new Map<number, number>();
   let i = 0;
@@ -87,8 +97,10 @@ async function appendOps(log: PartitionLog, ops: Op[]): Promise<{ records: Model
       timestamp: T0 + i,
     }));
     const baseSequence = sequences.get(op.producer) ?? 0;
-    const bytes = encodeRecordBatch(batch, op.producer >= 0 ? { producerId: op.producer, producerEpoch: 0, baseSequence } : {});
+    const compression = op.compression === 'none' ? {} : { compression: op.compression };
+    const bytes = encodeRecordBatch(batch, op.producer >= 0 ? { producerId: op.producer, producerEpoch: 0, baseSequence, ...compression } : compression);
     const result = await log.append(bytes);
+    codecs.set(result.baseOffset, op.compression);
     batch.forEach((r, j) => records.push({ offset: result.baseOffset + j, key: r.key, value: r.value }));
     if (op.producer >= 0) {
       sequences.set(op.producer, baseSequence + op.batchSize);
@@ -97,7 +109,7 @@ async function appendOps(log: PartitionLog, ops: Op[]): Promise<{ records: Model
     if (op.roll) log.roll();
     i += 1;
   }
-  return { records, producers };
+  return { records, producers, codecs };
 }
 
 /** What must remain: below `cleanedUpTo` the last record per key (tombstones past retention gone), the rest as written. */
@@ -118,6 +130,7 @@ const opArb = fc.record({
   producer: fc.integer({ min: -1, max: 2 }),
   batchSize: fc.integer({ min: 1, max: 4 }),
   roll: fc.boolean(),
+  compression: fc.constantFrom<CompressionName>('none', 'none', 'gzip', 'snappy', 'lz4', 'zstd'),
 });
 
 test('property: after cleaning, the cleaned range holds the last record of each key at its offset, and nothing else', async () => {
@@ -127,7 +140,7 @@ test('property: after cleaning, the cleaned range holds the last record of each 
       const dir = join(tempDir(), `log-${round++}`);
       let log = await PartitionLog.open(dir, { config: CONFIG });
       try {
-        const { records, producers } = await appendOps(log, ops);
+        const { records, producers, codecs } = await appendOps(log, ops);
         // Timestamps are T0 + op index; with `expire` the clock is past every tombstone's retention.
         const now = expire ? T0 + 10 * RETENTION : T0;
         const activeBase = log.activeSegmentBaseOffset;
@@ -142,6 +155,10 @@ test('property: after cleaning, the cleaned range holds the last record of each 
           // so compare through the model built with the same clock.
           const want = expected(records, cleanedUpTo, now).map((r) => ({ ...r }));
           assert.equal(got, want, what);
+          // A batch that keeps records keeps its codec (an empty one is written uncompressed, as Kafka does).
+          for (const b of batches) {
+            if (b.records.length > 0) assert.is(b.compression, codecs.get(b.baseOffset), `${what}: codec of the batch at ${b.baseOffset}`);
+          }
           for (const [pid, last] of producers) {
             const mine = batches.filter((b) => b.producerId === pid);
             const final = mine[mine.length - 1];
@@ -176,6 +193,67 @@ test('property: after cleaning, the cleaned range holds the last record of each 
     }),
     { numRuns: 40, interruptAfterTimeLimit: 60_000 },
   );
+});
+
+/** Every batch of the log, raw and decoded. */
+function rawBatches(log: PartitionLog): Array<{ bytes: Buffer; decoded: ReturnType<typeof decodeRecordBatch> }> {
+  const read = log.read(log.logStartOffset, { maxBytes: 1 << 22 });
+  return read.views.flatMap((v) => [...iterateBatches(v)].map((b) => ({ bytes: Buffer.from(b), decoded: decodeRecordBatch(b) })));
+}
+
+for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+  test(`a ${codec} batch is rewritten with its codec, header and offsets; an idempotent producer's emptied last batch stays`, async () => {
+    const dir = join(tempDir(), 'log');
+    const log = await PartitionLog.open(dir, { config: { ...CONFIG, segmentBytes: 1 << 20 } });
+    try {
+      const at = (key: string, value: string, i: number) => ({ key, value, timestamp: T0 + i });
+      const producer = { producerId: 7, producerEpoch: 3, compression: codec };
+      await log.append(encodeRecordBatch([at('a', 'a0', 0), at('c', 'c1', 1), at('a', 'a2', 2), at('d', 'd3', 3)], { ...producer, baseSequence: 0 }));
+      await log.append(encodeRecordBatch([at('a', 'a4', 4), at('b', 'b5', 5)], { ...producer, baseSequence: 4 }));
+      await log.append(encodeRecordBatch([at('a', 'a6', 6), at('b', 'b7', 7)]));
+      log.roll();
+      const before = rawBatches(log).map((b) => b.decoded);
+      const result = await log.compact({ force: true, now: T0 });
+      assert.ok(result.cleaned);
+      const after = rawBatches(log).map((b) => b.decoded);
+      assert.equal(after.map((b) => b.records.map((r) => `${r.offset}:${r.key}=${r.value}`)), [['1:c=c1', '3:d=d3'], [], ['6:a=a6', '7:b=b7']]);
+      const [first, emptied] = after as [(typeof after)[0], (typeof after)[0]];
+      assert.is(first.compression, codec, 'the rewritten batch keeps its codec');
+      assert.is(emptied.compression, 'none', 'an empty batch has nothing to compress');
+      for (const [i, b] of [first, emptied].entries()) {
+        const old = before[i]!;
+        for (const field of ['baseOffset', 'lastOffsetDelta', 'partitionLeaderEpoch', 'baseTimestamp', 'maxTimestamp', 'producerId', 'producerEpoch', 'baseSequence', 'timestampType'] as const) {
+          assert.is(b[field], old[field], `batch ${i}: ${field}`);
+        }
+      }
+      assert.is(log.logEndOffset, 8);
+    } finally {
+      await log.close();
+    }
+  });
+}
+
+test('a compressed batch whose records would decompress past max.message.bytes is copied whole, and nothing it supersedes is removed', async () => {
+  const dir = join(tempDir(), 'log');
+  const log = await PartitionLog.open(dir, { config: { ...CONFIG, segmentBytes: 1 << 20 } });
+  try {
+    await log.append(encodeRecordBatch([{ key: 'x', value: 'x0', timestamp: T0 }]));
+    const big = 'z'.repeat(100_000);
+    await log.append(encodeRecordBatch([{ key: 'y', value: big, timestamp: T0 }, { key: 'x', value: 'x2', timestamp: T0 }, { key: 'y', value: 'y3', timestamp: T0 }], { compression: 'gzip' }));
+    await log.append(encodeRecordBatch([{ key: 'w', value: 'w4', timestamp: T0 }, { key: 'w', value: 'w5', timestamp: T0 }]));
+    log.roll();
+    const bigBatch = rawBatches(log)[1]!.bytes;
+    assert.ok(bigBatch.length < 10_000, 'gzip shrinks the batch below the cap');
+    log.updateConfig({ maxMessageBytes: 10_000 });
+    const result = await log.compact({ force: true, now: T0 });
+    assert.ok(result.cleaned);
+    const after = rawBatches(log);
+    assert.ok(after.some((b) => b.bytes.equals(bigBatch)), 'the oversized batch is unchanged');
+    // Its keys were not mapped: x0 (superseded by x2 inside it) stays; the plain batch is still cleaned.
+    assert.equal(after.flatMap((b) => b.decoded.records.map((r) => `${r.offset}:${r.key}`)), ['0:x', '1:y', '2:x', '3:y', '5:w']);
+  } finally {
+    await log.close();
+  }
 });
 
 test('the active segment is never cleaned; dirty ratio and min.compaction.lag.ms hold cleaning back', async () => {

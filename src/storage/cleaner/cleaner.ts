@@ -17,8 +17,14 @@
  * unless it is the last batch of its producer: then it stays as an empty batch so that the
  * producer's last sequence survives a rebuild of producer state (as Kafka keeps it).
  *
- * Compressed batches are copied unchanged (the codecs are not on this branch yet); so are
- * control batches. The caller swaps the cleaned files in (partition-log.ts). Nothing here
+ * Compressed batches are cleaned as Kafka cleans them: both passes decompress the batch's
+ * records (src/records/compression/, capped at plan.maxDecompressedBytes), and a batch that
+ * loses records is written back with the same codec around the records it keeps (same header
+ * fields, new length, count and CRC). An empty batch kept for its producer is written
+ * uncompressed (no records to compress), as Kafka writes it. A batch whose records would
+ * decompress past the cap is copied unchanged and its keys are not mapped (so nothing it
+ * supersedes is removed): cleaning never loses a record it cannot read. Control batches are
+ * copied unchanged. The caller swaps the cleaned files in (partition-log.ts). Nothing here
  * touches the live segments' files except to read them.
  */
 import { closeSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
@@ -42,7 +48,8 @@ import {
   readRecordsCount,
   writeInt32BE,
 } from '../../records/batch-header.js';
-import { checkBatch } from '../../records/decode-record-batch.js';
+import { checkBatch, recordsOf, type RecordsSection } from '../../records/decode-record-batch.js';
+import { compress } from '../../records/compression/index.js';
 import { readVarint, readVarlong } from '../../records/varint.js';
 import { SkeinError, fromSystemError } from '../../errors.js';
 import { OffsetMap, keyString } from './offset-map.js';
@@ -69,6 +76,8 @@ export interface CleanPlan {
   segmentBytes: number;
   /** Bound on distinct keys mapped per pass. */
   maxMapEntries: number;
+  /** Largest records section a compressed batch may decompress to (max.message.bytes); larger ones are copied whole. */
+  maxDecompressedBytes: number;
 }
 
 export interface CleanedGroup {
@@ -118,10 +127,13 @@ export function cleanSegments(plan: CleanPlan, onStep: CleanStepHook = () => {})
       const pid = readProducerId(batch, 0);
       const lastOffset = readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0);
       if (pid >= 0) lastBatchOfProducer.set(pid, lastOffset);
-      if (!dirty || !isPlainBatch(batch)) continue;
-      walkRecords(batch, (offset, keyStart, keyEnd) => {
+      if (!dirty || isControl(batch)) continue;
+      const section = recordsSectionOf(batch, plan.maxDecompressedBytes);
+      if (section === undefined) continue;
+      const bytes = section.bytes;
+      walkRecords(batch, section, (offset, keyStart, keyEnd) => {
         recordsRead += 1;
-        if (keyStart >= 0 && offset >= plan.firstDirtyOffset) map.put(keyString(batch, keyStart, keyEnd), offset);
+        if (keyStart >= 0 && offset >= plan.firstDirtyOffset) map.put(keyString(bytes, keyStart, keyEnd), offset);
       });
     }
     last = i;
@@ -183,41 +195,60 @@ function* groupSegments(segments: CleanSegmentInfo[], segmentBytes: number): Gen
 }
 
 /**
- * Walks the records of an uncompressed batch (its CRC checked first) without decoding them:
+ * The records section of a batch, its CRC checked first: the batch itself when uncompressed,
+ * else its records decompressed (at most `maxBytes`). Undefined when they would decompress
+ * past `maxBytes`: the caller leaves such a batch as it is.
+ */
+function recordsSectionOf(batch: Buffer, maxBytes: number): RecordsSection | undefined {
+  checkBatch(batch, true);
+  try {
+    return recordsOf(batch, maxBytes);
+  } catch (err) {
+    if (err instanceof SkeinError && err.code === 'SKEIN_MESSAGE_TOO_LARGE') return undefined;
+    if (err instanceof SkeinError) {
+      throw new SkeinError('SKEIN_CORRUPT_SEGMENT', `the records of a batch at offset ${readBaseOffset(batch, 0)} cannot be read for cleaning: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Walks the records of a batch's records section (recordsSectionOf) without decoding them:
  * for each, its offset, the byte range of its key (-1 for a null key), whether its value is
- * null, and its byte range in the batch. Cheaper than decoding, and all cleaning needs.
+ * null, and its byte range, all in `section.bytes`. Cheaper than decoding, and all cleaning
+ * needs.
  */
 function walkRecords(
   batch: Buffer,
+  section: RecordsSection,
   visit: (offset: number, keyStart: number, keyEnd: number, valueIsNull: boolean, recordStart: number, recordEnd: number) => void,
 ): void {
-  checkBatch(batch, true);
   const baseOffset = readBaseOffset(batch, 0);
   const count = readRecordsCount(batch, 0);
-  const end = batch.length;
-  const cursor = { pos: HEADER_SIZE };
+  const bytes = section.bytes;
+  const end = section.end;
+  const cursor = { pos: section.start };
   for (let i = 0; i < count; i++) {
     const recordStart = cursor.pos;
-    const length = readVarint(batch, cursor, end);
+    const length = readVarint(bytes, cursor, end);
     const recordEnd = cursor.pos + length;
     if (length < 1 || recordEnd > end) throw new SkeinError('SKEIN_CORRUPT_SEGMENT', `a record of a batch at offset ${baseOffset} runs past the batch`);
     cursor.pos += 1; // attributes
-    readVarlong(batch, cursor, recordEnd); // timestampDelta
-    const offsetDelta = readVarint(batch, cursor, recordEnd);
-    const keyLength = readVarint(batch, cursor, recordEnd);
+    readVarlong(bytes, cursor, recordEnd); // timestampDelta
+    const offsetDelta = readVarint(bytes, cursor, recordEnd);
+    const keyLength = readVarint(bytes, cursor, recordEnd);
     const keyStart = keyLength >= 0 ? cursor.pos : -1;
     const keyEnd = keyLength >= 0 ? cursor.pos + keyLength : -1;
     if (keyEnd > recordEnd) throw new SkeinError('SKEIN_CORRUPT_SEGMENT', `a record key of a batch at offset ${baseOffset} runs past the record`);
     if (keyLength >= 0) cursor.pos = keyEnd;
-    const valueLength = readVarint(batch, cursor, recordEnd);
+    const valueLength = readVarint(bytes, cursor, recordEnd);
     visit(baseOffset + offsetDelta, keyStart, keyEnd, valueLength < 0, recordStart, recordEnd);
     cursor.pos = recordEnd;
   }
 }
 
-function isPlainBatch(batch: Buffer): boolean {
-  const attributes = readInt16BE(batch, ATTRIBUTES);
-  return (attributes & COMPRESSION_CODEC_MASK) === 0 && (attributes & CONTROL_FLAG_MASK) === 0;
+function isControl(batch: Buffer): boolean {
+  return (readInt16BE(batch, ATTRIBUTES) & CONTROL_FLAG_MASK) !== 0;
 }
 
 /** The batch as it stays after cleaning: unchanged, rewritten with fewer records, empty, or gone. */
@@ -228,13 +259,16 @@ function filterBatch(
   plan: CleanPlan,
 ): { bytes: Buffer | undefined; records: number } {
   const count = readRecordsCount(batch, 0);
-  if (!isPlainBatch(batch)) return { bytes: batch, records: count };
+  if (isControl(batch)) return { bytes: batch, records: count };
+  const section = recordsSectionOf(batch, plan.maxDecompressedBytes);
+  if (section === undefined) return { bytes: batch, records: count };
+  const bytes = section.bytes;
   const tombstonesExpired = readMaxTimestamp(batch, 0) + plan.deleteRetentionMs <= plan.nowMs;
   const ranges: Array<[number, number]> = [];
   let kept = 0;
-  walkRecords(batch, (offset, keyStart, keyEnd, valueIsNull, recordStart, recordEnd) => {
+  walkRecords(batch, section, (offset, keyStart, keyEnd, valueIsNull, recordStart, recordEnd) => {
     if (keyStart >= 0) {
-      const latest = map.get(keyString(batch, keyStart, keyEnd));
+      const latest = map.get(keyString(bytes, keyStart, keyEnd));
       if (latest !== undefined && offset < latest) return;
       if (valueIsNull && tombstonesExpired) return;
     }
@@ -250,22 +284,35 @@ function filterBatch(
     const lastOffset = readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0);
     if (pid < 0 || lastBatchOfProducer.get(pid) !== lastOffset) return { bytes: undefined, records: 0 };
   }
-  return { bytes: rebuild(batch, ranges, kept), records: kept };
+  return { bytes: rebuild(batch, bytes, ranges, kept), records: kept };
 }
 
 /** The batch's header with no records: its offsets, producer and sequence, and nothing else. */
 function emptyBatchOf(batch: Buffer): Buffer {
-  return rebuild(batch, [], 0);
+  return rebuild(batch, batch, [], 0);
 }
 
-/** A copy of `batch` holding only the records at `ranges` (byte ranges of its records), CRC redone. */
-function rebuild(batch: Buffer, ranges: Array<[number, number]>, records: number): Buffer {
+/**
+ * A copy of `batch` holding only the records at `ranges` (byte ranges in `source`, the batch
+ * or its decompressed records), CRC redone. A compressed batch's kept records are compressed
+ * again with its codec; an empty batch is written uncompressed (Kafka's empty header).
+ */
+function rebuild(batch: Buffer, source: Buffer, ranges: Array<[number, number]>, records: number): Buffer {
+  const attributes = readInt16BE(batch, ATTRIBUTES);
+  const codec = records === 0 ? 0 : attributes & COMPRESSION_CODEC_MASK;
+  // Uncompressed: the kept ranges go straight into the new batch (one copy).
+  const compressed = codec === 0 ? undefined : compress(codec, Buffer.concat(ranges.map(([a, b]) => source.subarray(a, b))));
   let size = HEADER_SIZE;
-  for (const [a, b] of ranges) size += b - a;
+  if (compressed) size += compressed.length;
+  else for (const [a, b] of ranges) size += b - a;
   const out = Buffer.allocUnsafe(size);
   batch.copy(out, 0, 0, HEADER_SIZE);
-  let at = HEADER_SIZE;
-  for (const [a, b] of ranges) at += batch.copy(out, at, a, b);
+  if (compressed) compressed.copy(out, HEADER_SIZE);
+  else {
+    let at = HEADER_SIZE;
+    for (const [a, b] of ranges) at += source.copy(out, at, a, b);
+  }
+  out.writeInt16BE((attributes & ~COMPRESSION_CODEC_MASK) | codec, ATTRIBUTES);
   writeInt32BE(out, BATCH_LENGTH, size - LOG_OVERHEAD);
   writeInt32BE(out, RECORDS_COUNT, records);
   const crc = native.crc32c(new Uint8Array(out.buffer, out.byteOffset + CRC_START, size - CRC_START)) >>> 0;
