@@ -53,6 +53,13 @@ export const ERROR_CODES = [
   // Kafka wire protocol.
   'SKEIN_INVALID_REQUEST',
   'SKEIN_UNSUPPORTED_VERSION',
+  // Cluster (etcd coordination, replication).
+  'SKEIN_COORDINATOR_UNAVAILABLE',
+  'SKEIN_NODE_ID_IN_USE',
+  'SKEIN_STALE_CLUSTER_STATE',
+  'SKEIN_CORRUPT_CLUSTER_STATE',
+  'SKEIN_INVALID_REPLICATION_FACTOR',
+  'SKEIN_INVALID_REPLICA_ASSIGNMENT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -16,13 +16,15 @@ const ALLOWED: Record<string, string[]> = {
   storage: ['records', 'native', '.'],
   // The Kafka protocol: codecs and framing; never storage, never files (STYLE.md §2).
   protocol: ['broker', 'records', '.'],
+  // Cluster coordination through etcd: no Kafka API types, no files (DESIGN.md, "Layers").
+  cluster: ['records', '.'],
   // Topics, groups, produce/fetch: over storage, never sockets or file paths.
-  broker: ['storage', 'records', '.'],
+  broker: ['cluster', 'storage', 'records', '.'],
   // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
   // also starts protocol servers for skein.listen(): the one place the two doors meet.)
   client: ['broker', 'protocol', 'records', '.'],
   // The command line: starts brokers and protocol servers through the client's Skein.
-  cli: ['client', 'protocol', 'broker', '.'],
+  cli: ['client', 'protocol', 'broker', 'cluster', '.'],
 };
 
 function filesUnder(dir: string): string[] {

@@ -57,6 +57,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--max-frame-bytes <n>', 'largest request accepted (socket.request.max.bytes)', integer(1024, 0x7fffffff))
     .option('--idle-ms <ms>', 'close connections silent for this long (connections.max.idle.ms)', integer(0, 0x7fffffff))
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
+    .option('--node-id <id>', 'this broker\'s id (node.id); unique in a cluster', integer(0, 0x7fffffff), 0)
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .action(async (opts: Record<string, unknown>) => {
       exitCode = await serve(
@@ -71,6 +72,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
           maxFrameBytes: opts.maxFrameBytes as number | undefined,
           idleMs: opts.idleMs as number | undefined,
           saslPlainUsers: opts.saslPlainUsers as string | undefined,
+          nodeId: opts.nodeId as number,
           logLevel: opts.logLevel as LogLevel,
         },
         io,

@@ -26,6 +26,8 @@ export interface ServeOptions {
   idleMs?: number;
   /** A file of `user:password` lines: clients must log in with SASL/PLAIN. */
   saslPlainUsers?: string;
+  /** node.id: the broker's id in Metadata answers (and in its cluster). Default 0. */
+  nodeId?: number;
   logLevel: LogLevel;
 }
 
@@ -52,7 +54,7 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
   }
   let skein: Skein;
   try {
-    skein = await Skein.open({ dir: prepared.dir, autoCreateTopics: options.autoCreateTopics, numPartitions: options.numPartitions });
+    skein = await Skein.open({ dir: prepared.dir, nodeId: options.nodeId, autoCreateTopics: options.autoCreateTopics, numPartitions: options.numPartitions });
   } catch (err) {
     io.err(`skein: cannot open the data folder ${prepared.dir}: ${(err as Error).message}`);
     return 1;
