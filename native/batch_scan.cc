@@ -9,9 +9,37 @@ inline uint32_t load32be(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
 }
 
-}  // namespace
+inline uint64_t load64be(const uint8_t* p) {
+  return uint64_t{load32be(p)} << 32 | uint64_t{load32be(p + 4)};
+}
 
-ScanResult scan_batches(const uint8_t* data, size_t size, uint64_t max_batches) noexcept {
+inline int16_t load16be(const uint8_t* p) {
+  return static_cast<int16_t>(uint16_t{p[0]} << 8 | uint16_t{p[1]});
+}
+
+// Header fields past the CRC, by their offset from the batch start (see batch_scan.h).
+constexpr size_t kAttributesOffset = 21;
+constexpr size_t kLastOffsetDeltaOffset = 23;
+constexpr size_t kMaxTimestampOffset = 35;
+constexpr size_t kProducerIdOffset = 43;
+constexpr size_t kProducerEpochOffset = 51;
+constexpr size_t kBaseSequenceOffset = 53;
+constexpr size_t kRecordCountOffset = 57;
+
+void summarize(const uint8_t* batch, size_t position, size_t total, double* out) noexcept {
+  out[kSummaryPosition] = static_cast<double>(position);
+  out[kSummarySize] = static_cast<double>(total);
+  out[kSummaryLastOffsetDelta] = static_cast<int32_t>(load32be(batch + kLastOffsetDeltaOffset));
+  out[kSummaryRecordCount] = static_cast<int32_t>(load32be(batch + kRecordCountOffset));
+  out[kSummaryProducerId] = static_cast<double>(static_cast<int64_t>(load64be(batch + kProducerIdOffset)));
+  out[kSummaryProducerEpoch] = load16be(batch + kProducerEpochOffset);
+  out[kSummaryBaseSequence] = static_cast<int32_t>(load32be(batch + kBaseSequenceOffset));
+  out[kSummaryAttributes] = static_cast<uint16_t>(load16be(batch + kAttributesOffset));
+  out[kSummaryMaxTimestamp] = static_cast<double>(static_cast<int64_t>(load64be(batch + kMaxTimestampOffset)));
+}
+
+template <bool kSummarize>
+ScanResult walk(const uint8_t* data, size_t size, double* summary, uint64_t max_batches) noexcept {
   ScanResult result;
   size_t position = 0;
   for (;;) {
@@ -49,9 +77,20 @@ ScanResult scan_batches(const uint8_t* data, size_t size, uint64_t max_batches) 
       result.stop = ScanStop::kBadCrc;
       return result;
     }
+    if constexpr (kSummarize) summarize(batch, position, total, summary + result.batches * kSummaryFields);
     position += total;
     result.batches += 1;
   }
+}
+
+}  // namespace
+
+ScanResult scan_batches(const uint8_t* data, size_t size, uint64_t max_batches) noexcept {
+  return walk<false>(data, size, nullptr, max_batches);
+}
+
+ScanResult summarize_batches(const uint8_t* data, size_t size, double* summary, uint64_t max_batches) noexcept {
+  return walk<true>(data, size, summary, max_batches);
 }
 
 }  // namespace skein

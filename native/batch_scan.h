@@ -48,8 +48,29 @@ struct ScanResult {
 
 inline constexpr uint64_t kUnlimitedBatches = ~uint64_t{0};
 
+// What summarize_batches writes per valid batch, as doubles (every field fits in 53 bits:
+// producer ids are allocated from 0 upwards; timestamps are ms). Shared with
+// src/records/batch-summary.ts, which checks the exported constants at load.
+enum SummaryField : int {
+  kSummaryPosition = 0,        // byte index of the batch in the scanned range
+  kSummarySize = 1,            // 12 + batchLength
+  kSummaryLastOffsetDelta = 2,
+  kSummaryRecordCount = 3,
+  kSummaryProducerId = 4,
+  kSummaryProducerEpoch = 5,
+  kSummaryBaseSequence = 6,
+  kSummaryAttributes = 7,      // codec in the low 3 bits, timestamp type, transactional, control
+  kSummaryMaxTimestamp = 8,
+  kSummaryFields = 9,
+};
+
 // Scans [data, data + size) from its first byte, stopping at the first invalid batch, at
 // the end of the range, or after max_batches valid batches.
 ScanResult scan_batches(const uint8_t* data, size_t size, uint64_t max_batches) noexcept;
+
+// The same scan (framing, magic, CRC), also writing kSummaryFields doubles per valid batch
+// to `summary`, for at most max_batches batches (stop kLimit when more remain): one walk of
+// the headers that every later step of an append reads instead of the bytes.
+ScanResult summarize_batches(const uint8_t* data, size_t size, double* summary, uint64_t max_batches) noexcept;
 
 }  // namespace skein

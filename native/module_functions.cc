@@ -27,6 +27,18 @@ Napi::Value ScanBuffer(const Napi::CallbackInfo& info) {
   return scan_result_to_js(info.Env(), scan_batches(bytes.data, bytes.size, max_batches), 0);
 }
 
+// summarizeBuffer(buf, out: Float64Array): scans like scanBuffer and fills `out` with
+// kSummaryFields doubles per valid batch, as many batches as it holds (stop kLimit after).
+Napi::Value SummarizeBuffer(const Napi::CallbackInfo& info) {
+  const ByteRange bytes = bytes_argument(info, 0, "buf");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw_invalid_argument(info.Env(), "out must be a Float64Array");
+  }
+  Napi::Float64Array out = info[1].As<Napi::Float64Array>();
+  const uint64_t capacity = out.ElementLength() / kSummaryFields;
+  return scan_result_to_js(info.Env(), summarize_batches(bytes.data, bytes.size, out.Data(), capacity), 0);
+}
+
 void Noop(const Napi::CallbackInfo&) {}
 
 void SetErrorFactory(const Napi::CallbackInfo& info) {
@@ -56,6 +68,8 @@ void register_module_functions(Napi::Env env, Napi::Object exports) {
   exports.Set("crc32cTable", Napi::Function::New(env, Crc32cTable, "crc32cTable"));
   exports.Set("crc32cImplementation", Napi::String::New(env, crc32c_implementation()));
   exports.Set("scanBuffer", Napi::Function::New(env, ScanBuffer, "scanBuffer"));
+  exports.Set("summarizeBuffer", Napi::Function::New(env, SummarizeBuffer, "summarizeBuffer"));
+  exports.Set("summaryFields", Napi::Number::New(env, kSummaryFields));
   exports.Set("noop", Napi::Function::New(env, Noop, "noop"));
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("setForceCopy", Napi::Function::New(env, SetForceCopy, "setForceCopy"));

@@ -16,13 +16,21 @@ const ALLOWED: Record<string, string[]> = {
   storage: ['records', 'native', '.'],
   // The Kafka protocol: codecs and framing; never storage, never files (STYLE.md §2).
   protocol: ['broker', 'records', '.'],
-  // Cluster coordination through etcd: no Kafka API types, no files (DESIGN.md, "Layers").
-  cluster: ['records', '.'],
-  // Topics, groups, produce/fetch: over storage, never sockets or file paths.
-  broker: ['cluster', 'storage', 'records', '.'],
+  // One topic-partition: the log, producer state, high watermark, the append pipeline and its
+  // events. Over storage; never the broker above it (the broker subscribes to its events).
+  partition: ['workers', 'storage', 'records', 'native', '.'],
+  // Worker threads with partition affinity and the CPU tasks they run: over records and native
+  // only (a task gets bytes and returns bytes; it never sees a log or a partition).
+  workers: ['records', 'native', '.'],
+  // Cluster coordination through etcd and replication over partitions: no Kafka API types, no
+  // files (DESIGN.md, "Layers"); it tells partitions to lead or follow and where to truncate.
+  cluster: ['partition', 'records', '.'],
+  // The topic registry and request routing: over partitions, never sockets or file paths.
+  broker: ['cluster', 'partition', 'storage', 'records', '.'],
   // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
   // also starts protocol servers for skein.listen(): the one place the two doors meet.)
-  client: ['broker', 'protocol', 'records', '.'],
+  // It also joins a cluster for Skein.open({ cluster }) (client/skein.ts).
+  client: ['broker', 'cluster', 'partition', 'protocol', 'records', '.'],
   // The command line: starts brokers and protocol servers through the client's Skein.
   cli: ['client', 'protocol', 'broker', 'cluster', '.'],
 };
@@ -55,6 +63,25 @@ test('src/ imports follow the layers', () => {
     }
   }
   assert.equal(violations, []);
+});
+
+test('broker → partition → storage: no import leads back up', () => {
+  const above: Record<string, string[]> = {
+    storage: ['partition', 'broker', 'workers', 'protocol', 'client', 'cli'],
+    partition: ['broker', 'protocol', 'client', 'cli'],
+    broker: ['protocol', 'client', 'cli'],
+  };
+  const upward: string[] = [];
+  for (const [layer, forbidden] of Object.entries(above)) {
+    for (const file of filesUnder(join(srcRoot, layer))) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+        const target = layerOf(resolve(dirname(file), match[1]!));
+        if (forbidden.includes(target)) upward.push(`${relative(srcRoot, file)} imports ${match[1]}`);
+      }
+    }
+  }
+  assert.equal(upward, []);
+  assert.ok(filesUnder(join(srcRoot, 'partition')).length > 0, 'the partition layer exists');
 });
 
 test('the storage layer never mentions topics or the protocol', () => {

@@ -1,31 +1,25 @@
 /**
- * The broker: topics and their partitions over the storage layer, produce with acks and
- * idempotence, long-poll fetch, offsets by time, producer ids, retention on a schedule, and
- * the group coordinator. Both front doors drive this one object: the embedded client
- * (src/client) calls it directly, the Kafka protocol server (src/protocol) translates requests
- * to these calls. So an in-process consumer and a kafkajs consumer can share a group.
+ * The broker: the topic registry (create, delete, add partitions, configs, the metadata log),
+ * request routing to each topic-partition's Partition (src/partition: produce, reads, offsets,
+ * idempotence, retention), long-poll fetch over many partitions, producer ids, the retention
+ * schedule, and the group coordinator. Both front doors drive this one object: the embedded
+ * client (src/client) calls it directly, the Kafka protocol server (src/protocol) translates
+ * requests to these calls. So an in-process consumer and a kafkajs consumer can share a group.
  *
- * No sockets and no file paths here: partitions are PartitionLogs obtained by name from the
- * LogManager. Runs on the event loop; flushes and scans happen in the storage layer's async work.
+ * No sockets and no file paths here: partition logs are obtained by name from the LogManager
+ * and wrapped in a Partition. Runs on the event loop.
  */
 import { SkeinError } from '../errors.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { MappingLru } from '../storage/mapping-lru.js';
-import {
-  LOG_OVERHEAD,
-  readBaseOffset,
-  readBaseSequence,
-  readBatchLength,
-  readLastOffsetDelta,
-  readProducerEpoch,
-  readProducerId,
-} from '../records/batch-header.js';
+import { Partition } from '../partition/partition.js';
+import type { ClusterMember } from '../cluster/cluster-member.js';
+import { ClusterTopics } from './cluster-topics.js';
 import { GroupCoordinator } from './group/group-coordinator.js';
 import { OffsetLogStore } from './offset-log-store.js';
 import { MetadataLog } from './metadata-log.js';
 import { FetchWaiters } from './fetch-waiters.js';
-import { ProducerStateTable, REBUILD_RECORDS, type ProducerBatchHeader } from './producer-state.js';
 import {
   CONSUMER_OFFSETS_TOPIC,
   METADATA_TOPIC,
@@ -41,8 +35,6 @@ import {
   type TopicConfigValues,
 } from './topic-config.js';
 import {
-  EARLIEST_TIMESTAMP,
-  LATEST_TIMESTAMP,
   type Acks,
   type BrokerDescription,
   type FetchPartitionResult,
@@ -73,23 +65,13 @@ export interface BrokerOptions {
   onWarning?: (message: string) => void;
 }
 
-interface PartitionState {
-  topic: string;
-  partition: number;
-  /** Key in the fetch waiters. */
-  key: string;
-  log: PartitionLog;
-  producers: ProducerStateTable;
-}
-
 interface TopicState {
   name: string;
   internal: boolean;
   configs: TopicConfigValues;
-  partitions: PartitionState[];
+  partitions: Partition[];
 }
 
-const ACKS = new Set([-1, 0, 1]);
 /** Producer ids are reserved in blocks so that one persisted record serves many InitProducerId calls. */
 const PRODUCER_ID_BLOCK = 1000;
 
@@ -103,12 +85,15 @@ export class Broker {
   private readonly topics = new Map<string, TopicState>();
   private readonly creating = new Map<string, Promise<void>>();
   private readonly waiters = new FetchWaiters();
+  private readonly onWarning: ((message: string) => void) | undefined;
   private readonly retentionTimer: NodeJS.Timeout | undefined;
   private nextProducerId: number;
   private producerIdBlockEnd: number;
   private advertised: BrokerDescription;
   private isClosed = false;
   private closing: Promise<void> | undefined;
+  /** Set when the broker is part of a cluster: topics then come from etcd (cluster-topics.ts). */
+  private cluster: ClusterTopics | undefined;
   /** Serialises metadata changes so concurrent admin calls see each other's results. */
   private metadataQueue: Promise<unknown> = Promise.resolve();
 
@@ -117,6 +102,7 @@ export class Broker {
     this.logs = logs;
     this.metadata = metadata;
     this.groups = groups;
+    this.onWarning = options.onWarning;
     this.options = {
       autoCreateTopics: options.autoCreateTopics ?? true,
       numPartitions: options.numPartitions ?? 1,
@@ -163,7 +149,7 @@ export class Broker {
         name: CONSUMER_OFFSETS_TOPIC,
         internal: true,
         configs: {},
-        partitions: [broker.partitionState(CONSUMER_OFFSETS_TOPIC, 0, offsetsLog)],
+        partitions: [broker.partitionOf(CONSUMER_OFFSETS_TOPIC, 0, offsetsLog)],
       });
       for (const [name, topic] of metadata.topics) await broker.openTopic(name, topic.numPartitions, topic.configs);
       return broker;
@@ -195,24 +181,75 @@ export class Broker {
     return this.options.autoCreateTopics;
   }
 
-  /* ---------------------------------- topics ---------------------------------- */
-
-  private partitionState(topic: string, partition: number, log: PartitionLog): PartitionState {
-    const state: PartitionState = { topic, partition, key: `${topic}\u0000${partition}`, log, producers: new ProducerStateTable() };
-    this.rebuildProducerState(state);
-    return state;
+  /**
+   * Makes this broker a member of a cluster (after it listens and has joined through etcd):
+   * from now on topics, replicas and leaders are the cluster's, and the broker opens a log for
+   * each replica assigned to it. Topics of the local metadata log stay readable only if the
+   * cluster also has them.
+   */
+  async attachCluster(member: ClusterMember): Promise<void> {
+    this.ensureOpen();
+    if (this.cluster) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'this broker is already part of a cluster');
+    this.cluster = new ClusterTopics(member, {
+      open: (topic, partition, configs) => this.serialise(() => this.openReplica(topic, partition, configs)),
+      has: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
+      deleteTopic: (topic) => this.serialise(() => this.deleteLocalTopic(topic)),
+      setLeaderEpoch: (topic, partition, epoch) => {
+        const state = this.topics.get(topic)?.partitions[partition];
+        if (state && epoch > state.leaderEpoch) state.leaderEpoch = epoch;
+      },
+      onWarning: this.onWarning ?? (() => undefined),
+    });
+    await this.cluster.syncAll();
   }
 
-  /** Producer state from the batch headers of the most recent records (see producer-state.ts). */
-  private rebuildProducerState(state: PartitionState): void {
-    const { log } = state;
-    const from = Math.max(log.activeSegmentBaseOffset, log.logEndOffset - REBUILD_RECORDS);
-    for (const batch of log.batchesFrom(from, 8 * 1024 * 1024)) {
-      const header = headerOf(batch, 0);
-      if (header.producerId < 0) continue;
-      const baseOffset = readBaseOffset(batch, 0);
-      state.producers.record(header, baseOffset, baseOffset + header.lastOffsetDelta);
+  /** The live brokers (this one alone outside a cluster). */
+  brokers(): BrokerDescription[] {
+    return this.cluster ? this.cluster.brokers() : [this.listener];
+  }
+
+  /** True once the broker is part of a cluster (attachCluster). */
+  get inCluster(): boolean {
+    return this.cluster !== undefined;
+  }
+
+  /** The controller's node id (this broker outside a cluster; -1 while a cluster has none). */
+  get controllerId(): number {
+    return this.cluster ? this.cluster.controllerId() : this.nodeId;
+  }
+
+  /** Opens this broker's replica of a cluster topic's partition (idempotent). */
+  private async openReplica(name: string, partition: number, configs: TopicConfigValues): Promise<void> {
+    if (this.isClosed) return;
+    let topic = this.topics.get(name);
+    if (!topic) {
+      topic = { name, internal: false, configs, partitions: [] };
+      this.topics.set(name, topic);
     }
+    if (topic.partitions[partition]) return;
+    const log = await this.logs.open(partitionLogName(name, partition), logConfigOf(configs, this.topicDefaults));
+    topic.partitions[partition] = this.partitionOf(name, partition, log);
+  }
+
+  private async deleteLocalTopic(name: string): Promise<void> {
+    const topic = this.topics.get(name);
+    if (!topic || topic.internal || this.isClosed) return;
+    this.topics.delete(name);
+    for (const p of topic.partitions) {
+      if (!p) continue;
+      p.detach();
+      this.waiters.notify(p.key);
+      await this.logs.delete(partitionLogName(name, p.partition));
+    }
+  }
+
+  /* ---------------------------------- topics ---------------------------------- */
+
+  /** Wraps a log in its Partition; long-poll fetches wake when its high watermark moves. */
+  private partitionOf(topic: string, partition: number, log: PartitionLog): Partition {
+    const state = new Partition(topic, partition, log, { onWarning: this.onWarning });
+    state.on('highWatermark', () => this.waiters.notify(state.key));
+    return state;
   }
 
   private async openTopic(name: string, numPartitions: number, configs: TopicConfigValues, from = 0): Promise<TopicState> {
@@ -224,7 +261,7 @@ export class Broker {
     const logConfig = logConfigOf(configs, this.topicDefaults);
     for (let partition = from; partition < numPartitions; partition++) {
       const log = await this.logs.open(partitionLogName(name, partition), logConfig);
-      topic.partitions[partition] = this.partitionState(name, partition, log);
+      topic.partitions[partition] = this.partitionOf(name, partition, log);
     }
     return topic;
   }
@@ -252,6 +289,21 @@ export class Broker {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.cluster) {
+      const cluster = this.cluster;
+      return (async () => {
+        if (cluster.hasTopic(name)) throw new SkeinError('SKEIN_TOPIC_ALREADY_EXISTS', `topic ${name} already exists`, { topic: name });
+        if (options.validateOnly) return;
+        await cluster.member.createTopic({
+          name,
+          partitions: numPartitions,
+          replicationFactor: spec.replicationFactor === undefined || spec.replicationFactor === -1 ? undefined : spec.replicationFactor,
+          assignment: spec.replicaAssignment,
+          configs,
+        });
+        await cluster.settled();
+      })();
+    }
     return this.serialise(async () => {
       this.ensureOpen();
       if (this.topics.has(name)) throw new SkeinError('SKEIN_TOPIC_ALREADY_EXISTS', `topic ${name} already exists`, { topic: name });
@@ -267,7 +319,7 @@ export class Broker {
    */
   async ensureTopic(name: string, allowAutoCreate = true): Promise<void> {
     this.ensureOpen();
-    if (this.topics.has(name)) return;
+    if (this.hasTopic(name)) return;
     validateTopicName(name);
     if (!allowAutoCreate || !this.options.autoCreateTopics || isInternalTopic(name)) {
       throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `unknown topic ${name}`, { topic: name });
@@ -286,6 +338,10 @@ export class Broker {
   /** Deletes a topic and its data. Fetches waiting on it are woken (and then find it gone). */
   deleteTopic(name: string): Promise<void> {
     this.ensureOpen();
+    if (this.cluster && !isInternalTopic(name)) {
+      const cluster = this.cluster;
+      return cluster.member.deleteTopic(name).then(() => cluster.settled());
+    }
     return this.serialise(async () => {
       const topic = this.topics.get(name);
       if (!topic || topic.internal) {
@@ -294,6 +350,7 @@ export class Broker {
       await this.metadata.append({ type: 'topic-deleted', topic: name });
       this.topics.delete(name);
       for (const p of topic.partitions) {
+        p.detach();
         this.waiters.notify(p.key);
         await this.logs.delete(partitionLogName(name, p.partition));
       }
@@ -301,8 +358,12 @@ export class Broker {
   }
 
   /** Grows a topic to `count` partitions (never shrinks: SKEIN_INVALID_PARTITIONS). */
-  createPartitions(name: string, count: number): Promise<void> {
+  createPartitions(name: string, count: number, assignment?: number[][]): Promise<void> {
     this.ensureOpen();
+    if (this.cluster && !isInternalTopic(name)) {
+      const cluster = this.cluster;
+      return cluster.member.createPartitions(name, count, assignment).then(() => cluster.settled());
+    }
     return this.serialise(async () => {
       const topic = this.topicOrThrow(name);
       if (topic.internal) throw new SkeinError('SKEIN_INVALID_TOPIC', `${name} is internal`, { topic: name });
@@ -318,19 +379,33 @@ export class Broker {
   /** Names of the topics (internal ones only when asked). */
   listTopics(includeInternal = false): string[] {
     this.ensureOpen();
-    return [...this.topics.values()].filter((t) => includeInternal || !t.internal).map((t) => t.name).sort();
+    const local = [...this.topics.values()].filter((t) => (includeInternal || !t.internal) && (!this.cluster || t.internal)).map((t) => t.name);
+    return [...local, ...(this.cluster ? this.cluster.topics() : [])].sort();
   }
 
   hasTopic(name: string): boolean {
+    if (this.cluster && !isInternalTopic(name)) return this.cluster.hasTopic(name);
     return this.topics.has(name);
   }
 
   partitionCount(name: string): number {
+    if (this.cluster && !isInternalTopic(name)) return this.cluster.partitionCount(name);
     return this.topicOrThrow(name).partitions.length;
   }
 
   describeTopic(name: string): TopicDescription {
     this.ensureOpen();
+    if (this.cluster && !isInternalTopic(name)) {
+      const local = this.topics.get(name);
+      return {
+        name,
+        internal: false,
+        partitions: this.cluster.describe(name).map((p) => {
+          const replica = local?.partitions[p.partition];
+          return { ...p, logStartOffset: replica?.logStartOffset ?? -1, highWatermark: replica?.highWatermark ?? -1 };
+        }),
+      };
+    }
     const topic = this.topicOrThrow(name);
     return {
       name,
@@ -340,15 +415,17 @@ export class Broker {
         leader: this.nodeId,
         replicas: [this.nodeId],
         isr: [this.nodeId],
-        logStartOffset: p.log.logStartOffset,
-        highWatermark: p.log.logEndOffset,
+        logStartOffset: p.logStartOffset,
+        highWatermark: p.highWatermark,
       })),
     };
   }
 
   describeConfigs(name: string): DescribedConfig[] {
     this.ensureOpen();
-    return describeTopicConfigs(this.topicOrThrow(name).configs, this.topicDefaults);
+    const clusterConfigs = this.cluster && !isInternalTopic(name) ? this.cluster.configs(name) : undefined;
+    if (this.cluster && !isInternalTopic(name) && !clusterConfigs) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `unknown topic ${name}`, { topic: name });
+    return describeTopicConfigs(clusterConfigs ?? this.topicOrThrow(name).configs, this.topicDefaults);
   }
 
   /**
@@ -380,7 +457,8 @@ export class Broker {
     return topic;
   }
 
-  private partitionOrThrow(topic: string, partition: number): PartitionState {
+  private partitionOrThrow(topic: string, partition: number): Partition {
+    if (this.cluster && !isInternalTopic(topic)) this.cluster.checkLeader(topic, partition);
     const state = this.topicOrThrow(topic).partitions[partition];
     if (!state || !Number.isInteger(partition)) {
       throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
@@ -390,48 +468,24 @@ export class Broker {
 
   /* ---------------------------------- data ---------------------------------- */
 
-  /**
-   * Appends RecordBatch v2 bytes to a partition. acks 0 returns once appended without waiting
-   * for anything; acks 1 and -1 wait until the batch is as durable as the topic's flush policy
-   * asks (as Kafka flushes inside the append when flush.messages is reached). Batches of an
-   * idempotent producer are checked against its sequence: a repeat is answered with the
-   * original offsets and written nowhere.
-   */
+  /** Appends RecordBatch v2 bytes to a partition (see Partition.produce). */
   async produce(topic: string, partition: number, records: Buffer, acks: Acks = -1): Promise<ProduceResult> {
     const { result, durable } = this.produceNow(topic, partition, records, acks);
     if (durable) await durable;
     return result;
   }
 
-  /**
-   * The synchronous part of produce: validates, appends, records the producer's sequence and
-   * wakes waiting fetches before it returns, or throws and changes nothing. `durable` is what
-   * acks 1 and -1 wait for. Recording the sequence before returning matters: the next batch of
-   * the same producer may arrive before any promise settles, and must see this one.
-   */
+  /** The synchronous part of produce (see Partition.produceNow); `durable` is what acks 1 and -1 wait for. */
   produceNow(topic: string, partition: number, records: Buffer, acks: Acks = -1): { result: ProduceResult; durable: Promise<void> | undefined } {
     this.ensureOpen();
-    if (!ACKS.has(acks)) throw new SkeinError('SKEIN_INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${String(acks)}`);
     if (isInternalTopic(topic)) throw new SkeinError('SKEIN_INVALID_TOPIC', `${topic} is internal`, { topic });
-    const state = this.partitionOrThrow(topic, partition);
-    const headers = producerHeaders(records);
-    if (headers.length > 0) {
-      const duplicate = checkSequences(state.producers, headers);
-      if (duplicate) return { result: { ...duplicate, logAppendTime: -1, logStartOffset: state.log.logStartOffset }, durable: undefined };
-    }
-    const { result, flushed } = state.log.appendNow(records);
-    let offset = result.baseOffset;
-    for (const header of headers) {
-      state.producers.record(header, offset, offset + header.lastOffsetDelta);
-      offset += header.lastOffsetDelta + 1;
-    }
-    // Readers may see the batch as soon as it is appended (before a flush completes).
-    this.waiters.notify(state.key);
-    if (acks === 0) flushed?.catch(() => undefined);
-    return {
-      result: { baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: -1, logStartOffset: result.logStartOffset },
-      durable: acks === 0 ? undefined : flushed,
-    };
+    return this.partitionOrThrow(topic, partition).produceNow(records, acks);
+  }
+
+  /** The Partition of a topic-partition (events, high watermark); SKEIN_UNKNOWN_TOPIC_OR_PARTITION. */
+  partitionFor(topic: string, partition: number): Partition {
+    this.ensureOpen();
+    return this.partitionOrThrow(topic, partition);
   }
 
   /**
@@ -472,14 +526,13 @@ export class Broker {
       partitions.push(out);
       try {
         const state = this.partitionOrThrow(p.topic, p.partition);
-        const log = state.log;
-        out.highWatermark = log.logEndOffset;
-        out.lastStableOffset = log.logEndOffset;
-        out.logStartOffset = log.logStartOffset;
+        out.highWatermark = state.highWatermark;
+        out.lastStableOffset = state.highWatermark;
+        out.logStartOffset = state.logStartOffset;
         const maxBytes = Math.min(p.maxBytes, budget);
         if (maxBytes <= 0 && !first) continue;
-        const read = log.read(p.fetchOffset, { maxBytes: Math.max(0, maxBytes), minOneBatch: first });
-        out.records = read.views;
+        const read = state.read(p.fetchOffset, maxBytes, first);
+        out.records = read.records;
         out.bytes = read.bytes;
         budget -= read.bytes;
         if (read.bytes > 0) first = false;
@@ -494,20 +547,12 @@ export class Broker {
   /** Kafka ListOffsets: -2 earliest, -1 latest, otherwise the first record at or after the timestamp. */
   listOffsets(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } {
     this.ensureOpen();
-    const { log } = this.partitionOrThrow(topic, partition);
-    if (timestamp === EARLIEST_TIMESTAMP) return { offset: log.logStartOffset, timestamp: -1 };
-    if (timestamp === LATEST_TIMESTAMP) return { offset: log.logEndOffset, timestamp: -1 };
-    if (!Number.isFinite(timestamp) || timestamp < 0) {
-      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `timestamp must be -1, -2 or a time in ms, got ${String(timestamp)}`);
-    }
-    const found = log.offsetForTimestamp(timestamp);
-    return found ?? { offset: -1, timestamp: -1 };
+    return this.partitionOrThrow(topic, partition).listOffsets(timestamp);
   }
 
-  /** Start and end offsets of a partition, for lag and admin. */
+  /** Start offset and high watermark of a partition, for lag and admin. */
   offsets(topic: string, partition: number): { logStartOffset: number; highWatermark: number } {
-    const { log } = this.partitionOrThrow(topic, partition);
-    return { logStartOffset: log.logStartOffset, highWatermark: log.logEndOffset };
+    return this.partitionOrThrow(topic, partition).offsets();
   }
 
   /** A fresh producer id with epoch 0 (Kafka InitProducerId for an idempotent producer). */
@@ -534,7 +579,7 @@ export class Broker {
       if (!policy.split(',').includes('delete')) continue;
       for (const p of topic.partitions) {
         try {
-          deleted += p.log.applyRetention(now).deletedSegments;
+          deleted += p.applyRetention(now);
         } catch {
           // A partition that cannot apply retention now (closed during deletion) is retried next round.
         }
@@ -546,13 +591,14 @@ export class Broker {
   /** Flushes every partition (tests, shutdown hooks). */
   async flush(): Promise<void> {
     this.ensureOpen();
-    await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.log.flush())));
+    await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.flush())));
   }
 
   /** Stops timers, wakes waiting fetches, closes the group coordinator and every log. Idempotent. */
   close(): Promise<void> {
     if (!this.closing) {
       this.isClosed = true;
+      this.cluster?.close();
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       this.waiters.wakeAll();
       this.groups.close();
@@ -565,48 +611,3 @@ export class Broker {
     if (this.isClosed) throw new SkeinError('SKEIN_CLOSED', 'the broker is closed');
   }
 }
-
-function headerOf(buf: Buffer, at: number): ProducerBatchHeader {
-  return {
-    producerId: readProducerId(buf, at),
-    producerEpoch: readProducerEpoch(buf, at),
-    baseSequence: readBaseSequence(buf, at),
-    lastOffsetDelta: readLastOffsetDelta(buf, at),
-  };
-}
-
-/** The idempotence headers of each batch of a produce buffer, or [] when it is not idempotent. */
-function producerHeaders(records: Buffer): ProducerBatchHeader[] {
-  if (records.length < 61 || readProducerId(records, 0) < 0) return [];
-  const headers: ProducerBatchHeader[] = [];
-  for (let at = 0; at + 61 <= records.length; ) {
-    headers.push(headerOf(records, at));
-    at += LOG_OVERHEAD + readBatchLength(records, at);
-  }
-  return headers;
-}
-
-/**
- * Checks every batch of one produce request; returns the original offsets when the whole
- * request repeats batches already written, throws when sequences do not follow.
- */
-function checkSequences(table: ProducerStateTable, headers: ProducerBatchHeader[]): { baseOffset: number; lastOffset: number } | undefined {
-  const first = table.check(headers[0]!);
-  for (let i = 1; i < headers.length; i++) {
-    const previous = headers[i - 1]!;
-    const header = headers[i]!;
-    if (header.producerId !== previous.producerId || header.baseSequence !== previous.baseSequence + previous.lastOffsetDelta + 1) {
-      throw new SkeinError('SKEIN_OUT_OF_ORDER_SEQUENCE_NUMBER', 'the batches of one produce request do not continue each other', {
-        producerId: header.producerId,
-      });
-    }
-  }
-  if (!first.duplicate) return undefined;
-  if (headers.length > 1) {
-    const last = table.check(headers[headers.length - 1]!);
-    if (!last.duplicate) throw new SkeinError('SKEIN_OUT_OF_ORDER_SEQUENCE_NUMBER', 'a produce request repeats some batches but not all');
-    return { baseOffset: first.baseOffset, lastOffset: last.lastOffset };
-  }
-  return { baseOffset: first.baseOffset, lastOffset: first.lastOffset };
-}
-

@@ -13,16 +13,8 @@ export interface TopicPartition {
   partition: number;
 }
 
-/** -1 = all in-sync replicas (here: durable under the topic's flush policy), 0 = none, 1 = leader append. */
-export type Acks = -1 | 0 | 1;
-
-export interface ProduceResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** -1 unless the topic uses LogAppendTime. */
-  logAppendTime: number;
-  logStartOffset: number;
-}
+// Defined by the partition layer, which produces them; re-exported for the front doors.
+export type { Acks, ProduceResult } from '../partition/types.js';
 
 export interface FetchPartitionRequest {
   topic: string;
@@ -62,9 +54,7 @@ export interface FetchResult {
   partitions: FetchPartitionResult[];
 }
 
-/** ListOffsets special timestamps, as Kafka's. */
-export const LATEST_TIMESTAMP = -1;
-export const EARLIEST_TIMESTAMP = -2;
+export { LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from '../partition/types.js';
 
 export interface ConfigEntry {
   name: string;
@@ -77,6 +67,10 @@ export interface NewTopic {
   numPartitions?: number;
   /** Kafka topic configs by name: retention.ms, segment.bytes, cleanup.policy, ... */
   configEntries?: ConfigEntry[];
+  /** Replicas per partition in a cluster; default (or -1): the cluster's default.replication.factor. */
+  replicationFactor?: number;
+  /** Explicit replicas (broker ids) per partition, in a cluster; the partition count is then its length. */
+  replicaAssignment?: number[][];
 }
 
 export interface PartitionDescription {
@@ -84,6 +78,8 @@ export interface PartitionDescription {
   leader: number;
   replicas: number[];
   isr: number[];
+  /** Grows with every leadership change (0 on a single broker). */
+  leaderEpoch?: number;
   logStartOffset: number;
   /** Log end offset = high watermark on a single broker. */
   highWatermark: number;

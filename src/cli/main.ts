@@ -58,6 +58,12 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--idle-ms <ms>', 'close connections silent for this long (connections.max.idle.ms)', integer(0, 0x7fffffff))
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
     .option('--node-id <id>', 'this broker\'s id (node.id); unique in a cluster', integer(0, 0x7fffffff), 0)
+    .option('--etcd <urls>', 'join the cluster coordinated by this etcd (http://host:port, comma separated); without it, one broker alone')
+    .option('--session-timeout-ms <ms>', 'how long this broker\'s etcd lease lives without keep-alives (whole seconds)', integer(1000, 0x7fffffff), 10000)
+    .option('--replica-lag-time-max-ms <ms>', 'a follower not caught up for this long leaves the ISR (replica.lag.time.max.ms)', integer(1, 0x7fffffff), 30000)
+    .option('--default-replication-factor <n>', 'replicas of topics created without a replication factor', integer(1, 1000), 1)
+    .option('--min-insync-replicas <n>', 'min.insync.replicas of topics that do not set it', integer(1, 1000), 1)
+    .option('--unclean-leader-election', 'elect an out-of-sync replica when no in-sync one is alive (can lose acknowledged records)')
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .action(async (opts: Record<string, unknown>) => {
       exitCode = await serve(
@@ -73,6 +79,12 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
           idleMs: opts.idleMs as number | undefined,
           saslPlainUsers: opts.saslPlainUsers as string | undefined,
           nodeId: opts.nodeId as number,
+          etcd: opts.etcd as string | undefined,
+          sessionTimeoutMs: opts.sessionTimeoutMs as number,
+          replicaLagTimeMaxMs: opts.replicaLagTimeMaxMs as number,
+          defaultReplicationFactor: opts.defaultReplicationFactor as number,
+          minInsyncReplicas: opts.minInsyncReplicas as number,
+          uncleanLeaderElection: (opts.uncleanLeaderElection as boolean | undefined) ?? false,
           logLevel: opts.logLevel as LogLevel,
         },
         io,

@@ -28,6 +28,13 @@ export interface ServeOptions {
   saslPlainUsers?: string;
   /** node.id: the broker's id in Metadata answers (and in its cluster). Default 0. */
   nodeId?: number;
+  /** etcd URLs (comma separated): join that cluster instead of running alone. */
+  etcd?: string;
+  sessionTimeoutMs?: number;
+  replicaLagTimeMaxMs?: number;
+  defaultReplicationFactor?: number;
+  minInsyncReplicas?: number;
+  uncleanLeaderElection?: boolean;
   logLevel: LogLevel;
 }
 
@@ -52,40 +59,61 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     io.err(`skein: the data folder ${prepared.problem.dir} is not writable (${prepared.problem.reason})`);
     return 1;
   }
+  const listen = {
+    host: options.host,
+    port: options.port,
+    advertisedHost: options.advertisedHost,
+    advertisedPort: options.advertisedPort,
+    maxFrameBytes: options.maxFrameBytes,
+    connectionsMaxIdleMs: options.idleMs,
+    sasl: users ? { plain: { users } } : undefined,
+    log: atLeast(options.logLevel, stderrLogger),
+  };
+  const cluster = options.etcd
+    ? {
+        nodeId: options.nodeId ?? 0,
+        etcd: options.etcd,
+        sessionTimeoutMs: options.sessionTimeoutMs,
+        replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
+        defaultReplicationFactor: options.defaultReplicationFactor,
+        minInsyncReplicas: options.minInsyncReplicas,
+        uncleanLeaderElection: options.uncleanLeaderElection,
+        listen,
+      }
+    : undefined;
   let skein: Skein;
   try {
-    skein = await Skein.open({ dir: prepared.dir, nodeId: options.nodeId, autoCreateTopics: options.autoCreateTopics, numPartitions: options.numPartitions });
+    skein = await Skein.open({
+      dir: prepared.dir,
+      nodeId: options.nodeId,
+      autoCreateTopics: options.autoCreateTopics,
+      numPartitions: options.numPartitions,
+      cluster,
+      onWarning: (message) => io.err(`skein: ${message}`),
+    });
   } catch (err) {
-    io.err(`skein: cannot open the data folder ${prepared.dir}: ${(err as Error).message}`);
+    io.err(cannotStart(err, options, prepared.dir));
     return 1;
   }
   let bootstrap: string;
   let bound: { host: string; port: number };
-  try {
-    const listener = await skein.listen({
-      host: options.host,
-      port: options.port,
-      advertisedHost: options.advertisedHost,
-      advertisedPort: options.advertisedPort,
-      maxFrameBytes: options.maxFrameBytes,
-      connectionsMaxIdleMs: options.idleMs,
-      sasl: users ? { plain: { users } } : undefined,
-      log: atLeast(options.logLevel, stderrLogger),
-    });
-    bootstrap = listener.bootstrap;
-    bound = listener;
-  } catch (err) {
-    const inUse = err instanceof SkeinError && err.errno === 'EADDRINUSE';
-    io.err(
-      inUse
-        ? `skein: cannot listen on ${options.host}:${options.port}: the port is already in use (another broker running? choose another with --port)`
-        : `skein: cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`,
-    );
-    await skein.close();
-    return 1;
+  if (cluster) {
+    bootstrap = `${skein.broker.listener.host}:${skein.broker.listener.port}`;
+    bound = skein.boundAddress()!;
+  } else {
+    try {
+      const listener = await skein.listen(listen);
+      bootstrap = listener.bootstrap;
+      bound = listener;
+    } catch (err) {
+      io.err(cannotStart(err, options, prepared.dir));
+      await skein.close();
+      return 1;
+    }
   }
   const auth = users ? `, SASL/PLAIN for ${Object.keys(users).length} user${Object.keys(users).length === 1 ? '' : 's'}` : '';
-  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}`);
+  const joined = cluster ? `, broker ${cluster.nodeId} of the cluster in etcd ${cluster.etcd}` : '';
+  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${joined}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -111,4 +139,18 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** One line saying why the broker did not start: a busy port, an unusable folder, etcd. */
+function cannotStart(err: unknown, options: ServeOptions, dir: string): string {
+  if (err instanceof SkeinError && err.errno === 'EADDRINUSE') {
+    return `skein: cannot listen on ${options.host}:${options.port}: the port is already in use (another broker running? choose another with --port)`;
+  }
+  if (err instanceof SkeinError && (err.code === 'SKEIN_COORDINATOR_UNAVAILABLE' || err.code === 'SKEIN_NODE_ID_IN_USE')) {
+    return `skein: cannot join the cluster: ${err.message}`;
+  }
+  if (err instanceof SkeinError && err.code === 'SKEIN_IO_ERROR' && err.port !== undefined) {
+    return `skein: cannot listen on ${options.host}:${options.port}: ${err.message}`;
+  }
+  return `skein: cannot open the data folder ${dir}: ${(err as Error).message}`;
 }

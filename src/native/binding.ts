@@ -147,6 +147,14 @@ export interface NativeBinding {
   crc32cImplementation: string;
   /** Validates RecordBatch v2 framing and CRC over a buffer (appends arriving from producers). */
   scanBuffer(buf: Uint8Array, maxBatches?: number): ScanResult;
+  /**
+   * The same scan, also writing `summaryFields` doubles per valid batch into `out` (layout in
+   * native/batch_scan.h and src/records/batch-summary.ts), for as many batches as `out` holds
+   * (stop LIMIT when more remain). The one walk of an append's headers.
+   */
+  summarizeBuffer(buf: Uint8Array, out: Float64Array): ScanResult;
+  /** Doubles per batch written by summarizeBuffer. */
+  summaryFields: number;
   /** Does nothing: the cost of one N-API crossing, for benchmarks. */
   noop(): void;
   /** Forces MappedFile.buffer() to return null (copy mode), to test the fallback path. */

@@ -19,15 +19,8 @@ import { accessSync, constants, mkdirSync, readdirSync, realpathSync, unlinkSync
 import { join } from 'node:path';
 import { native, ScanStop } from '../native/binding.js';
 import { CorruptSegmentError, OffsetOutOfRangeError, SkeinError, fromSystemError, type ErrorCode } from '../errors.js';
-import {
-  CompressionCodec,
-  LOG_OVERHEAD,
-  compressionCodecOf,
-  readAttributes,
-  readBatchLength,
-  readLastOffsetDelta,
-  readRecordsCount,
-} from '../records/batch-header.js';
+import { CompressionCodec, compressionCodecOf } from '../records/batch-header.js';
+import { BatchSummaries, S, SUMMARY_FIELDS } from '../records/batch-summary.js';
 import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
 import { Segment } from './segment.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
@@ -89,6 +82,18 @@ export interface ReadResult {
   logEndOffset: number;
 }
 
+/**
+ * Told what the log did on its own (rolls, flushes, deletions), so the layer above can publish
+ * events without wrapping every call. Called synchronously on the event loop, after the fact;
+ * an observer must not call back into the log from inside.
+ */
+export interface LogObserver {
+  segmentRolled?(baseOffset: number): void;
+  /** Everything appended before the flush started is on disk. */
+  flushed?(): void;
+  segmentsDeleted?(result: RetentionResult): void;
+}
+
 export interface TimestampLookup {
   offset: number;
   timestamp: number;
@@ -117,6 +122,7 @@ export class PartitionLog {
   private readonly segments: Segment[];
   private readonly flusher: FlushScheduler;
   private startOffset: number;
+  private observer: LogObserver = {};
   private isClosed = false;
   private closing: Promise<void> | undefined;
 
@@ -191,6 +197,11 @@ export class PartitionLog {
     return { ...this.config };
   }
 
+  /** Sets who is told about rolls, flushes and deletions (one observer; the partition above). */
+  observe(observer: LogObserver): void {
+    this.observer = observer;
+  }
+
   /** Changes settings for what follows (segment sizes apply from the next roll). */
   updateConfig(overrides: Partial<LogConfig>): void {
     this.ensureOpen();
@@ -231,14 +242,15 @@ export class PartitionLog {
    * any. For callers that must act between the append and the flush (the broker records
    * producer state there, so the next batch of the same producer sees it).
    */
-  appendNow(batches: Uint8Array): { result: AppendResult; flushed: Promise<void> | undefined } {
-    const result = this.appendBytes(batches);
+  appendNow(batches: Uint8Array, summaries?: BatchSummaries): { result: AppendResult; flushed: Promise<void> | undefined } {
+    const result = this.appendBytes(batches, summaries);
     return { result, flushed: this.flusher.appended(result.recordCount) };
   }
 
-  private appendBytes(batches: Uint8Array): AppendResult {
+  private appendBytes(batches: Uint8Array, given: BatchSummaries | undefined): AppendResult {
     this.ensureOpen();
-    const recordCount = this.validate(batches);
+    const summaries = this.validate(batches, given);
+    const recordCount = summaries.records;
     const now = Date.now();
     let active = this.active;
     const firstOffset = active.nextOffset;
@@ -249,7 +261,7 @@ export class PartitionLog {
         firstOffset + recordCount - active.baseOffset > MAX_OFFSETS_PER_SEGMENT);
     if (needsRoll) active = this.rollTo(firstOffset, batches.length);
     else if (batches.length > active.remaining) active = this.growEmptyActive(batches.length);
-    const appended = active.append(batches, firstOffset);
+    const appended = active.append(batches, firstOffset, summaries);
     return {
       baseOffset: firstOffset,
       lastOffset: appended.lastOffset,
@@ -260,12 +272,17 @@ export class PartitionLog {
     };
   }
 
-  /** Checks every batch of an append; returns the number of records. Throws before any write. */
-  private validate(batches: Uint8Array): number {
+  /**
+   * Checks every batch of an append from one scan's summaries (framing, magic, CRC, size,
+   * counts); returns them. `given`: summaries the caller already made of these very bytes (the
+   * partition pipeline), so the headers are walked once per append. Throws before any write.
+   */
+  private validate(batches: Uint8Array, given: BatchSummaries | undefined): BatchSummaries {
     if (!(batches instanceof Uint8Array)) {
       throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'append takes a Buffer or Uint8Array of record batches');
     }
-    const scan = native.scanBuffer(batches);
+    const summaries = given ?? BatchSummaries.of(batches);
+    const scan = summaries.scan;
     if (scan.batches === 0 && batches.length === 0) {
       throw new SkeinError('SKEIN_INVALID_RECORD', 'append of an empty buffer');
     }
@@ -273,9 +290,9 @@ export class PartitionLog {
       const error = SCAN_ERRORS[scan.stop] ?? SCAN_ERRORS[ScanStop.TRUNCATED]!;
       throw new SkeinError(error.code, `append ${error.what} (at byte ${scan.validEnd})`, { position: scan.validEnd });
     }
-    let records = 0;
-    for (let at = 0; at < batches.length; ) {
-      const size = LOG_OVERHEAD + readBatchLength(batches, at);
+    const fields = summaries.fields;
+    for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+      const size = fields[f + S.SIZE]!;
       if (size > this.config.maxMessageBytes) {
         throw new SkeinError(
           'SKEIN_MESSAGE_TOO_LARGE',
@@ -283,23 +300,21 @@ export class PartitionLog {
           { batchBytes: size, maxMessageBytes: this.config.maxMessageBytes },
         );
       }
-      const codec = compressionCodecOf(readAttributes(batches, at));
+      const codec = compressionCodecOf(fields[f + S.ATTRIBUTES]!);
       if (codec !== CompressionCodec.NONE) {
         throw new SkeinError('SKEIN_UNSUPPORTED_COMPRESSION', `compression codec ${codec} is not supported yet`, { codec });
       }
-      const count = readRecordsCount(batches, at);
-      const lastOffsetDelta = readLastOffsetDelta(batches, at);
+      const count = fields[f + S.RECORD_COUNT]!;
+      const lastOffsetDelta = fields[f + S.LAST_OFFSET_DELTA]!;
       if (count <= 0 || lastOffsetDelta !== count - 1) {
         throw new SkeinError(
           'SKEIN_INVALID_RECORD',
           `a batch declares ${count} records but lastOffsetDelta ${lastOffsetDelta}`,
-          { position: at },
+          { position: fields[f + S.POSITION]! },
         );
       }
-      records += count;
-      at += size;
     }
-    return records;
+    return summaries;
   }
 
   /** Seals the active segment and starts a new one at `baseOffset`. */
@@ -308,6 +323,7 @@ export class PartitionLog {
     const next = Segment.create(this.dir, baseOffset, this.config, this.lru, minCapacity);
     previous.seal();
     this.segments.push(next);
+    this.observer.segmentRolled?.(baseOffset);
     // Flush the sealed segment off the event loop, then move the recovery point past it (Kafka
     // flushes on roll the same way): a crash then rescans only the newer segment(s).
     previous
@@ -464,7 +480,9 @@ export class PartitionLog {
       this.startOffset = this.segments[0]!.baseOffset;
       if (this.segments.length === 1 && expired(this.active)) this.roll();
     }
-    return { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+    const result = { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+    if (deletedSegments > 0) this.observer.segmentsDeleted?.(result);
+    return result;
   }
 
   /**
@@ -483,7 +501,9 @@ export class PartitionLog {
       oldest.delete();
       this.startOffset = this.segments[0]!.baseOffset;
     }
-    return { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+    const result = { deletedSegments, deletedBytes, logStartOffset: this.startOffset };
+    if (deletedSegments > 0) this.observer.segmentsDeleted?.(result);
+    return result;
   }
 
   /** Flushes everything appended so far (group commit with concurrent callers). */
@@ -499,6 +519,7 @@ export class PartitionLog {
     } catch (err) {
       throw fromSystemError(err as NodeJS.ErrnoException, `flush of ${this.dir} failed`);
     }
+    if (!this.isClosed) this.observer.flushed?.();
   }
 
   /**

@@ -19,6 +19,7 @@
  *
  * Knows nothing of topics, partitions or the protocol.
  */
+import { S, SUMMARY_FIELDS, type BatchSummaries } from '../records/batch-summary.js';
 import { renameSync, unlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { native, ScanStop, type NativeMappedFile, type ScanResult } from '../native/binding.js';
 import { SkeinError, CorruptSegmentError, fromSystemError } from '../errors.js';
@@ -349,11 +350,12 @@ export class Segment {
   }
 
   /**
-   * Copies `src` (one or more batches, already validated) to the end of the segment and
-   * assigns offsets from `firstOffset` by patching each batch's baseOffset. Throws
-   * SKEIN_DISK_FULL before writing anything when disk cannot be reserved.
+   * Copies `src` (one or more batches, already validated and summarised by the caller's one
+   * scan) to the end of the segment and assigns offsets from `firstOffset` by patching each
+   * batch's baseOffset. Reads sizes, offset deltas and timestamps from `summaries`, never the
+   * headers again. Throws SKEIN_DISK_FULL before writing anything when disk cannot be reserved.
    */
-  append(src: Uint8Array, firstOffset: number): SegmentAppend {
+  append(src: Uint8Array, firstOffset: number, summaries: BatchSummaries): SegmentAppend {
     const file = this.writableFile();
     const position = this.size;
     const end = position + src.length;
@@ -370,16 +372,17 @@ export class Segment {
     if (mapping) mapping.set(src, position);
     else file.write(src, position);
 
+    const fields = summaries.fields;
     let offset = firstOffset;
-    let at = 0;
     let maxTimestamp = -1;
     let offsetOfMaxTimestamp = -1;
-    while (at < src.length) {
-      const batchSize = LOG_OVERHEAD + readBatchLength(src, at);
-      const lastOffset = offset + readLastOffsetDelta(src, at);
+    for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+      const at = fields[f + S.POSITION]!;
+      const batchSize = fields[f + S.SIZE]!;
+      const lastOffset = offset + fields[f + S.LAST_OFFSET_DELTA]!;
       if (mapping) writeBaseOffset(mapping, position + at, offset);
       else file.writeInt64BE(position + at, offset);
-      const batchMaxTimestamp = readMaxTimestamp(src, at);
+      const batchMaxTimestamp = fields[f + S.MAX_TIMESTAMP]!;
       if (batchMaxTimestamp > maxTimestamp) {
         maxTimestamp = batchMaxTimestamp;
         offsetOfMaxTimestamp = lastOffset;
@@ -387,7 +390,6 @@ export class Segment {
       if (this.size === 0 && at === 0) this.firstBatchTimestamp = batchMaxTimestamp;
       this.noteBatch(position + at, batchSize, lastOffset, batchMaxTimestamp);
       offset = lastOffset + 1;
-      at += batchSize;
     }
     this.size = end;
     if (mapping) this.populateAhead(end);

@@ -1,0 +1,237 @@
+/**
+ * One topic-partition (Kafka's Partition + UnifiedLog in one class): the storage PartitionLog,
+ * the producer state (idempotence), the log start offset, the high watermark, the leader epoch,
+ * and the append pipeline
+ *
+ *   validate once (native scan → one summary per batch) → decompress where needed →
+ *   producer-state check → append → publish events.
+ *
+ * Every step after the scan reads the batch summaries (batch-summary.ts), never the headers.
+ *
+ * High watermark: consumers read only below it. On one broker it follows the log end offset
+ * (`followLogEnd`, the default); the cluster turns that off and moves it with
+ * `setHighWatermark` as followers catch up. Events (types.ts, docs/partition.md) are how
+ * long-poll fetches, metrics and replication learn what happened: nothing hooks the broker.
+ *
+ * Lifecycle: made by the broker over an open PartitionLog; the broker's LogManager closes the
+ * log. Runs on the event loop; CPU-heavy work goes to the partition's worker (src/workers).
+ * Knows nothing of topics' configs, groups, sockets or the protocol: the name is a label.
+ */
+import { SkeinError } from '../errors.js';
+import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
+import { BatchSummaries } from '../records/batch-summary.js';
+import { PartitionEvents } from './events.js';
+import { ProducerStateTable, REBUILD_RECORDS } from './producer-state.js';
+import { checkSequences, producerHeaders, producerHeaderOf } from './producer-batches.js';
+import {
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
+  type Acks,
+  type PartitionEventName,
+  type PartitionListener,
+  type PartitionRead,
+  type ProduceResult,
+} from './types.js';
+
+const ACKS = new Set([-1, 0, 1]);
+
+export interface PartitionOptions {
+  /** Where a listener's error goes (it never fails the append that raised the event). */
+  onWarning?: (message: string) => void;
+}
+
+export interface ProduceOutcome {
+  result: ProduceResult;
+  /** What acks 1 and -1 wait for: the flush the log's policy asks, if any. */
+  durable: Promise<void> | undefined;
+}
+
+export class Partition {
+  readonly topic: string;
+  readonly partition: number;
+  /** `<topic>\0<partition>`: a key for maps of partitions. */
+  readonly key: string;
+  readonly log: PartitionLog;
+  /** Leader epoch of this replica (0 on a single broker; the cluster bumps it on leader change). */
+  leaderEpoch = 0;
+  /** True while the high watermark follows the log end (one broker). */
+  followLogEnd = true;
+  private readonly producers = new ProducerStateTable();
+  private readonly events: PartitionEvents;
+  private hw: number;
+
+  constructor(topic: string, partition: number, log: PartitionLog, options: PartitionOptions = {}) {
+    this.topic = topic;
+    this.partition = partition;
+    this.key = `${topic}\u0000${partition}`;
+    this.log = log;
+    const warn = options.onWarning;
+    this.events = new PartitionEvents((err) => warn?.(`a listener of ${topic}-${partition} threw: ${String(err)}`));
+    this.hw = log.logEndOffset;
+    log.observe({
+      segmentRolled: (baseOffset) => this.events.emit('segmentRolled', { baseOffset }),
+      flushed: () => this.events.emit('flushed', { logEndOffset: this.log.logEndOffset }),
+      segmentsDeleted: (result) => {
+        if (this.hw < result.logStartOffset) this.moveHighWatermark(result.logStartOffset);
+        this.events.emit('segmentsDeleted', result);
+      },
+    });
+    this.rebuildProducerState();
+  }
+
+  /* ------------------------------- offsets ------------------------------- */
+
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+
+  /** Consumers read below this offset; ListOffsets latest answers it. */
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  /**
+   * Moves the high watermark (the cluster calls this as followers acknowledge). Kept within
+   * [logStartOffset, logEndOffset]; never moves back except to follow a truncation.
+   */
+  setHighWatermark(offset: number): void {
+    if (!Number.isSafeInteger(offset)) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `a high watermark must be an integer, got ${String(offset)}`);
+    }
+    const bounded = Math.min(Math.max(offset, this.log.logStartOffset), this.log.logEndOffset);
+    if (bounded > this.hw) this.moveHighWatermark(bounded);
+  }
+
+  private moveHighWatermark(offset: number): void {
+    const previous = this.hw;
+    this.hw = offset;
+    if (this.events.has('highWatermark')) this.events.emit('highWatermark', { highWatermark: offset, previous });
+  }
+
+  /* -------------------------------- events -------------------------------- */
+
+  /** Subscribes to an event (see types.ts); returns the function that unsubscribes. */
+  on<E extends PartitionEventName>(event: E, listener: PartitionListener<E>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /* ---------------------------- append pipeline ---------------------------- */
+
+  /**
+   * Appends RecordBatch v2 bytes. acks 0 returns once appended; acks 1 and -1 also wait until
+   * the batch is as durable as the log's flush policy asks. A repeat of an idempotent
+   * producer's batch is answered with its original offsets and written nowhere.
+   */
+  async produce(records: Buffer, acks: Acks = -1): Promise<ProduceResult> {
+    const { result, durable } = this.produceNow(records, acks);
+    if (durable) await durable;
+    return result;
+  }
+
+  /**
+   * The synchronous part of produce: validates, appends, records the producer's sequence and
+   * publishes events before it returns, or throws and changes nothing. Recording the sequence
+   * before returning matters: the next batch of the same producer may arrive before any promise
+   * settles, and must see this one.
+   */
+  produceNow(records: Buffer, acks: Acks = -1): ProduceOutcome {
+    if (!ACKS.has(acks)) throw new SkeinError('SKEIN_INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${String(acks)}`);
+    if (!(records instanceof Uint8Array)) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'produce takes a Buffer of record batches');
+    }
+    // 1. Validate once: framing, magic, CRC and a summary of every batch, in one native walk.
+    //    An invalid buffer goes straight to the log, which refuses it with the coded error.
+    const summaries = BatchSummaries.of(records);
+    // 2. Producer state: a repeat is answered with its offsets, a gap refused, before any write.
+    const headers = summaries.complete ? producerHeaders(summaries) : [];
+    if (headers.length > 0) {
+      const duplicate = checkSequences(this.producers, headers);
+      if (duplicate) return { result: { ...duplicate, logAppendTime: -1, logStartOffset: this.log.logStartOffset }, durable: undefined };
+    }
+    // 3. Append (the log reads the same summaries: sizes, offset deltas, timestamps).
+    const { result, flushed } = this.log.appendNow(records, summaries);
+    let offset = result.baseOffset;
+    for (const header of headers) {
+      this.producers.record(header, offset, offset + header.lastOffsetDelta);
+      offset += header.lastOffsetDelta + 1;
+    }
+    // 4. Publish: appended, then the high watermark (which wakes long-poll fetches).
+    this.published(result, records.length);
+    if (acks === 0) flushed?.catch(() => undefined);
+    return {
+      result: { baseOffset: result.baseOffset, lastOffset: result.lastOffset, logAppendTime: -1, logStartOffset: result.logStartOffset },
+      durable: acks === 0 ? undefined : flushed,
+    };
+  }
+
+  /** After an append: `appended`, then the high watermark (readers may see it before a flush). */
+  private published(result: AppendResult, bytes: number): void {
+    if (this.events.has('appended')) {
+      this.events.emit('appended', { baseOffset: result.baseOffset, lastOffset: result.lastOffset, records: result.recordCount, bytes });
+    }
+    if (this.followLogEnd) this.moveHighWatermark(result.lastOffset + 1);
+  }
+
+  /** Producer state from the batch headers of the most recent records (see producer-state.ts). */
+  private rebuildProducerState(): void {
+    const log = this.log;
+    const from = Math.max(log.activeSegmentBaseOffset, log.logEndOffset - REBUILD_RECORDS);
+    for (const batch of log.batchesFrom(from, 8 * 1024 * 1024)) {
+      const header = producerHeaderOf(batch, 0);
+      if (header.producerId < 0) continue;
+      const baseOffset = batch.readBigInt64BE(0);
+      this.producers.record(header, Number(baseOffset), Number(baseOffset) + header.lastOffsetDelta);
+    }
+  }
+
+  /* --------------------------------- reads --------------------------------- */
+
+  /**
+   * Whole batches from `offset`, below the high watermark. `minOneBatch` returns the first
+   * batch even when it alone exceeds maxBytes (Kafka Fetch v3+). Throws OffsetOutOfRange below
+   * the log start or past the log end.
+   */
+  read(offset: number, maxBytes: number, minOneBatch: boolean): PartitionRead {
+    const log = this.log;
+    const hw = this.hw;
+    const read = log.read(offset, { maxBytes: Math.max(0, maxBytes), minOneBatch, maxOffset: hw < log.logEndOffset ? hw : undefined });
+    return { records: read.views, bytes: read.bytes, highWatermark: hw, logStartOffset: log.logStartOffset };
+  }
+
+  /** Kafka ListOffsets: -2 earliest, -1 latest (the high watermark), otherwise the first record at or after the timestamp. */
+  listOffsets(timestamp: number): { offset: number; timestamp: number } {
+    if (timestamp === EARLIEST_TIMESTAMP) return { offset: this.log.logStartOffset, timestamp: -1 };
+    if (timestamp === LATEST_TIMESTAMP) return { offset: this.hw, timestamp: -1 };
+    if (!Number.isFinite(timestamp) || timestamp < 0) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `timestamp must be -1, -2 or a time in ms, got ${String(timestamp)}`);
+    }
+    const found = this.log.offsetForTimestamp(timestamp);
+    if (!found || found.offset >= this.hw) return { offset: -1, timestamp: -1 };
+    return found;
+  }
+
+  /** Start offset and high watermark, for lag and admin. */
+  offsets(): { logStartOffset: number; highWatermark: number } {
+    return { logStartOffset: this.log.logStartOffset, highWatermark: this.hw };
+  }
+
+  /* ------------------------------ maintenance ------------------------------ */
+
+  /** Deletes segments past the log's retention; `segmentsDeleted` is published when any go. */
+  applyRetention(now: number = Date.now()): number {
+    return this.log.applyRetention(now).deletedSegments;
+  }
+
+  flush(): Promise<void> {
+    return this.log.flush();
+  }
+
+  /** Drops every listener (the partition's topic was deleted or the broker closes). */
+  detach(): void {
+    this.events.clear();
+  }
+}
