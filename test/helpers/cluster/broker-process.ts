@@ -45,7 +45,13 @@ export class BrokerProcess {
 
   static async start(options: BrokerProcessOptions): Promise<BrokerProcess> {
     const broker = new BrokerProcess(options, await TcpProxy.listen());
-    await broker.start();
+    try {
+      await broker.start();
+    } catch (err) {
+      // A broker that never started must not leave its proxy holding the test process open.
+      await broker.close();
+      throw err;
+    }
     return broker;
   }
 
