@@ -73,6 +73,17 @@ function unavailable(err: unknown, what: string): SkeinError {
   return new SkeinError('SKEIN_COORDINATOR_UNAVAILABLE', `etcd failed ${what}: ${(err as Error).message}`, { cause: err });
 }
 
+/**
+ * A new partition: led by its first replica, in epoch 0, with the leader alone in the ISR.
+ * Kafka puts every replica in the ISR of a new partition because they are all empty and
+ * followers start fetching at once; here a follower joins the ISR only when its leader has
+ * seen it caught up (replication: docs/cluster.md, "Status"), so the ISR never names a replica
+ * that may lack an acknowledged record and a clean election never picks one.
+ */
+function initialState(replicas: number[]): string {
+  return encodePartitionState({ replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [replicas[0]!] });
+}
+
 export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   readonly options: ResolvedClusterOptions;
   readonly cache: MetadataCache;
@@ -158,7 +169,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     const puts = [
       this.ns.put(topicKey(topic.name)).value(JSON.stringify(value)),
       ...assignment.map((replicas, p) =>
-        this.ns.put(partitionKey(topic.name, p)).value(encodePartitionState({ replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas] })),
+        this.ns.put(partitionKey(topic.name, p)).value(initialState(replicas)),
       ),
     ];
     const result = await withTimeout(
@@ -202,7 +213,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
           .then(
             this.ns.put(topicKey(name)).value(JSON.stringify(value)),
             ...added.map((replicas, i) =>
-              this.ns.put(partitionKey(name, have + i)).value(encodePartitionState({ replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas] })),
+              this.ns.put(partitionKey(name, have + i)).value(initialState(replicas)),
             ),
           )
           .commit(),
@@ -349,6 +360,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
         await this.register(this.options.sessionTimeoutMs * 2 + 2000);
         await this.refresh();
         await this.campaign();
+        // Passes skipped while the session was in doubt are owed now.
+        if (this.isController) this.requestReconcile();
         this.emit('sessionRestored');
         return;
       } catch (err) {

@@ -24,8 +24,16 @@ async function join(nodeId: number, prefix: string, extra: { sessionTimeoutMs?: 
     20_000,
     `broker ${nodeId} joining`,
   );
+  member.on('warning', (m) => process.stderr.write(`[broker ${nodeId}] ${m}\n`));
   members.push(member);
   return member;
+}
+
+/** Puts every replica of every partition of `topic` in the ISR, as a leader does once its followers caught up. */
+async function inSyncEverywhere(member: ClusterMember, topic: string): Promise<void> {
+  for (const p of member.cache.partitions(topic)) {
+    await member.writePartitionState(topic, p.partition, { ...p, isr: [...p.replicas] }, p.version);
+  }
 }
 
 /** Each test its own cluster (prefix) in the shared etcd. */
@@ -77,7 +85,7 @@ it('a topic is created once, with replicas spread and the state visible to every
     assert.equal(p0.replicas, created.partitions[0]);
     assert.is(p0.leader, created.partitions[0]![0]);
     assert.is(p0.leaderEpoch, 0);
-    assert.equal(p0.isr, created.partitions[0]);
+    assert.equal(p0.isr, [created.partitions[0]![0]], 'a new partition\'s ISR is its leader until followers catch up');
     assert.equal(m.cache.topic('orders')!.configs, { 'min.insync.replicas': '2' });
   }
   try {
@@ -107,16 +115,16 @@ it('partition state changes are compare-and-set on the version', async () => {
   await a!.createTopic({ name: 't', partitions: 1, replicationFactor: 2 });
   await until(() => b!.cache.partition('t', 0), 'b sees t-0', 10_000);
   const seen = b!.cache.partition('t', 0)!;
-  const shrunk = await a!.writePartitionState('t', 0, { ...seen, isr: [seen.leader] }, seen.version);
-  assert.ok(shrunk.version > seen.version);
+  const grown = await a!.writePartitionState('t', 0, { ...seen, isr: [...seen.replicas] }, seen.version);
+  assert.ok(grown.version > seen.version);
   try {
     // b still holds the old version: its write must lose.
-    await b!.writePartitionState('t', 0, { ...seen, isr: [...seen.replicas] }, seen.version);
+    await b!.writePartitionState('t', 0, { ...seen, isr: [seen.leader] }, seen.version);
     assert.unreachable();
   } catch (err) {
     assert.is((err as SkeinError).code, 'SKEIN_STALE_CLUSTER_STATE');
   }
-  await until(() => b!.cache.partition('t', 0)?.isr.length === 1, 'b sees the shrunk ISR', 10_000);
+  await until(() => b!.cache.partition('t', 0)?.isr.length === 2, 'b sees the grown ISR', 10_000);
 });
 
 it('when a leader leaves, the controller moves leadership to an ISR member with a new epoch', async () => {
@@ -125,6 +133,8 @@ it('when a leader leaves, the controller moves leadership to an ISR member with 
   await until(() => a!.cache.brokers().length === 3, 'all seen', 10_000);
   await a!.createTopic({ name: 'x', partitions: 3, replicationFactor: 3 });
   await until(() => b!.cache.partitions('x').length === 3, 'b sees x', 10_000);
+  await inSyncEverywhere(a!, 'x');
+  await until(() => b!.cache.partitions('x').every((p) => p.isr.length === 3), 'b sees full ISRs', 10_000);
   const ledByB = b!.cache.partitions('x').filter((p) => p.leader === 2);
   assert.ok(ledByB.length > 0);
   await b!.close();
@@ -149,6 +159,7 @@ it('the controller itself dying hands the controllership and its partitions to t
   const [a, b, c] = [await join(1, prefix), await join(2, prefix), await join(3, prefix)];
   await until(() => c!.cache.brokers().length === 3, 'all seen', 10_000);
   await b!.createTopic({ name: 'y', partitions: 3, replicationFactor: 2 });
+  await inSyncEverywhere(b!, 'y');
   assert.is(a!.controllerId, 1);
   await a!.close();
   await until(() => b!.controllerId !== undefined && b!.controllerId !== 1, 'a new controller', 15_000);
@@ -166,6 +177,7 @@ it('a lease that expires (keep-alives stop, as for a paused broker) counts as a 
   const [a, b] = [await join(1, prefix, { sessionTimeoutMs: 1000 }), await join(2, prefix, { sessionTimeoutMs: 1000 })];
   await until(() => a!.cache.brokers().length === 2, 'both seen', 10_000);
   await a!.createTopic({ name: 'z', partitions: 1, replicationFactor: 2, assignment: [[2, 1]] });
+  await inSyncEverywhere(a!, 'z');
   let lost = 0;
   b!.on('sessionLost', () => lost++);
   // Cut b off etcd's keep-alives without telling etcd: what a SIGSTOP or a network cut does.
@@ -180,6 +192,40 @@ it('a lease that expires (keep-alives stop, as for a paused broker) counts as a 
   // b re-joins by itself with a new lease and sees the new state.
   await until(() => b!.sessionActive && a!.cache.brokers().length === 2, 'b re-registered', 20_000);
   await until(() => b!.cache.partition('z', 0)?.leader === 1, 'b sees broker 1 leading', 10_000);
+});
+
+it('a leader whose followers never caught up leaves its partition offline, not led by a replica that lacks its records', async () => {
+  const prefix = freshPrefix();
+  const [a, b] = [await join(1, prefix), await join(2, prefix)];
+  await until(() => a!.cache.brokers().length === 2, 'both seen', 10_000);
+  await a!.createTopic({ name: 'alone', partitions: 1, replicationFactor: 2, assignment: [[2, 1]] });
+  await b!.close();
+  const offline = await until(() => {
+    const s = a!.cache.partition('alone', 0);
+    return s && s.leader === -1 ? s : undefined;
+  }, 'alone-0 offline', 15_000);
+  assert.is(offline.leaderEpoch, 1);
+  assert.equal(offline.isr, [2], 'the last ISR is kept, so its member can lead again when it returns');
+  const back = await join(2, prefix);
+  const led = await until(() => {
+    const s = back.cache.partition('alone', 0);
+    return s && s.leader === 2 ? s : undefined;
+  }, `broker 2 leads again after it returned (controller ${a!.controllerId}, a sees ${JSON.stringify(a!.cache.partition('alone', 0))} brokers ${JSON.stringify(a!.cache.brokers())})`, 15_000);
+  assert.is(led.leaderEpoch, 2);
+});
+
+it('with unclean leader election a live out-of-sync replica takes over (and the docs say what that loses)', async () => {
+  const prefix = freshPrefix();
+  const [a, b] = [await join(1, prefix, { uncleanLeaderElection: true }), await join(2, prefix, { uncleanLeaderElection: true })];
+  await until(() => a!.cache.brokers().length === 2, 'both seen', 10_000);
+  await a!.createTopic({ name: 'risky', partitions: 1, replicationFactor: 2, assignment: [[2, 1]] });
+  await b!.close();
+  const s = await until(() => {
+    const p = a!.cache.partition('risky', 0);
+    return p && p.leader === 1 ? p : undefined;
+  }, 'broker 1 leads uncleanly', 15_000);
+  assert.equal(s.isr, [1]);
+  assert.is(s.leaderEpoch, 1);
 });
 
 it('a second live broker with the same node id is refused with SKEIN_NODE_ID_IN_USE', async () => {

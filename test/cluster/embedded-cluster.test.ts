@@ -2,7 +2,7 @@
  * `Skein.open({ dir, cluster: { nodeId, etcd, listen } })`: three embedded brokers (in this
  * one process, each with its own folder, etcd lease and listener) form a cluster that kafkajs
  * uses; a non-leader refuses data requests with SKEIN_NOT_LEADER_OR_FOLLOWER; closing a
- * Skein revokes its lease, so its partitions get a new leader without a session timeout.
+ * Skein revokes its lease, so the cluster sees it gone without waiting a session timeout.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -96,7 +96,7 @@ it('a broker that does not lead a partition refuses produce and fetch with SKEIN
   assert.ok(written.baseOffset >= 0);
 });
 
-it('closing an embedded broker hands its partitions over at once (lease revoked, not expired)', async () => {
+it('closing an embedded broker is seen at once (lease revoked, not expired): its partitions stop being served', async () => {
   const victim = skeins[1]!;
   const led = victim.cluster!.cache.partitions('events').filter((p) => p.leader === victim.broker.nodeId);
   assert.ok(led.length > 0);
@@ -106,8 +106,9 @@ it('closing an embedded broker hands its partitions over at once (lease revoked,
   for (const p of led) {
     await until(() => {
       const now = survivor.cluster!.cache.partition('events', p.partition)!;
-      return now.leader !== victim.broker.nodeId && now.leader >= 0;
-    }, `events-${p.partition} led elsewhere`, 9_000);
+      // Offline, not moved: its followers never caught up (no replication yet), so none is in sync.
+      return now.leader === -1;
+    }, `events-${p.partition} offline`, 9_000);
   }
   // The session timeout is 10 s: getting here within 9 s means the revoke, not expiry, moved it.
   assert.ok(Date.now() - closedAt < 10_000);
