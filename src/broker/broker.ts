@@ -208,6 +208,22 @@ export class Broker {
     return this.cluster ? this.cluster.brokers() : [this.listener];
   }
 
+  /**
+   * The broker that coordinates a group (FindCoordinator). Alone: this one. In a cluster every
+   * broker gives the same answer, the live broker at Java's String.hashCode(key) modulo their
+   * count in id order, so all members of a group meet at one coordinator. Committed offsets
+   * stay on that broker's own __consumer_offsets: they are not replicated and a group whose
+   * coordinator changes starts from its reset policy (docs/cluster.md, "Status").
+   */
+  coordinatorFor(key: string): BrokerDescription {
+    if (!this.cluster) return this.listener;
+    const live = this.cluster.brokers();
+    if (live.length === 0) return this.listener;
+    let hash = 0;
+    for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0;
+    return live[Math.abs(hash % live.length)]!;
+  }
+
   /** True once the broker is part of a cluster (attachCluster). */
   get inCluster(): boolean {
     return this.cluster !== undefined;

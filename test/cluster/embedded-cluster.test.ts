@@ -76,6 +76,17 @@ it('three embedded brokers form one cluster that kafkajs produces to and consume
   }
 });
 
+it('every broker names the same coordinator for a group (FindCoordinator), spread over the brokers', async () => {
+  const groups = Array.from({ length: 30 }, (_, i) => `group-${i}`);
+  const chosen = new Set<number>();
+  for (const g of groups) {
+    const answers = skeins.map((s) => s.broker.coordinatorFor(g).nodeId);
+    assert.is(new Set(answers).size, 1, `one coordinator for ${g}: ${answers}`);
+    chosen.add(answers[0]!);
+  }
+  assert.is(chosen.size, 3, 'groups spread over the three brokers');
+});
+
 it('a broker that does not lead a partition refuses produce and fetch with SKEIN_NOT_LEADER_OR_FOLLOWER', async () => {
   const [a] = skeins;
   const state = a!.cluster!.cache.partition('events', 0)!;
