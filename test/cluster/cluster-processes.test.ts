@@ -11,6 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Etcd3 } from 'etcd3';
 import { ETCD_BINARY, startEtcd, stopAllEtcd, type EtcdServer } from '../helpers/cluster/etcd.js';
 import { BrokerProcess } from '../helpers/cluster/broker-process.js';
 import { until, within } from '../helpers/cluster/wait.js';
@@ -163,6 +164,11 @@ it('a SIGKILLed leader whose followers are not in sync: its partitions go offlin
     await fresh.disconnect();
   }
   await victim.start();
+  const offsets = await until(async () => {
+    const o = await admin!.fetchTopicOffsets('failover');
+    return led.every((id) => Number(o.find((x) => x.partition === id)?.high) >= 1) ? o : undefined;
+  }, 'the restarted leader serves its records (high watermark)', 60_000, 250);
+  assert.ok(offsets.length === 3);
   const back = await until(async () => {
     const m = (await admin!.fetchTopicMetadata({ topics: ['failover'] })).topics[0]!.partitions;
     return led.every((id) => m.find((q) => q.partitionId === id)!.leader === victim.nodeId) ? m : undefined;
@@ -174,11 +180,40 @@ it('a SIGKILLed leader whose followers are not in sync: its partitions go offlin
   await consumer.subscribe({ topic: 'failover', fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
   try {
-    await until(() => seen.length >= led.length, 'the records written before the kill', 30_000);
+    await until(() => seen.length >= led.length, 'the records written before the kill', 90_000);
   } finally {
     await consumer.disconnect();
   }
   assert.equal(seen.sort(), led.map((p) => `before-${p}`).sort());
+});
+
+it('a leader paused (SIGSTOP) past its session: its lease expires, the cluster takes its partitions offline, and after SIGCONT it re-joins and leads them again', async () => {
+  await admin!.createTopics({ topics: [{ topic: 'paused', numPartitions: 1, replicationFactor: 2 }], waitForLeaders: true });
+  const etcdClient = new Etcd3({ hosts: etcd.url });
+  const stateOf = async () => JSON.parse((await etcdClient.get('/skein/partitions/paused/0').string())!) as { leader: number; leaderEpoch: number; isr: number[] };
+  try {
+    const before = await stateOf();
+    const victim = brokers.find((b) => b.nodeId === before.leader)!;
+    victim.pause();
+    try {
+      const offline = await until(async () => {
+        const s = await stateOf();
+        return s.leader === -1 ? s : undefined;
+      }, 'the paused leader replaced (offline: no other in-sync replica)', 30_000, 200);
+      assert.is(offline.leaderEpoch, before.leaderEpoch + 1);
+      assert.equal(offline.isr, [victim.nodeId]);
+      assert.not.ok(await etcdClient.get(`/skein/brokers/${victim.nodeId}`).exists(), 'its registration expired with its lease');
+    } finally {
+      victim.resume();
+    }
+    const back = await until(async () => {
+      const s = await stateOf();
+      return s.leader === victim.nodeId ? s : undefined;
+    }, 'the resumed broker leads again after re-joining', 30_000, 200);
+    assert.is(back.leaderEpoch, before.leaderEpoch + 2);
+  } finally {
+    etcdClient.close();
+  }
 });
 
 if (ETCD_BINARY) it.run();
