@@ -266,8 +266,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     return written;
   }
 
-  /** Re-reads the whole state (after a write, or when a watch may have missed something). */
-  async refresh(): Promise<void> {
+  /** Re-reads the whole state (after a write, or when a watch may have missed something); resolves with the etcd revision read. */
+  async refresh(): Promise<number> {
     const response = await withTimeout(this.ns.getAll().exec(), 'reading the cluster state').catch((err: unknown) => {
       throw unavailable(err, 'reading the cluster state');
     });
@@ -280,6 +280,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     const controller = entries.find((e) => e.key === CONTROLLER);
     this.setController(controller ? Number(controller.value) : undefined);
     for (const change of this.cache.reset(entries.filter((e) => e.key !== CONTROLLER), revision)) this.onChange(change);
+    return revision;
   }
 
   /** Leaves the cluster: revokes the lease (registration and controllership go at once). */
@@ -374,8 +375,11 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   // ---- watch ----------------------------------------------------------------------------
 
   private async startWatch(): Promise<void> {
-    await this.refresh();
-    const watcher = await withTimeout(this.ns.watch().prefix('').create(), 'watching the cluster state').catch((err: unknown) => {
+    // The watch starts right after the revision the full read saw: a change made between the
+    // read and the watch's creation (a controller electing this very broker as it joins) would
+    // otherwise never reach this cache.
+    const revision = await this.refresh();
+    const watcher = await withTimeout(this.ns.watch().prefix('').startRevision(String(revision + 1)).create(), 'watching the cluster state').catch((err: unknown) => {
       throw unavailable(err, 'watching the cluster state');
     });
     this.watcher = watcher;

@@ -167,7 +167,12 @@ it('a SIGKILLed leader whose followers are not in sync: its partitions go offlin
   const offsets = await until(async () => {
     const o = await admin!.fetchTopicOffsets('failover');
     return led.every((id) => Number(o.find((x) => x.partition === id)?.high) >= 1) ? o : undefined;
-  }, 'the restarted leader serves its records (high watermark)', 60_000, 250);
+  }, 'the restarted leader serves its records (high watermark)', 60_000, 250).catch(async (err: Error) => {
+    const c = new Etcd3({ hosts: etcd.url });
+    const state = await c.getAll().prefix('/skein/').strings().catch((e: Error) => ({ error: e.message }));
+    c.close();
+    throw new Error(`${err.message}\n--- etcd ---\n${JSON.stringify(state)}`);
+  });
   assert.ok(offsets.length === 3);
   const back = await until(async () => {
     const m = (await admin!.fetchTopicMetadata({ topics: ['failover'] })).topics[0]!.partitions;
