@@ -76,6 +76,13 @@ export const ERROR_CODES = [
   'SKEIN_SCHEMA_MISMATCH',
   // Topic administration.
   'SKEIN_INVALID_REPLICA_ASSIGNMENT',
+  // Cluster (etcd coordination, replication).
+  'SKEIN_COORDINATOR_UNAVAILABLE',
+  'SKEIN_NODE_ID_IN_USE',
+  'SKEIN_STALE_CLUSTER_STATE',
+  'SKEIN_CORRUPT_CLUSTER_STATE',
+  'SKEIN_NOT_LEADER_OR_FOLLOWER',
+  'SKEIN_LEADER_NOT_AVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -3,7 +3,7 @@
  * test/index.test.ts pins the list, so widening the API is a deliberate decision.
  */
 export { Skein } from './client/skein.js';
-export type { SkeinOptions } from './client/skein.js';
+export type { SkeinOptions, SkeinClusterOptions } from './client/skein.js';
 export type { Producer, ProducerOptions, ProducerRecord, ProducerBatch, Message, RecordMetadata } from './client/producer.js';
 export type {
   Consumer,

@@ -22,18 +22,22 @@ const ALLOWED: Record<string, string[]> = {
   // Worker threads with partition affinity and the CPU tasks they run: over records and native
   // only (a task gets bytes and returns bytes; it never sees a log or a partition).
   workers: ['records', 'native', '.'],
+  // Cluster coordination through etcd and replication over partitions: no Kafka API types, no
+  // files (DESIGN.md, "Layers"); it tells partitions to lead or follow and where to truncate.
+  cluster: ['partition', 'records', '.'],
   // The topic registry and request routing: over partitions, never sockets or file paths.
-  broker: ['partition', 'workers', 'storage', 'records', '.'],
+  broker: ['cluster', 'partition', 'workers', 'storage', 'records', '.'],
   // The embedded front door: drives the broker like the protocol server does. (client/skein.ts
   // also starts protocol servers for skein.listen(): the one place the two doors meet.)
-  client: ['broker', 'partition', 'workers', 'protocol', 'records', 'schema-registry', 'admin', '.'],
+  // It also joins a cluster for Skein.open({ cluster }) (client/skein.ts).
+  client: ['broker', 'cluster', 'partition', 'workers', 'protocol', 'records', 'schema-registry', 'admin', '.'],
   // The schema registry: a front door of its own (Confluent's REST API) over the broker, which
   // stores its records in the compacted topic _schemas. Never storage or files.
   'schema-registry': ['broker', 'records', '.'],
   // The HTTP admin port (metrics, health, console): reads the broker, observes the protocol server.
   admin: ['broker', 'protocol', 'records', '.'],
   // The command line: starts brokers and protocol servers through the client's Skein.
-  cli: ['client', 'protocol', 'broker', 'admin', 'storage', 'records', 'log', '.'],
+  cli: ['client', 'protocol', 'broker', 'cluster', 'admin', 'storage', 'records', 'log', '.'],
   // Structured logs (pino): formats lines, reads the protocol server's answered requests.
   log: ['protocol', '.'],
 };

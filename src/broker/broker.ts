@@ -17,6 +17,8 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import type { MappingLru } from '../storage/mapping-lru.js';
 import { Partition } from '../partition/partition.js';
 import { WorkerPool } from '../workers/pool.js';
+import type { ClusterMember } from '../cluster/cluster-member.js';
+import { ClusterTopics } from './cluster-topics.js';
 import { GroupCoordinator } from './group/group-coordinator.js';
 import { OffsetLogStore } from './offset-log-store.js';
 import { MetadataLog } from './metadata-log.js';
@@ -135,6 +137,8 @@ export class Broker {
   private advertised: BrokerDescription;
   private isClosed = false;
   private closing: Promise<void> | undefined;
+  /** Set when the broker is part of a cluster: topics then come from etcd (cluster-topics.ts). */
+  private cluster: ClusterTopics | undefined;
   /** Serialises metadata changes so concurrent admin calls see each other's results. */
   private metadataQueue: Promise<unknown> = Promise.resolve();
 
@@ -254,6 +258,85 @@ export class Broker {
     return this.options.autoCreateTopics;
   }
 
+  /**
+   * Makes this broker a member of a cluster (after it listens and has joined through etcd):
+   * from now on topics, replicas and leaders are the cluster's, and the broker opens a log for
+   * each replica assigned to it. Topics of the local metadata log stay readable only if the
+   * cluster also has them.
+   */
+  async attachCluster(member: ClusterMember): Promise<void> {
+    this.ensureOpen();
+    if (this.cluster) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'this broker is already part of a cluster');
+    this.cluster = new ClusterTopics(member, {
+      open: (topic, partition, configs) => this.serialise(() => this.openReplica(topic, partition, configs)),
+      has: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
+      deleteTopic: (topic) => this.serialise(() => this.deleteLocalTopic(topic)),
+      setLeaderEpoch: (topic, partition, epoch) => {
+        const state = this.topics.get(topic)?.partitions[partition];
+        if (state && epoch > state.leaderEpoch) state.leaderEpoch = epoch;
+      },
+      onWarning: this.onWarning ?? (() => undefined),
+    });
+    await this.cluster.syncAll();
+  }
+
+  /** The live brokers (this one alone outside a cluster). */
+  brokers(): BrokerDescription[] {
+    return this.cluster ? this.cluster.brokers() : [this.listener];
+  }
+
+  /**
+   * The broker that coordinates a group (FindCoordinator). Alone: this one. In a cluster every
+   * broker gives the same answer, the live broker at Java's String.hashCode(key) modulo their
+   * count in id order, so all members of a group meet at one coordinator. Committed offsets
+   * stay on that broker's own __consumer_offsets: they are not replicated and a group whose
+   * coordinator changes starts from its reset policy (docs/cluster.md, "Status").
+   */
+  coordinatorFor(key: string): BrokerDescription {
+    if (!this.cluster) return this.listener;
+    const live = this.cluster.brokers();
+    if (live.length === 0) return this.listener;
+    let hash = 0;
+    for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0;
+    return live[Math.abs(hash % live.length)]!;
+  }
+
+  /** True once the broker is part of a cluster (attachCluster). */
+  get inCluster(): boolean {
+    return this.cluster !== undefined;
+  }
+
+  /** The controller's node id (this broker outside a cluster; -1 while a cluster has none). */
+  get controllerId(): number {
+    return this.cluster ? this.cluster.controllerId() : this.nodeId;
+  }
+
+  /** Opens this broker's replica of a cluster topic's partition (idempotent). */
+  private async openReplica(name: string, partition: number, configs: TopicConfigValues): Promise<void> {
+    if (this.isClosed) return;
+    let topic = this.topics.get(name);
+    if (!topic) {
+      // Cluster topics live in etcd, not in the local metadata log: no local topic id.
+      topic = { name, topicId: '', internal: false, configs, partitions: [] };
+      this.topics.set(name, topic);
+    }
+    if (topic.partitions[partition]) return;
+    const log = await this.logs.open(partitionLogName(name, partition), logConfigOf(configs, this.topicDefaults));
+    topic.partitions[partition] = this.partitionOf(name, partition, log);
+  }
+
+  private async deleteLocalTopic(name: string): Promise<void> {
+    const topic = this.topics.get(name);
+    if (!topic || topic.internal || this.isClosed) return;
+    this.topics.delete(name);
+    for (const p of topic.partitions) {
+      if (!p) continue;
+      p.detach();
+      this.waiters.notify(p.key);
+      await this.logs.delete(partitionLogName(name, p.partition));
+    }
+  }
+
   /* ---------------------------------- topics ---------------------------------- */
 
   /** Wraps a log in its Partition; long-poll fetches wake when its high watermark moves. */
@@ -315,6 +398,21 @@ export class Broker {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.cluster) {
+      const cluster = this.cluster;
+      return (async () => {
+        if (cluster.hasTopic(name)) throw new SkeinError('SKEIN_TOPIC_ALREADY_EXISTS', `topic ${name} already exists`, { topic: name });
+        if (options.validateOnly) return;
+        await cluster.member.createTopic({
+          name,
+          partitions: numPartitions,
+          replicationFactor: spec.replicationFactor === undefined || spec.replicationFactor === -1 ? undefined : spec.replicationFactor,
+          assignment: spec.replicaAssignment,
+          configs,
+        });
+        await cluster.settled();
+      })();
+    }
     return this.serialise(async () => {
       this.ensureOpen();
       if (this.topics.has(name)) throw new SkeinError('SKEIN_TOPIC_ALREADY_EXISTS', `topic ${name} already exists`, { topic: name });
@@ -341,7 +439,7 @@ export class Broker {
    */
   async ensureTopic(name: string, allowAutoCreate = true): Promise<void> {
     this.ensureOpen();
-    if (this.topics.has(name)) return;
+    if (this.hasTopic(name)) return;
     validateTopicName(name);
     if (!allowAutoCreate || !this.options.autoCreateTopics || isInternalTopic(name)) {
       throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `unknown topic ${name}`, { topic: name });
@@ -360,6 +458,10 @@ export class Broker {
   /** Deletes a topic and its data. Fetches waiting on it are woken (and then find it gone). */
   deleteTopic(name: string): Promise<void> {
     this.ensureOpen();
+    if (this.cluster && !isInternalTopic(name)) {
+      const cluster = this.cluster;
+      return cluster.member.deleteTopic(name).then(() => cluster.settled());
+    }
     return this.serialise(async () => {
       const topic = this.topics.get(name);
       if (!topic || topic.internal) {
@@ -380,8 +482,12 @@ export class Broker {
   }
 
   /** Grows a topic to `count` partitions (never shrinks: SKEIN_INVALID_PARTITIONS). */
-  createPartitions(name: string, count: number): Promise<void> {
+  createPartitions(name: string, count: number, assignment?: number[][]): Promise<void> {
     this.ensureOpen();
+    if (this.cluster && !isInternalTopic(name)) {
+      const cluster = this.cluster;
+      return cluster.member.createPartitions(name, count, assignment).then(() => cluster.settled());
+    }
     return this.serialise(async () => {
       const topic = this.topicOrThrow(name);
       if (topic.internal) throw new SkeinError('SKEIN_INVALID_TOPIC', `${name} is internal`, { topic: name });
@@ -419,19 +525,39 @@ export class Broker {
   /** Names of the topics (internal ones only when asked). */
   listTopics(includeInternal = false): string[] {
     this.ensureOpen();
-    return [...this.topics.values()].filter((t) => includeInternal || !t.internal).map((t) => t.name).sort();
+    const local = [...this.topics.values()].filter((t) => (includeInternal || !t.internal) && (!this.cluster || t.internal)).map((t) => t.name);
+    return [...local, ...(this.cluster ? this.cluster.topics() : [])].sort();
   }
 
   hasTopic(name: string): boolean {
+    if (this.cluster && !isInternalTopic(name)) return this.cluster.hasTopic(name);
     return this.topics.has(name);
   }
 
   partitionCount(name: string): number {
+    if (this.cluster && !isInternalTopic(name)) return this.cluster.partitionCount(name);
     return this.topicOrThrow(name).partitions.length;
   }
 
   describeTopic(name: string): TopicDescription {
     this.ensureOpen();
+    if (this.cluster && !isInternalTopic(name)) {
+      const local = this.topics.get(name);
+      return {
+        name,
+        internal: false,
+        partitions: this.cluster.describe(name).map((p) => {
+          const replica = local?.partitions[p.partition];
+          return {
+            ...p,
+            logStartOffset: replica?.logStartOffset ?? -1,
+            highWatermark: replica?.highWatermark ?? -1,
+            sizeBytes: replica?.log.size ?? 0,
+            segments: replica?.log.segmentCount ?? 0,
+          };
+        }),
+      };
+    }
     const topic = this.topicOrThrow(name);
     return {
       name,
@@ -451,7 +577,9 @@ export class Broker {
 
   describeConfigs(name: string): DescribedConfig[] {
     this.ensureOpen();
-    return describeTopicConfigs(this.topicOrThrow(name).configs, this.topicDefaults);
+    const clusterConfigs = this.cluster && !isInternalTopic(name) ? this.cluster.configs(name) : undefined;
+    if (this.cluster && !isInternalTopic(name) && !clusterConfigs) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `unknown topic ${name}`, { topic: name });
+    return describeTopicConfigs(clusterConfigs ?? this.topicOrThrow(name).configs, this.topicDefaults);
   }
 
   /** The broker's own configs, as a BROKER resource of DescribeConfigs presents them. */
@@ -499,6 +627,7 @@ export class Broker {
   }
 
   private partitionOrThrow(topic: string, partition: number): Partition {
+    if (this.cluster && !isInternalTopic(topic)) this.cluster.checkLeader(topic, partition);
     const state = this.topicOrThrow(topic).partitions[partition];
     if (!state || !Number.isInteger(partition)) {
       throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
@@ -682,6 +811,7 @@ export class Broker {
   close(): Promise<void> {
     if (!this.closing) {
       this.isClosed = true;
+      this.cluster?.close();
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       if (this.cleanerTimer) clearInterval(this.cleanerTimer);
       this.waiters.wakeAll();

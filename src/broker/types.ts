@@ -67,6 +67,10 @@ export interface NewTopic {
   numPartitions?: number;
   /** Kafka topic configs by name: retention.ms, segment.bytes, cleanup.policy, ... */
   configEntries?: ConfigEntry[];
+  /** Replicas per partition in a cluster; default (or -1): the cluster's default.replication.factor. */
+  replicationFactor?: number;
+  /** Explicit replicas (broker ids) per partition, in a cluster; the partition count is then its length. */
+  replicaAssignment?: number[][];
 }
 
 export interface PartitionDescription {
@@ -74,6 +78,8 @@ export interface PartitionDescription {
   leader: number;
   replicas: number[];
   isr: number[];
+  /** Grows with every leadership change (0 on a single broker). */
+  leaderEpoch?: number;
   logStartOffset: number;
   /** Log end offset = high watermark on a single broker. */
   highWatermark: number;

@@ -96,6 +96,13 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--queued-max-request-bytes <n>', 'memory for requests still arriving, across connections (queued.max.request.bytes)', integer(1, Number.MAX_SAFE_INTEGER))
     .option('--sasl-plain-users <file>', 'require SASL/PLAIN logins; the file holds user:password lines')
     .option('--schema-registry-port <port>', 'also serve the schema registry (Confluent REST API) on this port, on --host (0: any free port; off unless given)', integer(0, 65535))
+    .option('--node-id <id>', 'this broker\'s id (node.id); unique in a cluster', integer(0, 0x7fffffff), 0)
+    .option('--etcd <urls>', 'join the cluster coordinated by this etcd (http://host:port, comma separated); without it, one broker alone')
+    .option('--session-timeout-ms <ms>', 'how long this broker\'s etcd lease lives without keep-alives (whole seconds)', integer(1000, 0x7fffffff), 10000)
+    .option('--replica-lag-time-max-ms <ms>', 'a follower not caught up for this long leaves the ISR (replica.lag.time.max.ms)', integer(1, 0x7fffffff), 30000)
+    .option('--default-replication-factor <n>', 'replicas of topics created without a replication factor', integer(1, 1000), 1)
+    .option('--min-insync-replicas <n>', 'min.insync.replicas of topics that do not set it', integer(1, 1000), 1)
+    .option('--unclean-leader-election', 'elect an out-of-sync replica when no in-sync one is alive (can lose acknowledged records)')
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines as readable text or JSON objects (pino)').choices(LOG_FORMATS).default('pretty'))
     .option('--http-port <port>', 'serve /metrics, /health, /ready and the web console on this port (0: any free port; off by default)', integer(0, 65535))
@@ -120,6 +127,13 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             logLevel: opts.logLevel as LogLevel,
             httpPort: opts.httpPort as number | undefined,
             logFormat: opts.logFormat as LogFormat,
+            nodeId: opts.nodeId as number,
+            etcd: opts.etcd as string | undefined,
+            sessionTimeoutMs: opts.sessionTimeoutMs as number,
+            replicaLagTimeMaxMs: opts.replicaLagTimeMaxMs as number,
+            defaultReplicationFactor: opts.defaultReplicationFactor as number,
+            minInsyncReplicas: opts.minInsyncReplicas as number,
+            uncleanLeaderElection: (opts.uncleanLeaderElection as boolean | undefined) ?? false,
           },
           io,
         );

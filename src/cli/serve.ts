@@ -32,6 +32,15 @@ export interface ServeOptions {
   saslPlainUsers?: string;
   /** Serve the schema registry's REST API on this port (on `host`); off when undefined. */
   schemaRegistryPort?: number;
+  /** node.id: the broker's id in Metadata answers (and in its cluster). Default 0. */
+  nodeId?: number;
+  /** etcd URLs (comma separated): join that cluster instead of running alone. */
+  etcd?: string;
+  sessionTimeoutMs?: number;
+  replicaLagTimeMaxMs?: number;
+  defaultReplicationFactor?: number;
+  minInsyncReplicas?: number;
+  uncleanLeaderElection?: boolean;
   logLevel: LogLevel;
   /** The HTTP admin port (/metrics, /health, /ready, the console); off when undefined. */
   httpPort?: number;
@@ -72,49 +81,65 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     }
   }
   const logger = createLogger({ level: options.logLevel, format: options.logFormat ?? 'pretty' });
+  const listen = {
+    host: options.host,
+    port: options.port,
+    advertisedHost: options.advertisedHost,
+    advertisedPort: options.advertisedPort,
+    maxFrameBytes: options.maxFrameBytes,
+    connectionsMaxIdleMs: options.idleMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    queuedMaxRequestBytes: options.queuedMaxRequestBytes,
+    sasl: users ? { plain: { users } } : undefined,
+    log: serverLogger(logger),
+    observer: requestLogObserver(logger),
+  };
+  const cluster = options.etcd
+    ? {
+        nodeId: options.nodeId ?? 0,
+        etcd: options.etcd,
+        sessionTimeoutMs: options.sessionTimeoutMs,
+        replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
+        defaultReplicationFactor: options.defaultReplicationFactor,
+        minInsyncReplicas: options.minInsyncReplicas,
+        uncleanLeaderElection: options.uncleanLeaderElection,
+        listen,
+      }
+    : undefined;
   let skein: Skein;
   try {
     skein = await Skein.open({
       dir: prepared.dir,
+      nodeId: options.nodeId,
       autoCreateTopics: options.autoCreateTopics,
       numPartitions: options.numPartitions,
+      cluster,
       // Recovery after an unclean stop and other storage warnings; topic changes, one line each.
       onWarning: (message) => logger.warn(message),
       onTopicChange: ({ type, ...fields }) => logger.info(fields, `topic ${type}`),
     });
   } catch (err) {
-    io.err(`skein: cannot open the data folder ${prepared.dir}: ${(err as Error).message}`);
+    io.err(cannotStart(err, options, prepared.dir));
     await admin?.close();
     return 1;
   }
   let bootstrap: string;
   let bound: { host: string; port: number };
-  try {
-    const listener = await skein.listen({
-      host: options.host,
-      port: options.port,
-      advertisedHost: options.advertisedHost,
-      advertisedPort: options.advertisedPort,
-      maxFrameBytes: options.maxFrameBytes,
-      connectionsMaxIdleMs: options.idleMs,
-      requestTimeoutMs: options.requestTimeoutMs,
-      queuedMaxRequestBytes: options.queuedMaxRequestBytes,
-      sasl: users ? { plain: { users } } : undefined,
-      log: serverLogger(logger),
-      observer: requestLogObserver(logger),
-    });
-    bootstrap = listener.bootstrap;
-    bound = listener;
-  } catch (err) {
-    const inUse = err instanceof SkeinError && err.errno === 'EADDRINUSE';
-    io.err(
-      inUse
-        ? `skein: cannot listen on ${options.host}:${options.port}: the port is already in use (another broker running? choose another with --port)`
-        : `skein: cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`,
-    );
-    await skein.close();
-    await admin?.close();
-    return 1;
+  if (cluster) {
+    // Skein.open({ cluster }) listened already: the cluster learns the address before it joins.
+    bootstrap = `${skein.broker.listener.host}:${skein.broker.listener.port}`;
+    bound = skein.boundAddress()!;
+  } else {
+    try {
+      const listener = await skein.listen(listen);
+      bootstrap = listener.bootstrap;
+      bound = listener;
+    } catch (err) {
+      io.err(cannotStart(err, options, prepared.dir));
+      await skein.close();
+      await admin?.close();
+      return 1;
+    }
   }
   if (admin) skein.attachAdmin(admin);
   let registryLine = '';
@@ -158,6 +183,21 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     process.on('SIGTERM', stop);
   });
   const http = admin ? `, admin on ${admin.url}` : '';
-  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${http}${registryLine}`);
+  const joined = cluster ? `, broker ${cluster.nodeId} of the cluster in etcd ${cluster.etcd}` : '';
+  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${http}${registryLine}${joined}`);
   return stopped;
+}
+
+/** One line for a failed start: port in use, cluster not joined, or the data folder. */
+function cannotStart(err: unknown, options: ServeOptions, dir: string): string {
+  if (err instanceof SkeinError && err.errno === 'EADDRINUSE') {
+    return `skein: cannot listen on ${options.host}:${options.port}: the port is already in use (another broker running? choose another with --port)`;
+  }
+  if (err instanceof SkeinError && (err.code === 'SKEIN_COORDINATOR_UNAVAILABLE' || err.code === 'SKEIN_NODE_ID_IN_USE')) {
+    return `skein: cannot join the cluster: ${err.message}`;
+  }
+  if (err instanceof SkeinError && err.code === 'SKEIN_IO_ERROR' && err.port !== undefined) {
+    return `skein: cannot listen on ${options.host}:${options.port}: ${err.message}`;
+  }
+  return `skein: cannot open the data folder ${dir}: ${(err as Error).message}`;
 }

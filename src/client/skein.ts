@@ -23,6 +23,8 @@ export interface SchemaRegistryListenOptions {
 }
 import { AdminServer, type AdminServerOptions } from '../admin/admin-server.js';
 import type { RequestObserver } from '../protocol/server/observer.js';
+import { ClusterMember } from '../cluster/cluster-member.js';
+import type { ClusterOptions } from '../cluster/cluster-options.js';
 
 /** `skein.listen()` options: the protocol server's, minus the broker (this Skein's). */
 export type ListenOptions = Omit<ProtocolServerOptions, 'broker'>;
@@ -35,7 +37,18 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-export type SkeinOptions = BrokerOptions;
+/**
+ * Joining a cluster: this process hosts one broker of it, coordinated through etcd
+ * (docs/cluster.md). `listen` is where other brokers and Kafka clients reach this one; the
+ * broker listens there before it registers.
+ */
+export interface SkeinClusterOptions extends ClusterOptions {
+  listen?: ListenOptions;
+}
+
+export interface SkeinOptions extends BrokerOptions {
+  cluster?: SkeinClusterOptions;
+}
 
 /** Both observers, in order (the metrics after whatever the listener was given). */
 function chain(first: RequestObserver | undefined, second: RequestObserver): RequestObserver {
@@ -52,6 +65,7 @@ export class Skein {
   private registry: Promise<SchemaRegistry> | undefined;
   private readonly admins = new Set<AdminServer>();
   private closing: Promise<void> | undefined;
+  private member: ClusterMember | undefined;
 
   private constructor(broker: Broker) {
     this.broker = broker;
@@ -60,7 +74,32 @@ export class Skein {
 
   static async open(options: SkeinOptions): Promise<Skein> {
     nonEmptyString(object(options, 'Skein.open options').dir, 'dir');
-    return new Skein(await Broker.open(options));
+    const { cluster, ...brokerOptions } = options;
+    if (!cluster) return new Skein(await Broker.open(brokerOptions));
+    const skein = new Skein(await Broker.open({ ...brokerOptions, nodeId: cluster.nodeId }));
+    try {
+      const { listen, ...clusterOptions } = cluster;
+      const listener = await skein.listen(listen ?? {});
+      skein.member = await ClusterMember.join(clusterOptions, { host: skein.broker.listener.host, port: skein.broker.listener.port });
+      skein.member.on('warning', (message) => (brokerOptions.onWarning ?? ((m: string) => process.stderr.write(`skein: ${m}\n`)))(message));
+      await skein.broker.attachCluster(skein.member);
+      void listener;
+    } catch (err) {
+      await skein.close();
+      throw err;
+    }
+    return skein;
+  }
+
+  /** Where the first protocol server listens (the one `Skein.open({ cluster })` starts), if any. */
+  boundAddress(): { host: string; port: number } | undefined {
+    const first = [...this.servers][0];
+    return first ? { host: first.address.host, port: first.address.port } : undefined;
+  }
+
+  /** This broker's membership of a cluster (undefined when it runs alone). */
+  get cluster(): ClusterMember | undefined {
+    return this.member;
   }
 
   producer(options: ProducerOptions = {}): Producer {
@@ -159,6 +198,9 @@ export class Skein {
     if (!this.closing) {
       this.closing = (async () => {
         for (const admin of this.admins) admin.markStopping();
+        // Leaving the cluster first revokes the lease: the others take over at once instead of
+        // after a session timeout.
+        await this.member?.close();
         await Promise.allSettled([...this.servers].map((s) => s.close()));
         await Promise.allSettled([...this.registryServers].map((s) => s.close()));
         await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));

@@ -154,6 +154,12 @@ export const SKEIN_TO_KAFKA: Partial<Record<ErrorCode, KafkaErrorName>> = {
   SKEIN_POLICY_VIOLATION: 'POLICY_VIOLATION',
   SKEIN_INVALID_REPLICATION_FACTOR: 'INVALID_REPLICATION_FACTOR',
   SKEIN_INVALID_REPLICA_ASSIGNMENT: 'INVALID_REPLICA_ASSIGNMENT',
+  SKEIN_COORDINATOR_UNAVAILABLE: 'REQUEST_TIMED_OUT', // etcd unreachable: retriable, as Kafka's broker answers when ZooKeeper is
+  SKEIN_NODE_ID_IN_USE: 'UNKNOWN_SERVER_ERROR', // start-up only
+  SKEIN_STALE_CLUSTER_STATE: 'REQUEST_TIMED_OUT', // a lost compare-and-set race: retriable
+  SKEIN_CORRUPT_CLUSTER_STATE: 'UNKNOWN_SERVER_ERROR',
+  SKEIN_NOT_LEADER_OR_FOLLOWER: 'NOT_LEADER_OR_FOLLOWER',
+  SKEIN_LEADER_NOT_AVAILABLE: 'LEADER_NOT_AVAILABLE',
 };
 
 /** The Kafka error code a response carries for `err`: -1 for anything without a mapping. */

@@ -37,7 +37,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         if (counts.get(t.name)! > 1) {
           return failed(t.name, KAFKA_ERRORS.INVALID_REQUEST, `topic ${t.name} appears more than once in the request`);
         }
-        if (t.replicationFactor !== -1 && t.replicationFactor !== 1 && t.assignments.length === 0) {
+        if (!ctx.broker.inCluster && t.replicationFactor !== -1 && t.replicationFactor !== 1 && t.assignments.length === 0) {
           return failed(t.name, KAFKA_ERRORS.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} is larger than the 1 available broker`);
         }
         try {
@@ -57,6 +57,21 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
 
 function newTopic(t: CreatableTopic, ctx: RequestContext): NewTopic {
   let numPartitions = t.numPartitions;
+  const configEntries = t.configs.filter((c) => c.value !== null).map((c) => ({ name: c.name, value: c.value! }));
+  if (ctx.broker.inCluster) {
+    // A cluster places replicas itself (replicationFactor) or as the request says (assignments).
+    if (t.assignments.length > 0) {
+      if (numPartitions !== -1 || t.replicationFactor !== -1) {
+        throw new SkeinError('SKEIN_INVALID_REQUEST', `a replica assignment for ${t.name} needs numPartitions and replicationFactor -1`, { topic: t.name });
+      }
+      const sorted = [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
+      if (sorted.some((a, i) => a.partitionIndex !== i)) {
+        throw new SkeinError('SKEIN_INVALID_REPLICA_ASSIGNMENT', `the replica assignment for ${t.name} must name partitions 0..n-1 once each`, { topic: t.name });
+      }
+      return { topic: t.name, numPartitions: sorted.length, replicaAssignment: sorted.map((a) => a.brokerIds), configEntries };
+    }
+    return { topic: t.name, numPartitions, replicationFactor: t.replicationFactor, configEntries };
+  }
   if (t.assignments.length > 0) {
     const elsewhere = t.assignments.some((a) => a.brokerIds.some((id) => id !== ctx.broker.nodeId));
     if (elsewhere || numPartitions !== -1 || t.replicationFactor !== -1) {
@@ -79,7 +94,7 @@ function created(t: CreatableTopic, ctx: RequestContext, validateOnly: boolean):
     errorCode: KAFKA_ERRORS.NONE,
     errorMessage: null,
     numPartitions: exists ? ctx.broker.partitionCount(t.name) : t.numPartitions,
-    replicationFactor: 1,
+    replicationFactor: exists ? (ctx.broker.describeTopic(t.name).partitions[0]?.replicas.length ?? 1) : t.replicationFactor,
     configs: exists
       ? ctx.broker.describeConfigs(t.name).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: configSourceOf(c), isSensitive: c.sensitive }))
       : null,

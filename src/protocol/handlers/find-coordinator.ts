@@ -1,6 +1,6 @@
 /**
- * FindCoordinator (key 10, v0–4): this node coordinates every group (and would every
- * transactional id), at its advertised listener. v0–3 carry one key; v4 (platformatic)
+ * FindCoordinator (key 10, v0–4): the broker that coordinates a group (Broker.coordinatorFor:
+ * this node alone, or the same broker of a cluster for every member), at its advertised listener. v0–3 carry one key; v4 (platformatic)
  * batches keys in coordinatorKeys and answers one coordinator per key. v0 must stay served:
  * librdkafka 2.0.2 never looks for a group coordinator unless 0 is in range.
  */
@@ -29,21 +29,17 @@ export const findCoordinatorHandler = defineHandler<FindCoordinatorRequest, Find
 });
 
 function answer(request: FindCoordinatorRequest, ctx: RequestContext, errorCode: number): FindCoordinatorResponse {
-  const { nodeId, host, port } = ctx.broker.listener;
   const ok = errorCode === KAFKA_ERRORS.NONE;
   if (ctx.apiVersion < 4) {
+    const { nodeId, host, port } = ctx.broker.coordinatorFor(request.key ?? '');
     return { throttleTimeMs: 0, errorCode, errorMessage: null, nodeId: ok ? nodeId : -1, host: ok ? host : '', port: ok ? port : -1 };
   }
   // v4 answers per key; the single-key fields are not ignorable and stay at their defaults.
   return {
     throttleTimeMs: 0,
-    coordinators: (request.coordinatorKeys ?? []).map((key) => ({
-      key,
-      nodeId: ok ? nodeId : -1,
-      host: ok ? host : '',
-      port: ok ? port : -1,
-      errorCode,
-      errorMessage: null,
-    })),
+    coordinators: (request.coordinatorKeys ?? []).map((key) => {
+      const { nodeId, host, port } = ctx.broker.coordinatorFor(key);
+      return { key, nodeId: ok ? nodeId : -1, host: ok ? host : '', port: ok ? port : -1, errorCode, errorMessage: null };
+    }),
   };
 }

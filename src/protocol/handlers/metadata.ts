@@ -1,7 +1,7 @@
 /**
- * Metadata (key 3, v0–9): the one broker (this node, at its advertised listener), the
- * cluster id, the controller (this node, v1+), and per topic its partitions, each led by this
- * node with itself as the only replica and in-sync replica.
+ * Metadata (key 3, v0–9): the live brokers (this node alone, or every broker registered in
+ * the cluster's etcd), the cluster id, the controller (v1+), and per topic its partitions with
+ * leader, leader epoch, replicas and in-sync replicas (one broker: this node for all).
  *
  * Topic lists: v0 sends [] for "all topics", v1+ sends null for all and [] for none. Topics
  * that do not exist are created here when the request allows it (always before v4, then
@@ -70,12 +70,12 @@ function unknownOrInvalid(name: string): unknown {
 
 function frame(ctx: RequestContext): Omit<MetadataResponse, 'topics'> {
   const { broker } = ctx;
-  const { nodeId, host, port } = broker.listener;
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId, host, port, rack: null }],
+    // Every live broker (in a cluster: those registered in etcd; alone: this one).
+    brokers: broker.brokers().map(({ nodeId, host, port }) => ({ nodeId, host, port, rack: null })),
     clusterId: ctx.clusterId,
-    controllerId: nodeId,
+    controllerId: broker.controllerId,
     clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
 }
@@ -102,11 +102,13 @@ function describe(broker: Broker, name: string): MetadataResponseTopic {
     name,
     isInternal: description.internal,
     partitions: description.partitions.map((p) => ({
-      errorCode: KAFKA_ERRORS.NONE,
+      // A cluster partition with no live in-sync replica has no leader (-1).
+      errorCode: p.leader < 0 ? KAFKA_ERRORS.LEADER_NOT_AVAILABLE : KAFKA_ERRORS.NONE,
       partitionIndex: p.partition,
       leaderId: p.leader,
-      // One broker, no elections: the epoch never moves. Clients only compare it.
-      leaderEpoch: 0,
+      // Grows with each leader change in a cluster; 0 on one broker. Clients compare it to
+      // drop stale metadata (KIP-320).
+      leaderEpoch: p.leaderEpoch ?? 0,
       replicaNodes: p.replicas,
       isrNodes: p.isr,
       offlineReplicas: [],

@@ -1,0 +1,492 @@
+/**
+ * A broker's membership in a cluster coordinated through etcd (Kafka's KafkaZkClient +
+ * controller election + MetadataCache, in one object per broker).
+ *
+ * Lifecycle: `join()` grants a lease of `sessionTimeoutMs` (rounded up to seconds), registers
+ * `brokers/<id>` under it (refused while another live broker holds the id: we wait up to one
+ * session timeout for a previous incarnation's lease to expire, as Kafka waited for its
+ * ZooKeeper node), reads the whole cluster state into the MetadataCache and watches it, and
+ * campaigns for controller: the controller is whoever created the `controller` key, held under
+ * its lease (the ephemeral-node election Kafka ran on ZooKeeper; the key's create revision is
+ * the controller epoch). The controller re-elects partition leaders whenever the set of live
+ * brokers changes (src/cluster/leader-election.ts), each write a compare-and-set on the
+ * partition's version. `close()` revokes the lease, which removes the registration and the
+ * controller key at once, so the others fail over without waiting for a session timeout.
+ *
+ * Session safety: the lease is kept alive by etcd3 every ttl/3. If no keep-alive has been
+ * confirmed for a whole session timeout, etcd may have expired it and the cluster may have
+ * moved on: the member emits `sessionLost` (a leader must stop acknowledging), then re-joins
+ * with a new lease as soon as etcd answers, emitting `sessionRestored`.
+ *
+ * Runs on the event loop; knows no Kafka API type and no file.
+ */
+import { EventEmitter } from 'node:events';
+import { Etcd3, type Lease, type Namespace, type Watcher } from 'etcd3';
+import { SkeinError } from '../errors.js';
+import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
+import { CONTROLLER, brokerKey, partitionKey, partitionsOf, topicKey } from './cluster-keys.js';
+import { MetadataCache, type BrokerEndpoint, type CacheChange } from './metadata-cache.js';
+import { encodePartitionState, type PartitionState, type TopicAssignment, type VersionedPartitionState } from './partition-state.js';
+import { assignReplicas, checkAssignment } from './replica-assignment.js';
+import { electLeader } from './leader-election.js';
+
+/** Every etcd call is bounded: a coordinator that does not answer is reported, not waited on. */
+const CALL_TIMEOUT_MS = 5000;
+
+export interface NewClusterTopic {
+  name: string;
+  /** Partition count; ignored when `assignment` is given. */
+  partitions: number;
+  /** Default: the cluster's default replication factor. */
+  replicationFactor?: number;
+  /** Explicit replicas per partition (CreateTopics replicaAssignment). */
+  assignment?: number[][];
+  configs?: Record<string, string>;
+}
+
+export interface ClusterMemberEvents {
+  change: [CacheChange];
+  controller: [nodeId: number | undefined];
+  sessionLost: [];
+  sessionRestored: [];
+  warning: [string];
+}
+
+/** Minimal backoff for etcd3's watch reconnects: at most 500 ms between tries (its default backs off to 30 s). */
+class ShortBackoff {
+  constructor(readonly duration = 50) {}
+  next(): ShortBackoff {
+    return new ShortBackoff(Math.min(500, this.duration * 2));
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, what: string, ms = CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SkeinError('SKEIN_COORDINATOR_UNAVAILABLE', `etcd did not answer ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function unavailable(err: unknown, what: string): SkeinError {
+  if (err instanceof SkeinError) return err;
+  return new SkeinError('SKEIN_COORDINATOR_UNAVAILABLE', `etcd failed ${what}: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * A new partition: led by its first replica, in epoch 0, with the leader alone in the ISR.
+ * Kafka puts every replica in the ISR of a new partition because they are all empty and
+ * followers start fetching at once; here a follower joins the ISR only when its leader has
+ * seen it caught up (replication: docs/cluster.md, "Status"), so the ISR never names a replica
+ * that may lack an acknowledged record and a clean election never picks one.
+ */
+function initialState(replicas: number[]): string {
+  return encodePartitionState({ replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [replicas[0]!] });
+}
+
+export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
+  readonly options: ResolvedClusterOptions;
+  readonly cache: MetadataCache;
+  readonly endpoint: BrokerEndpoint;
+  private readonly client: Etcd3;
+  private readonly ns: Namespace;
+  private lease: Lease | undefined;
+  private watcher: Watcher | undefined;
+  private controllerNode: number | undefined;
+  private sessionOk = false;
+  private lastKeepAliveConfirmed = 0;
+  private sessionTimer: NodeJS.Timeout | undefined;
+  private rejoining: Promise<void> | undefined;
+  /** Controller work runs one pass at a time; a pass asked for during one runs after it. */
+  private reconcileRunning: Promise<void> | undefined;
+  private reconcileAgain = false;
+  private closed = false;
+
+  private constructor(options: ResolvedClusterOptions, endpoint: BrokerEndpoint) {
+    super();
+    this.options = options;
+    this.endpoint = endpoint;
+    this.cache = new MetadataCache((m) => this.emit('warning', m));
+    this.client = new Etcd3({
+      hosts: options.etcdHosts,
+      dialTimeout: 3000,
+      faultHandling: { watchBackoff: new ShortBackoff() },
+    });
+    this.ns = this.client.namespace(options.prefix);
+  }
+
+  /** Joins the cluster: registers this broker, loads and watches the state, campaigns for controller. */
+  static async join(options: ClusterOptions, endpoint: { host: string; port: number }): Promise<ClusterMember> {
+    const resolved = resolveClusterOptions(options);
+    const member = new ClusterMember(resolved, { nodeId: resolved.nodeId, host: endpoint.host, port: endpoint.port });
+    try {
+      await member.register(resolved.sessionTimeoutMs + 2000);
+      await member.startWatch();
+      await member.campaign();
+      member.sessionTimer = setInterval(() => member.checkSession(), 250);
+      member.sessionTimer.unref();
+    } catch (err) {
+      await member.close();
+      throw err;
+    }
+    return member;
+  }
+
+  get nodeId(): number {
+    return this.options.nodeId;
+  }
+
+  /** The current controller's node id, if one is elected. */
+  get controllerId(): number | undefined {
+    return this.controllerNode;
+  }
+
+  get isController(): boolean {
+    return this.sessionOk && this.controllerNode === this.nodeId;
+  }
+
+  /** False from a missed session until re-registered: leaders must not acknowledge meanwhile. */
+  get sessionActive(): boolean {
+    return this.sessionOk;
+  }
+
+  /** Creates a topic: assigns replicas over the live brokers (or checks the given assignment) and writes topic and partition states in one transaction. */
+  async createTopic(topic: NewClusterTopic): Promise<TopicAssignment> {
+    this.ensureOpen();
+    const live = [...this.cache.liveBrokerIds()];
+    let assignment: number[][];
+    if (topic.assignment && topic.assignment.length > 0) {
+      checkAssignment(topic.assignment, live);
+      assignment = topic.assignment;
+    } else {
+      if (!Number.isInteger(topic.partitions) || topic.partitions < 1) {
+        throw new SkeinError('SKEIN_INVALID_PARTITIONS', `a topic needs at least 1 partition, got ${topic.partitions}`, { topic: topic.name });
+      }
+      const factor = topic.replicationFactor ?? this.options.defaultReplicationFactor;
+      assignment = assignReplicas(live, topic.partitions, factor, this.startFor(topic.name, live.length));
+    }
+    const value: TopicAssignment = { partitions: assignment, replicationFactor: assignment[0]!.length, configs: topic.configs ?? {} };
+    const puts = [
+      this.ns.put(topicKey(topic.name)).value(JSON.stringify(value)),
+      ...assignment.map((replicas, p) =>
+        this.ns.put(partitionKey(topic.name, p)).value(initialState(replicas)),
+      ),
+    ];
+    const result = await withTimeout(
+      this.ns.if(topicKey(topic.name), 'Create', '==', 0).then(...puts).commit(),
+      `creating topic ${topic.name}`,
+    ).catch((err: unknown) => {
+      throw unavailable(err, `creating topic ${topic.name}`);
+    });
+    if (!result.succeeded) throw new SkeinError('SKEIN_TOPIC_ALREADY_EXISTS', `topic ${topic.name} already exists`, { topic: topic.name });
+    await this.refresh();
+    return value;
+  }
+
+  /** Grows a topic to `count` partitions (CreatePartitions); compare-and-set on the topic's version. */
+  async createPartitions(name: string, count: number, assignment?: number[][]): Promise<TopicAssignment> {
+    this.ensureOpen();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.refresh();
+      const current = this.cache.topic(name);
+      const version = this.cache.topicVersion(name);
+      if (!current || version === undefined) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`, { topic: name });
+      const have = current.partitions.length;
+      if (!Number.isInteger(count) || count <= have) {
+        throw new SkeinError('SKEIN_INVALID_PARTITIONS', `topic ${name} has ${have} partitions; the new count must be larger, got ${count}`, { topic: name });
+      }
+      const live = [...this.cache.liveBrokerIds()];
+      let added: number[][];
+      if (assignment && assignment.length > 0) {
+        if (assignment.length !== count - have) {
+          throw new SkeinError('SKEIN_INVALID_REPLICA_ASSIGNMENT', `${count - have} new partitions need as many replica lists, got ${assignment.length}`, { topic: name });
+        }
+        checkAssignment(assignment, live);
+        added = assignment;
+      } else {
+        added = assignReplicas(live, count - have, current.replicationFactor, this.startFor(name, live.length), have);
+      }
+      const value: TopicAssignment = { ...current, partitions: [...current.partitions, ...added] };
+      const result = await withTimeout(
+        this.ns
+          .if(topicKey(name), 'Mod', '==', version)
+          .then(
+            this.ns.put(topicKey(name)).value(JSON.stringify(value)),
+            ...added.map((replicas, i) =>
+              this.ns.put(partitionKey(name, have + i)).value(initialState(replicas)),
+            ),
+          )
+          .commit(),
+        `adding partitions to ${name}`,
+      ).catch((err: unknown) => {
+        throw unavailable(err, `adding partitions to ${name}`);
+      });
+      if (result.succeeded) {
+        await this.refresh();
+        return value;
+      }
+    }
+    throw new SkeinError('SKEIN_STALE_CLUSTER_STATE', `topic ${name} kept changing while partitions were added; try again`, { topic: name });
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    this.ensureOpen();
+    const result = await withTimeout(
+      this.ns.if(topicKey(name), 'Create', '>', 0).then(this.ns.delete().key(topicKey(name)), this.ns.delete().prefix(partitionsOf(name))).commit(),
+      `deleting topic ${name}`,
+    ).catch((err: unknown) => {
+      throw unavailable(err, `deleting topic ${name}`);
+    });
+    if (!result.succeeded) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`, { topic: name });
+    await this.refresh();
+  }
+
+  /**
+   * Writes a partition state if nobody changed it since `expectedVersion` (Kafka's
+   * AlterPartition): the leader's ISR changes, the controller's elections. Resolves with the
+   * new versioned state; a lost race throws SKEIN_STALE_CLUSTER_STATE (re-read and decide again).
+   */
+  async writePartitionState(topic: string, partition: number, state: PartitionState, expectedVersion: number): Promise<VersionedPartitionState> {
+    this.ensureOpen();
+    const key = partitionKey(topic, partition);
+    const result = await withTimeout(
+      this.ns.if(key, 'Mod', '==', expectedVersion).then(this.ns.put(key).value(encodePartitionState(state))).commit(),
+      `updating ${topic}-${partition}`,
+    ).catch((err: unknown) => {
+      throw unavailable(err, `updating ${topic}-${partition}`);
+    });
+    if (!result.succeeded) {
+      await this.refresh();
+      throw new SkeinError('SKEIN_STALE_CLUSTER_STATE', `the state of ${topic}-${partition} changed since version ${expectedVersion}`, { topic, partition });
+    }
+    const revision = Number(result.header.revision);
+    const written: VersionedPartitionState = { ...state, topic, partition, version: revision };
+    const change = this.cache.put(key, encodePartitionState(state), revision);
+    if (change) this.emit('change', change);
+    return written;
+  }
+
+  /** Re-reads the whole state (after a write, or when a watch may have missed something); resolves with the etcd revision read. */
+  async refresh(): Promise<number> {
+    const response = await withTimeout(this.ns.getAll().exec(), 'reading the cluster state').catch((err: unknown) => {
+      throw unavailable(err, 'reading the cluster state');
+    });
+    const revision = Number(response.header.revision);
+    const entries = response.kvs.map((kv) => ({
+      key: kv.key.toString(), // the namespace hands keys back relative to the prefix
+      value: kv.value.toString(),
+      modRevision: Number(kv.mod_revision),
+    }));
+    const controller = entries.find((e) => e.key === CONTROLLER);
+    this.setController(controller ? Number(controller.value) : undefined);
+    for (const change of this.cache.reset(entries.filter((e) => e.key !== CONTROLLER), revision)) this.onChange(change);
+    return revision;
+  }
+
+  /** Leaves the cluster: revokes the lease (registration and controllership go at once). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sessionTimer) clearInterval(this.sessionTimer);
+    this.sessionOk = false;
+    await this.watcher?.cancel().catch(() => {});
+    if (this.lease) await withTimeout(this.lease.revoke(), 'revoking the lease', 2000).catch(() => {});
+    this.client.close();
+  }
+
+  // ---- registration and session --------------------------------------------------------
+
+  private async register(waitForIdMs: number): Promise<void> {
+    const ttl = Math.max(1, Math.ceil(this.options.sessionTimeoutMs / 1000));
+    const lease = this.ns.lease(ttl, { autoKeepAlive: true });
+    lease.on('lost', () => this.loseSession('etcd reported the lease lost'));
+    lease.on('keepaliveFired', () => {
+      this.pendingKeepAliveAt = Date.now();
+    });
+    lease.on('keepaliveSucceeded', () => {
+      this.lastKeepAliveConfirmed = this.pendingKeepAliveAt;
+    });
+    this.lease = lease;
+    const leaseId = await withTimeout(lease.grant(), 'granting a lease').catch((err: unknown) => {
+      throw unavailable(err, 'granting a lease');
+    });
+    const grantedAt = Date.now();
+    const key = brokerKey(this.nodeId);
+    const value = JSON.stringify({ host: this.endpoint.host, port: this.endpoint.port, startedAt: new Date().toISOString() });
+    const deadline = Date.now() + waitForIdMs;
+    for (;;) {
+      const result = await withTimeout(
+        this.ns.if(key, 'Create', '==', 0).then(this.ns.put(key).value(value).lease(leaseId)).commit(),
+        'registering the broker',
+      ).catch((err: unknown) => {
+        throw unavailable(err, 'registering the broker');
+      });
+      if (result.succeeded) break;
+      if (Date.now() > deadline) {
+        throw new SkeinError('SKEIN_NODE_ID_IN_USE', `another live broker is registered with node id ${this.nodeId} (etcd key ${this.options.prefix}${key})`, { nodeId: this.nodeId });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.lastKeepAliveConfirmed = grantedAt;
+    this.pendingKeepAliveAt = grantedAt;
+    this.sessionOk = true;
+  }
+
+  private pendingKeepAliveAt = 0;
+
+  private checkSession(): void {
+    if (!this.sessionOk || this.closed) return;
+    if (Date.now() - this.lastKeepAliveConfirmed > this.options.sessionTimeoutMs) {
+      this.loseSession(`no lease keep-alive confirmed for ${this.options.sessionTimeoutMs} ms`);
+    }
+  }
+
+  private loseSession(reason: string): void {
+    if (this.closed) return;
+    if (this.sessionOk) {
+      this.sessionOk = false;
+      this.emit('warning', `broker ${this.nodeId} lost its cluster session (${reason}); it stops leading until it has re-joined`);
+      this.emit('sessionLost');
+    }
+    if (!this.rejoining) this.rejoining = this.rejoin().finally(() => (this.rejoining = undefined));
+  }
+
+  private async rejoin(): Promise<void> {
+    const old = this.lease;
+    this.lease = undefined;
+    old?.removeAllListeners();
+    old?.release();
+    while (!this.closed) {
+      try {
+        await this.register(this.options.sessionTimeoutMs * 2 + 2000);
+        await this.refresh();
+        await this.campaign();
+        // Passes skipped while the session was in doubt are owed now.
+        if (this.isController) this.requestReconcile();
+        this.emit('sessionRestored');
+        return;
+      } catch (err) {
+        this.emit('warning', `broker ${this.nodeId} cannot re-join the cluster yet: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  // ---- watch ----------------------------------------------------------------------------
+
+  private async startWatch(): Promise<void> {
+    // The watch starts right after the revision the full read saw: a change made between the
+    // read and the watch's creation (a controller electing this very broker as it joins) would
+    // otherwise never reach this cache.
+    const revision = await this.refresh();
+    const watcher = await withTimeout(this.ns.watch().prefix('').startRevision(String(revision + 1)).create(), 'watching the cluster state').catch((err: unknown) => {
+      throw unavailable(err, 'watching the cluster state');
+    });
+    this.watcher = watcher;
+    watcher.on('put', (kv) => {
+      const key = kv.key.toString();
+      if (key === CONTROLLER) {
+        this.setController(Number(kv.value.toString()));
+        return;
+      }
+      const change = this.cache.put(key, kv.value.toString(), Number(kv.mod_revision));
+      if (change) this.onChange(change);
+    });
+    watcher.on('delete', (kv) => {
+      const key = kv.key.toString();
+      if (key === CONTROLLER) {
+        this.setController(undefined);
+        if (this.sessionOk) void this.campaign().catch((err: unknown) => this.emit('warning', `controller campaign failed: ${(err as Error).message}`));
+        return;
+      }
+      const change = this.cache.remove(key, Number(kv.mod_revision));
+      if (change) this.onChange(change);
+    });
+    // After a reconnect the watch resumes from its last revision, but compaction or a long cut
+    // can lose events: read everything again, as Kafka's brokers re-read ZooKeeper on reconnect.
+    watcher.on('connected', () => {
+      void this.refresh().catch(() => {});
+    });
+    watcher.on('error', (err) => this.emit('warning', `etcd watch error: ${err.message}`));
+  }
+
+  private onChange(change: CacheChange): void {
+    this.emit('change', change);
+    if (change.kind === 'broker' && this.isController) this.requestReconcile();
+  }
+
+  // ---- controller -----------------------------------------------------------------------
+
+  private async campaign(): Promise<void> {
+    if (!this.lease || this.closed) return;
+    const leaseId = await this.lease.grant();
+    const result = await withTimeout(
+      this.ns.if(CONTROLLER, 'Create', '==', 0).then(this.ns.put(CONTROLLER).value(String(this.nodeId)).lease(leaseId)).commit(),
+      'campaigning for controller',
+    );
+    if (result.succeeded) this.setController(this.nodeId);
+    else {
+      const current = await withTimeout(this.ns.get(CONTROLLER).string(), 'reading the controller');
+      this.setController(current === null ? undefined : Number(current));
+    }
+  }
+
+  private setController(nodeId: number | undefined): void {
+    if (nodeId === this.controllerNode) return;
+    this.controllerNode = nodeId;
+    this.emit('controller', nodeId);
+    if (this.isController) this.requestReconcile();
+  }
+
+  private requestReconcile(): void {
+    if (this.reconcileRunning) {
+      this.reconcileAgain = true;
+      return;
+    }
+    this.reconcileRunning = this.reconcile()
+      .catch((err: unknown) => {
+        this.emit('warning', `controller pass failed: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        this.reconcileRunning = undefined;
+        if (this.reconcileAgain) {
+          this.reconcileAgain = false;
+          if (this.isController) setTimeout(() => this.requestReconcile(), 100).unref();
+        }
+      });
+  }
+
+  /** One controller pass: every partition whose leader or ISR names a dead broker gets a new state. */
+  private async reconcile(): Promise<void> {
+    if (!this.isController) return;
+    await this.refresh();
+    const live = this.cache.liveBrokerIds();
+    for (const state of this.cache.partitions()) {
+      if (!this.isController) return;
+      const election = electLeader(state, live, this.options.uncleanLeaderElection);
+      if (!election.changed) continue;
+      if (election.unclean) {
+        this.emit('warning', `UNCLEAN leader election for ${state.topic}-${state.partition}: broker ${election.state.leader} was not in sync; acknowledged records may be lost`);
+      }
+      try {
+        await this.writePartitionState(state.topic, state.partition, election.state, state.version);
+      } catch (err) {
+        if ((err as SkeinError).code === 'SKEIN_STALE_CLUSTER_STATE') this.reconcileAgain = true;
+        else throw err;
+      }
+    }
+  }
+
+  /** Spreads each topic's first replica differently (Kafka picks a random start; a hash keeps it reproducible). */
+  private startFor(name: string, brokers: number): number {
+    let h = 0;
+    for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0;
+    return Math.abs(h) % Math.max(1, brokers);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new SkeinError('SKEIN_CLOSED', 'this cluster member has left the cluster');
+  }
+}
+
+export type { BrokerEndpoint, CacheChange };

@@ -1,0 +1,71 @@
+/**
+ * The settings of a broker that joins a cluster, with Kafka's names and defaults where Kafka
+ * has one. Validated once here, so the rest of src/cluster/ reads plain numbers.
+ */
+import { SkeinError } from '../errors.js';
+
+export interface ClusterOptions {
+  /** broker.id / node.id: unique in the cluster; a second live broker with it fails to start. */
+  nodeId: number;
+  /** etcd client URLs (`http://127.0.0.1:2379`), an array or one comma-separated string. */
+  etcd: string | string[];
+  /** Key prefix in etcd, so several clusters can share one etcd. Default `/skein/`. */
+  prefix?: string;
+  /** How long this broker's etcd lease lives without keep-alives (rounded up to whole seconds, etcd's unit). Default 10000. */
+  sessionTimeoutMs?: number;
+  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. Default 30000. */
+  replicaLagTimeMaxMs?: number;
+  /** default.replication.factor for topics created without one. Default 1 (Kafka's). */
+  defaultReplicationFactor?: number;
+  /** min.insync.replicas for topics that do not set it. Default 1 (Kafka's). */
+  minInsyncReplicas?: number;
+  /** unclean.leader.election.enable: elect an out-of-sync replica when no ISR member lives (can lose acknowledged records). Default false. */
+  uncleanLeaderElection?: boolean;
+}
+
+export interface ResolvedClusterOptions {
+  nodeId: number;
+  etcdHosts: string[];
+  prefix: string;
+  sessionTimeoutMs: number;
+  replicaLagTimeMaxMs: number;
+  defaultReplicationFactor: number;
+  minInsyncReplicas: number;
+  uncleanLeaderElection: boolean;
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new SkeinError('SKEIN_INVALID_ARGUMENT', `cluster.${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterOptions {
+  if (!options || typeof options !== 'object') throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'cluster options must be an object { nodeId, etcd }');
+  const nodeId = options.nodeId;
+  if (typeof nodeId !== 'number' || !Number.isInteger(nodeId) || nodeId < 0 || nodeId > 0x7fffffff) {
+    throw new SkeinError('SKEIN_INVALID_ARGUMENT', `cluster.nodeId must be an integer in [0, 2^31), got ${String(nodeId)}`);
+  }
+  const hosts = (Array.isArray(options.etcd) ? options.etcd : String(options.etcd ?? '').split(','))
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0);
+  if (hosts.length === 0) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'cluster.etcd needs at least one etcd URL (http://host:port)');
+  for (const host of hosts) {
+    if (!/^https?:\/\/[^/\s]+$/.test(host)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `cluster.etcd: "${host}" is not an http(s)://host:port URL`);
+  }
+  let prefix = options.prefix ?? '/skein/';
+  if (typeof prefix !== 'string' || prefix.length === 0) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'cluster.prefix must be a non-empty string');
+  if (!prefix.endsWith('/')) prefix += '/';
+  return {
+    nodeId,
+    etcdHosts: hosts,
+    prefix,
+    sessionTimeoutMs: positiveInteger(options.sessionTimeoutMs, 'sessionTimeoutMs', 10_000, 1000),
+    replicaLagTimeMaxMs: positiveInteger(options.replicaLagTimeMaxMs, 'replicaLagTimeMaxMs', 30_000),
+    defaultReplicationFactor: positiveInteger(options.defaultReplicationFactor, 'defaultReplicationFactor', 1),
+    minInsyncReplicas: positiveInteger(options.minInsyncReplicas, 'minInsyncReplicas', 1),
+    uncleanLeaderElection: options.uncleanLeaderElection === true,
+  };
+}
