@@ -23,12 +23,14 @@
  * protocol server's request observer (observe()). Gauges are computed at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Broker } from '../broker/broker.js';
+import type { Broker, BrokerObserver } from '../broker/broker.js';
 import type { FetchResult } from '../broker/types.js';
-import type { Partition } from '../partition/partition.js';
 import { kafkaErrorName } from '../protocol/error-codes.js';
 import type { RequestEvent } from '../protocol/server/observer.js';
 import { groups, topics } from './broker-view.js';
+
+/** A partition as the broker hands it out (admin reads the broker, never the partition layer). */
+type Partition = Parameters<NonNullable<BrokerObserver['partitionAdded']>>[0];
 
 const PRODUCE = 0;
 const FETCH = 1;
