@@ -130,7 +130,6 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     }
   }
   const auth = users ? `, SASL/PLAIN for ${Object.keys(users).length} user${Object.keys(users).length === 1 ? '' : 's'}` : '';
-  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${registryLine}`);
 
   // Signal handlers first, then the line saying we listen: a supervisor may send SIGTERM the
   // moment it reads that line, before the next statement here runs.
@@ -159,6 +158,6 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
     process.on('SIGTERM', stop);
   });
   const http = admin ? `, admin on ${admin.url}` : '';
-  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${http}`);
+  io.out(`skein listening on ${bound.host}:${bound.port} (clients connect to ${bootstrap}), data in ${prepared.dir}${auth}${http}${registryLine}`);
   return stopped;
 }
