@@ -10,30 +10,36 @@
  *   kafka_network_requestmetrics_totaltime_seconds{request} (histogram)
  *   kafka_log_log_{size_bytes,numlogsegments,logstartoffset,logendoffset}{topic,partition}
  *   kafka_consumergroup_{lag,current_offset}{consumergroup,topic,partition} (kafka_exporter's names)
+ *   kafka_log_logflushstats_logflushrateandtime_seconds (histogram, flush start to done)
+ *   skein_workerpool_{queued,running}_tasks, skein_workerpool_threads (the partitions' worker pool)
  *   kafka_server_socketservermetrics_connection_count, and Node's defaults (nodejs_eventloop_lag_*,
  *   process_*, GC) for event-loop delay and memory.
  *
- * Traffic counters are fed by the protocol server's request observer (observe()), off the
- * handlers' paths; gauges are computed at scrape time from the broker. Produce counts only
- * acknowledged partitions; fetch counts the bytes and records sent.
+ * Records and bytes in come from each Partition's `appended` event and flush times from its
+ * `flushed` event, so the embedded producer and Kafka clients are counted alike, once; the
+ * broker tells which partitions exist as topics come and go (Broker.observe). Records and bytes
+ * out come from the broker's fetch results, which both the protocol Fetch handler and the
+ * embedded consumer go through. Request counts, latency and errors per API come from the
+ * protocol server's request observer (observe()). Gauges are computed at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Broker } from '../broker/broker.js';
+import type { Broker, BrokerObserver } from '../broker/broker.js';
+import type { FetchResult } from '../broker/types.js';
 import { kafkaErrorName } from '../protocol/error-codes.js';
 import type { RequestEvent } from '../protocol/server/observer.js';
 import { groups, topics } from './broker-view.js';
 
+/** A partition as the broker hands it out (admin reads the broker, never the partition layer). */
+type Partition = Parameters<NonNullable<BrokerObserver['partitionAdded']>>[0];
+
 const PRODUCE = 0;
 const FETCH = 1;
 
-interface ProduceRequestShape {
-  topicData: Array<{ name: string; partitionData: Array<{ index: number; records: Buffer | readonly Buffer[] | null }> }>;
-}
 interface ProduceResponseShape {
   responses: Array<{ name: string; partitionResponses: Array<{ index: number; errorCode: number }> }>;
 }
 interface FetchResponseShape {
-  responses: Array<{ topic: string; partitions: Array<{ partitionIndex: number; errorCode: number; records: Buffer | readonly Buffer[] | null }> }>;
+  responses: Array<{ topic: string; partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
 
 /** Records and bytes of RecordBatch v2 bytes, read from the batch headers. */
@@ -70,6 +76,10 @@ export class BrokerMetrics {
   private readonly requests: Counter<'request'>;
   private readonly errors: Counter<'request' | 'error'>;
   private readonly latency: Histogram<'request'>;
+  private readonly flushTime: Histogram;
+  /** Per partition key: the functions that unsubscribe from its events. */
+  private readonly subscriptions = new Map<string, Array<() => void>>();
+  private readonly stopObserving: () => void;
   /** Label children per topic-partition and per API: prom-client hashes a labels object on every inc otherwise. */
   private readonly partitionChildren = new Map<string, { messagesIn: { inc(n: number): void }; bytesIn: { inc(n: number): void }; bytesOut: { inc(n: number): void }; messagesOut: { inc(n: number): void } }>();
   private readonly apiChildren = new Map<string, { requests: { inc(): void }; latency: { observe(v: number): void } }>();
@@ -78,10 +88,10 @@ export class BrokerMetrics {
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
-    this.messagesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesin_total', help: 'Records appended (acknowledged produce), per topic and partition', labelNames: ['topic', 'partition'], registers });
-    this.bytesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesin_total', help: 'Bytes of record batches appended by producers', labelNames: ['topic', 'partition'], registers });
-    this.bytesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesout_total', help: 'Bytes of record batches sent to fetchers', labelNames: ['topic', 'partition'], registers });
-    this.messagesOut = new Counter({ name: 'skein_fetch_records_total', help: 'Records in the batches sent to fetchers (whole batches: may include records before the fetch offset)', labelNames: ['topic', 'partition'], registers });
+    this.messagesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_messagesin_total', help: 'Records appended (embedded and Kafka-protocol producers), per topic and partition', labelNames: ['topic', 'partition'], registers });
+    this.bytesIn = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesin_total', help: 'Bytes of record batches appended by producers (embedded and Kafka protocol)', labelNames: ['topic', 'partition'], registers });
+    this.bytesOut = new Counter({ name: 'kafka_server_brokertopicmetrics_bytesout_total', help: 'Bytes of record batches returned by fetches (embedded consumers and Kafka protocol)', labelNames: ['topic', 'partition'], registers });
+    this.messagesOut = new Counter({ name: 'skein_fetch_records_total', help: 'Records in the batches returned by fetches (whole batches: may include records before the fetch offset)', labelNames: ['topic', 'partition'], registers });
     this.failedProduce = new Counter({ name: 'kafka_server_brokertopicmetrics_failedproducerequests_total', help: 'Produce partitions answered with an error', labelNames: ['topic'], registers });
     this.failedFetch = new Counter({ name: 'kafka_server_brokertopicmetrics_failedfetchrequests_total', help: 'Fetch partitions answered with an error', labelNames: ['topic'], registers });
     this.requests = new Counter({ name: 'kafka_network_requestmetrics_requests_total', help: 'Requests answered, per API', labelNames: ['request'], registers });
@@ -94,7 +104,27 @@ export class BrokerMetrics {
       registers,
     });
 
+    this.flushTime = new Histogram({
+      name: 'kafka_log_logflushstats_logflushrateandtime_seconds',
+      help: 'Time from the start of a partition log flush (msync) to its completion',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+
     const broker = source.broker;
+    const poolGauge = (name: string, help: string, read: (pool: NonNullable<Broker['workerPool']>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const pool = broker.workerPool;
+          this.set(pool && !broker.closed ? read(pool) : 0);
+        },
+      });
+    poolGauge('skein_workerpool_queued_tasks', 'Tasks waiting for a worker thread of the partitions\' pool (decompression, validation)', (pool) => pool.queued);
+    poolGauge('skein_workerpool_running_tasks', 'Tasks running on the partitions\' worker threads', (pool) => pool.running);
+    poolGauge('skein_workerpool_threads', 'Worker threads (lanes) of the partitions\' pool', (pool) => pool.size);
     const logGauge = (name: string, help: string, read: (p: { sizeBytes: number; segments: number; logStartOffset: number; highWatermark: number }) => number) =>
       new Gauge({
         name,
@@ -134,6 +164,44 @@ export class BrokerMetrics {
       },
     });
     collectDefaultMetrics({ register: this.registry });
+    this.stopObserving = broker.observe({
+      partitionAdded: (p) => this.subscribe(p),
+      partitionRemoved: (p) => this.unsubscribe(p),
+      fetched: (result) => this.onFetched(result),
+    });
+  }
+
+  /** Stops counting (the broker's events no longer reach this registry). */
+  detach(): void {
+    this.stopObserving();
+    for (const unsubscribe of this.subscriptions.values()) for (const u of unsubscribe) u();
+    this.subscriptions.clear();
+  }
+
+  private subscribe(partition: Partition): void {
+    if (this.subscriptions.has(partition.key)) return;
+    const { topic } = partition;
+    const c = this.children(topic, partition.partition);
+    this.subscriptions.set(partition.key, [
+      partition.on('appended', (e) => {
+        c.messagesIn.inc(e.records);
+        c.bytesIn.inc(e.bytes);
+        const totals = this.totals(topic);
+        totals.messagesIn += e.records;
+        totals.bytesIn += e.bytes;
+      }),
+      partition.on('flushed', (e) => this.flushTime.observe(e.seconds)),
+    ]);
+  }
+
+  /** A deleted partition: its series go (a topic created again under the name starts from 0). */
+  private unsubscribe(partition: Partition): void {
+    for (const u of this.subscriptions.get(partition.key) ?? []) u();
+    this.subscriptions.delete(partition.key);
+    const labels = [partition.topic, String(partition.partition)];
+    for (const counter of [this.messagesIn, this.bytesIn, this.bytesOut, this.messagesOut]) counter.remove(...labels);
+    this.partitionChildren.delete(partition.key);
+    this.topicTotals.delete(partition.topic);
   }
 
   /** The protocol server's request observer. */
@@ -147,8 +215,9 @@ export class BrokerMetrics {
       this.errors.inc({ request, error: kafkaErrorName(event.errorCode) ?? String(event.errorCode) });
       return;
     }
-    if (event.apiKey === PRODUCE && event.response) this.onProduce(event.request as ProduceRequestShape, event.response as ProduceResponseShape);
-    else if (event.apiKey === FETCH && event.response) this.onFetch(event.response as FetchResponseShape);
+    // Traffic is counted from the partitions and the broker's fetches; here only the errors.
+    if (event.apiKey === PRODUCE && event.response) this.onProduceErrors(event.response as ProduceResponseShape);
+    else if (event.apiKey === FETCH && event.response) this.onFetchErrors(event.response as FetchResponseShape);
   };
 
   private children(topic: string, partition: number) {
@@ -168,47 +237,37 @@ export class BrokerMetrics {
     return t;
   }
 
-  private onProduce(request: ProduceRequestShape, response: ProduceResponseShape): void {
-    // Responses come in request order, topic by topic and partition by partition.
-    for (let ti = 0; ti < request.topicData.length; ti++) {
-      const t = request.topicData[ti]!;
-      const answered = response.responses[ti]?.name === t.name ? response.responses[ti]!.partitionResponses : undefined;
-      for (let pi = 0; pi < t.partitionData.length; pi++) {
-        const p = t.partitionData[pi]!;
-        const r = answered?.[pi]?.index === p.index ? answered[pi] : response.responses.find((x) => x.name === t.name)?.partitionResponses.find((x) => x.index === p.index);
-        const code = r?.errorCode ?? 0;
-        if (code !== 0) {
-          this.failedProduce.inc({ topic: t.name });
-          this.errors.inc({ request: 'Produce', error: kafkaErrorName(code) ?? String(code) });
-          continue;
-        }
-        const { records, bytes } = countRecords(p.records);
-        const c = this.children(t.name, p.index);
-        c.messagesIn.inc(records);
-        c.bytesIn.inc(bytes);
-        const totals = this.totals(t.name);
-        totals.messagesIn += records;
-        totals.bytesIn += bytes;
+  private onProduceErrors(response: ProduceResponseShape): void {
+    for (const t of response.responses) {
+      for (const p of t.partitionResponses) {
+        if (p.errorCode === 0) continue;
+        this.failedProduce.inc({ topic: t.name });
+        this.errors.inc({ request: 'Produce', error: kafkaErrorName(p.errorCode) ?? String(p.errorCode) });
       }
     }
   }
 
-  private onFetch(response: FetchResponseShape): void {
+  private onFetchErrors(response: FetchResponseShape): void {
     for (const t of response.responses) {
       for (const p of t.partitions) {
-        if (p.errorCode !== 0) {
-          this.failedFetch.inc({ topic: t.topic });
-          this.errors.inc({ request: 'Fetch', error: kafkaErrorName(p.errorCode) ?? String(p.errorCode) });
-          continue;
-        }
-        if (p.records === null) continue;
-        const { records, bytes } = countRecords(p.records);
-        if (bytes === 0) continue;
-        const c = this.children(t.topic, p.partitionIndex);
-        c.bytesOut.inc(bytes);
-        c.messagesOut.inc(records);
-        this.totals(t.topic).bytesOut += bytes;
+        if (p.errorCode === 0) continue;
+        this.failedFetch.inc({ topic: t.topic });
+        this.errors.inc({ request: 'Fetch', error: kafkaErrorName(p.errorCode) ?? String(p.errorCode) });
       }
+    }
+  }
+
+  /** A fetch's result (protocol or embedded consumer): the whole batches returned. */
+  private onFetched(result: FetchResult): void {
+    for (const p of result.partitions) {
+      if (p.error || p.bytes === 0) continue;
+      // A partition deleted meanwhile has no series to count into.
+      if (!this.subscriptions.has(`${p.topic}\u0000${p.partition}`)) continue;
+      const { records, bytes } = countRecords(p.records);
+      const c = this.children(p.topic, p.partition);
+      c.bytesOut.inc(bytes);
+      c.messagesOut.inc(records);
+      this.totals(p.topic).bytesOut += bytes;
     }
   }
 }

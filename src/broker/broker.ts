@@ -110,6 +110,17 @@ export interface LogCleanerRound {
   bytesAfter: number;
 }
 
+/**
+ * Told as partitions of user topics come and go (at observe() for those already open) and of
+ * every fetch's result (both front doors fetch through Broker.fetch): the metrics subscribe to
+ * partitions' events and count deliveries here, once per record, whoever fetched.
+ */
+export interface BrokerObserver {
+  partitionAdded?(partition: Partition): void;
+  partitionRemoved?(partition: Partition): void;
+  fetched?(result: FetchResult): void;
+}
+
 /** Producer ids are reserved in blocks so that one persisted record serves many InitProducerId calls. */
 const PRODUCER_ID_BLOCK = 1000;
 
@@ -124,6 +135,7 @@ export class Broker {
   private readonly topics = new Map<string, TopicState>();
   private readonly creating = new Map<string, Promise<void>>();
   private readonly waiters = new FetchWaiters();
+  private readonly observers = new Set<BrokerObserver>();
   private readonly onWarning: ((message: string) => void) | undefined;
   /** Partitions' worker pool, and whether this broker made it (and so closes it). */
   private readonly pool: WorkerPool | undefined;
@@ -339,6 +351,20 @@ export class Broker {
 
   /* ---------------------------------- topics ---------------------------------- */
 
+  /**
+   * Adds an observer (see BrokerObserver); it is told at once about every open partition of a
+   * user topic. Returns the function that removes it.
+   */
+  observe(observer: BrokerObserver): () => void {
+    this.observers.add(observer);
+    for (const t of this.topics.values()) if (!t.internal) for (const p of t.partitions) observer.partitionAdded?.(p);
+    return () => void this.observers.delete(observer);
+  }
+
+  private tellAdded(partitions: Partition[]): void {
+    for (const o of this.observers) for (const p of partitions) o.partitionAdded?.(p);
+  }
+
   /** Wraps a log in its Partition; long-poll fetches wake when its high watermark moves. */
   private partitionOf(topic: string, partition: number, log: PartitionLog): Partition {
     const state = new Partition(topic, partition, log, { onWarning: this.onWarning, pool: this.pool });
@@ -429,6 +455,7 @@ export class Broker {
         throw err;
       }
       this.topics.set(name, { name, topicId, internal: false, configs, partitions });
+      this.tellAdded(partitions);
       this.options.onTopicChange?.({ type: 'created', topic: name, partitions: numPartitions, configs: { ...configs } });
     });
   }
@@ -472,6 +499,7 @@ export class Broker {
       await this.metadata.append({ type: 'topic-deleted', topic: name, topicId: topic.topicId });
       this.topics.delete(name);
       for (const p of topic.partitions) {
+        for (const o of this.observers) o.partitionRemoved?.(p);
         p.detach();
         this.waiters.notify(p.key);
       }
@@ -505,6 +533,7 @@ export class Broker {
         throw err;
       }
       topic.partitions.push(...added);
+      this.tellAdded(added);
       this.options.onTopicChange?.({ type: 'partitions-added', topic: name, partitions: count });
     });
   }
@@ -672,7 +701,10 @@ export class Broker {
       const bytes = result.partitions.reduce((n, p) => n + p.bytes, 0);
       const failed = result.partitions.some((p) => p.error);
       const remaining = deadline - Date.now();
-      if (bytes >= minBytes || failed || remaining <= 0 || request.signal?.aborted || this.isClosed) return result;
+      if (bytes >= minBytes || failed || remaining <= 0 || request.signal?.aborted || this.isClosed) {
+        for (const o of this.observers) o.fetched?.(result);
+        return result;
+      }
       await this.waiters.wait(keys, remaining, request.signal);
       if (this.isClosed) throw new SkeinError('SKEIN_CLOSED', 'the broker closed during a fetch');
     }

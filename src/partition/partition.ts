@@ -98,7 +98,7 @@ export class Partition {
     this.hw = log.logEndOffset;
     log.observe({
       segmentRolled: (baseOffset) => this.events.emit('segmentRolled', { baseOffset }),
-      flushed: () => this.events.emit('flushed', { logEndOffset: this.log.logEndOffset }),
+      flushed: (seconds) => this.events.emit('flushed', { logEndOffset: this.log.logEndOffset, seconds }),
       segmentsDeleted: (result) => {
         if (this.hw < result.logStartOffset) this.moveHighWatermark(result.logStartOffset);
         this.events.emit('segmentsDeleted', result);

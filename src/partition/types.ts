@@ -18,8 +18,8 @@ export interface ProduceResult {
 export interface PartitionEventMap {
   /** Batches were appended (readable up to the high watermark; not yet flushed). */
   appended: { baseOffset: number; lastOffset: number; records: number; bytes: number };
-  /** Everything appended before the flush began is on disk. */
-  flushed: { logEndOffset: number };
+  /** Everything appended before the flush began is on disk; `seconds` the flush took (start to done). */
+  flushed: { logEndOffset: number; seconds: number };
   /** The high watermark moved (forward, or back to the log start after a truncation). */
   highWatermark: { highWatermark: number; previous: number };
   /** The active segment was sealed and a new one starts at baseOffset. */

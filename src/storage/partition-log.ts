@@ -111,8 +111,8 @@ export interface ReadResult {
  */
 export interface LogObserver {
   segmentRolled?(baseOffset: number): void;
-  /** Everything appended before the flush started is on disk. */
-  flushed?(): void;
+  /** Everything appended before the flush started is on disk; `seconds` from its start to here. */
+  flushed?(seconds: number): void;
   segmentsDeleted?(result: RetentionResult): void;
 }
 
@@ -726,13 +726,14 @@ export class PartitionLog {
   }
 
   private async flushAll(): Promise<void> {
+    const started = performance.now();
     const pending = this.segments.filter((s) => s.flushedEnd < s.size);
     try {
       await Promise.all(pending.map((s) => s.flush()));
     } catch (err) {
       throw fromSystemError(err as NodeJS.ErrnoException, `flush of ${this.dir} failed`);
     }
-    if (!this.isClosed) this.observer.flushed?.();
+    if (!this.isClosed) this.observer.flushed?.((performance.now() - started) / 1000);
   }
 
   /**

@@ -38,6 +38,8 @@ export class WorkerPool {
   private readonly filename: string;
   private readonly lanes: Array<Piscina | undefined>;
   private closed = false;
+  /** Tasks submitted and not yet settled (queued or running), for the running count. */
+  private outstanding = 0;
 
   constructor(options: WorkerPoolOptions = {}) {
     const size = options.size ?? defaultPoolSize();
@@ -67,7 +69,11 @@ export class WorkerPool {
    */
   run<T>(key: string, task: string, input: unknown, transfer?: ArrayBuffer[]): Promise<T> {
     if (this.closed) return Promise.reject(new SkeinError('SKEIN_CLOSED', 'the worker pool is closed'));
-    return this.lane(this.laneOf(key)).run(input, { name: task, transferList: transfer }) as Promise<T>;
+    const running = this.lane(this.laneOf(key)).run(input, { name: task, transferList: transfer }) as Promise<T>;
+    this.outstanding++;
+    const settled = () => void this.outstanding--;
+    running.then(settled, settled);
+    return running;
   }
 
   /**
@@ -91,6 +97,11 @@ export class WorkerPool {
     let n = 0;
     for (const lane of this.lanes) n += lane?.queueSize ?? 0;
     return n;
+  }
+
+  /** Tasks running now over all lanes (at most one per lane). */
+  get running(): number {
+    return Math.max(0, this.outstanding - this.queued);
   }
 
   private lane(index: number): Piscina {

@@ -3,7 +3,9 @@
  * checked against the traffic this test sends with kafkajs and raw protocol requests (records
  * and bytes in per partition, bytes out, requests and latency counts per API, errors by code,
  * log sizes and segments, consumer lag, connections); /health and /ready through start-up,
- * readiness and a shutdown that is held open by a parked fetch.
+ * readiness and a shutdown that is held open by a parked fetch. Embedded producers and
+ * consumers (Skein.open in process) are counted like Kafka clients, each record once; flush
+ * times and the worker pool's queue are exported.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -79,6 +81,101 @@ test('metrics match the traffic sent: records, bytes, requests, errors, lag, log
     assert.ok(m.samples.some((s) => s.name.startsWith('nodejs_eventloop_lag')), 'event-loop delay');
     raw.close();
     await producer.disconnect();
+  } finally {
+    await skein.close();
+  }
+});
+
+const perPartition = (m: ReturnType<typeof parsePrometheusText>, name: string, topic: string) => [0, 1].map((p) => m.get(name, { topic, partition: String(p) }));
+
+test('embedded producer and consumer traffic is counted once per record, beside kafkajs traffic', async () => {
+  const skein = await Skein.open({ dir: tempDir(), autoCreateTopics: false });
+  try {
+    const { bootstrap } = await skein.listen({ port: 0 });
+    const admin = await skein.listenAdmin({ port: 0 });
+    // Created after the admin port attached: the metrics must subscribe to its partitions.
+    await skein.admin.createTopics({ topics: [{ topic: 'inproc', numPartitions: 2 }] });
+    const producer = skein.producer();
+    await producer.connect();
+    const value = 'x'.repeat(100);
+    const embeddedSent = [7, 5]; // records per partition
+    for (const partition of [0, 1]) {
+      for (let i = 0; i < embeddedSent[partition]!; i++) await producer.send({ topic: 'inproc', messages: [{ partition, value }] });
+    }
+    let m = await scrape(admin.url);
+    assert.equal(perPartition(m, 'kafka_server_brokertopicmetrics_messagesin_total', 'inproc'), embeddedSent);
+    // Bytes in are the batches the log holds, byte for byte.
+    assert.equal(perPartition(m, 'kafka_server_brokertopicmetrics_bytesin_total', 'inproc'), perPartition(m, 'kafka_log_log_size_bytes', 'inproc'));
+    assert.ok(m.sum('kafka_server_brokertopicmetrics_bytesin_total', { topic: 'inproc' }) > 12 * value.length);
+    assert.is(m.sum('skein_fetch_records_total', { topic: 'inproc' }), 0, 'nothing read yet');
+
+    const consumer = skein.consumer({ groupId: 'inproc-reader' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'inproc', fromBeginning: true });
+    let seen = 0;
+    await new Promise<void>((resolve) => void consumer.run({ eachMessage: async () => void (++seen === 12 && resolve()) }));
+    await consumer.disconnect();
+    m = await scrape(admin.url);
+    assert.equal(perPartition(m, 'skein_fetch_records_total', 'inproc'), embeddedSent);
+    assert.equal(perPartition(m, 'kafka_server_brokertopicmetrics_bytesout_total', 'inproc'), perPartition(m, 'kafka_log_log_size_bytes', 'inproc'));
+
+    // kafkajs on top: 3 and 4 more in; a kafkajs consumer then reads everything from the start.
+    const kafka = new Kafka({ clientId: 'metrics-mixed', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+    const kProducer = kafka.producer();
+    await kProducer.connect();
+    const kafkajsSent = [3, 4];
+    for (const partition of [0, 1]) {
+      await kProducer.send({ topic: 'inproc', messages: Array.from({ length: kafkajsSent[partition]! }, () => ({ partition, value })) });
+    }
+    await kProducer.disconnect();
+    const total = [0, 1].map((p) => embeddedSent[p]! + kafkajsSent[p]!);
+    const kConsumer = kafka.consumer({ groupId: 'kafkajs-reader' });
+    await kConsumer.connect();
+    await kConsumer.subscribe({ topic: 'inproc', fromBeginning: true });
+    let kSeen = 0;
+    await new Promise<void>((resolve) => void kConsumer.run({ eachMessage: async () => void (++kSeen === 19 && resolve()) }));
+    await kConsumer.disconnect();
+    m = await scrape(admin.url);
+    assert.equal(perPartition(m, 'kafka_server_brokertopicmetrics_messagesin_total', 'inproc'), total, 'kafkajs produce counted once');
+    assert.equal(perPartition(m, 'kafka_server_brokertopicmetrics_bytesin_total', 'inproc'), perPartition(m, 'kafka_log_log_size_bytes', 'inproc'));
+    assert.equal(perPartition(m, 'skein_fetch_records_total', 'inproc'), [0, 1].map((p) => embeddedSent[p]! + total[p]!), 'embedded reads, then kafkajs reads of everything');
+    assert.is(m.get('kafka_network_requestmetrics_requests_total', { request: 'Produce' }), 2);
+
+    // A partition added later is counted; a deleted topic's series go.
+    await skein.admin.createPartitions({ topicPartitions: [{ topic: 'inproc', count: 3 }] });
+    await producer.send({ topic: 'inproc', messages: [{ partition: 2, value }, { partition: 2, value }] });
+    m = await scrape(admin.url);
+    assert.is(m.get('kafka_server_brokertopicmetrics_messagesin_total', { topic: 'inproc', partition: '2' }), 2);
+    await skein.admin.deleteTopics({ topics: ['inproc'] });
+    m = await scrape(admin.url);
+    assert.is(m.sum('kafka_server_brokertopicmetrics_messagesin_total', { topic: 'inproc' }), 0);
+    assert.not.ok(m.samples.some((s) => s.labels.topic === 'inproc'));
+    await producer.disconnect();
+  } finally {
+    await skein.close();
+  }
+});
+
+test('flush time histogram grows with flush.messages=1 appends; worker pool gauges', async () => {
+  const skein = await Skein.open({ dir: tempDir(), autoCreateTopics: false });
+  try {
+    const admin = await skein.listenAdmin({ port: 0 });
+    await skein.admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 1, configEntries: [{ name: 'flush.messages', value: '1' }] }] });
+    const before = await scrape(admin.url);
+    assert.is(before.types.get('kafka_log_logflushstats_logflushrateandtime_seconds'), 'histogram');
+    const flushesBefore = before.get('kafka_log_logflushstats_logflushrateandtime_seconds_count') ?? 0;
+    const producer = skein.producer();
+    await producer.connect();
+    // acks -1 under flush.messages=1 waits for its own flush: one flush per send at least.
+    for (let i = 0; i < 5; i++) await producer.send({ topic: 'durable', acks: -1, messages: [{ value: `v${i}` }] });
+    await producer.disconnect();
+    const after = await scrape(admin.url);
+    assert.ok(after.get('kafka_log_logflushstats_logflushrateandtime_seconds_count')! >= flushesBefore + 5);
+    assert.ok(after.get('kafka_log_logflushstats_logflushrateandtime_seconds_sum')! > 0);
+    assert.is(after.types.get('skein_workerpool_queued_tasks'), 'gauge');
+    assert.is(after.get('skein_workerpool_queued_tasks'), 0);
+    assert.is(after.get('skein_workerpool_running_tasks'), 0);
+    assert.ok(after.get('skein_workerpool_threads')! >= 1);
   } finally {
     await skein.close();
   }

@@ -76,8 +76,11 @@ export function parsePrometheusText(text: string): Exposition {
     }
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: (-?\d+))?$/.exec(line);
     if (!m) throw new Error(`bad sample line: ${line}`);
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : m[3] === 'NaN' ? NaN : Number(m[3]);
-    if (Number.isNaN(value) && m[3] !== 'NaN') throw new Error(`bad value in: ${line}`);
+    // NaN in any case: prom-client writes `Nan` (a gauge read before its first sample, such as
+    // the event-loop delay right after start), which Prometheus's parser (Go ParseFloat) accepts.
+    const isNaNText = /^nan$/i.test(m[3]!);
+    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : isNaNText ? NaN : Number(m[3]);
+    if (Number.isNaN(value) && !isNaNText) throw new Error(`bad value in: ${line}`);
     const family = familyOf(m[1]!, types);
     if (!family) throw new Error(`sample before its TYPE line: ${line}`);
     if (types.get(family) === 'counter' && !family.endsWith('_total')) throw new Error(`counter ${family} does not end in _total`);

@@ -2,7 +2,8 @@
  * src/workers/pool.ts with real worker threads (piscina): one key always runs on one thread,
  * in submission order; different keys spread over the lanes; a worker that dies fails only its
  * task and the key's later tasks run on a fresh thread; a busy lane does not delay another
- * lane's tasks or the event loop beyond a loose bound; close rejects later runs.
+ * lane's tasks or the event loop beyond a loose bound; queued and running counts; close
+ * rejects later runs.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -94,6 +95,24 @@ test('the summarize task gives the same summaries as the inline scan', async () 
   const remote = await within(10_000, pool.run<SummarizeOutput>('t\u00000', 'summarize', { buf }));
   assert.equal(remote.scan, inline.scan);
   assert.equal([...remote.fields], [...inline.fields]);
+  await pool.close();
+});
+
+test('queued and running count the tasks not yet settled (the metrics read them)', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture });
+  await within(20_000, pool.run('k', 'whoami', { key: 'k', seq: 0 })); // the lane's thread is up
+  assert.equal([pool.queued, pool.running], [0, 0]);
+  let settled = 0;
+  const runs = [pool.run('k', 'spin', { ms: 1500 }), ...[1, 2, 3].map((seq) => pool.run('k', 'whoami', { key: 'k', seq }))];
+  for (const r of runs) void r.then(() => settled++);
+  // One lane: at most one task runs; the others wait in its queue.
+  await within(20_000, (async () => {
+    while (pool.running === 0) await new Promise((r) => setTimeout(r, 5));
+  })());
+  assert.is(pool.running, 1);
+  assert.is(pool.queued + pool.running, 4 - settled);
+  await within(20_000, Promise.all(runs));
+  assert.equal([pool.queued, pool.running], [0, 0]);
   await pool.close();
 });
 
