@@ -64,9 +64,11 @@ test('request headers agree with the codec generated from RequestHeader.json, bo
       const r = new Reader(frame);
       assert.equal(decodeRequestHeader(r), { ...header, clientId: expected.clientId, headerVersion: hv });
       assert.is(r.pos, bytes.length, 'left at the body');
-      assert.equal(requestHeaderSpec.decodeRequestHeader(new Reader(frame), hv), expected);
+      // Header v0 (ControlledShutdown v0) has no client id: the generated codec gives the
+      // field its default, '', where ours says null.
+      assert.equal(requestHeaderSpec.decodeRequestHeader(new Reader(frame), hv), hv === 0 ? { ...expected, clientId: '' } : expected);
     }),
-    { numRuns: 500 },
+    { numRuns: 500, examples: [[{ apiKey: 7, apiVersion: 0, correlationId: 0, clientId: null }, new Uint8Array()]] },
   );
 });
 
