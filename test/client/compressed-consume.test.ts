@@ -10,20 +10,9 @@ import { Skein } from '../../src/client/skein.js';
 import { compressedBatch } from '../helpers/compressed-batches.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { within } from '../helpers/timeout.js';
 
 test.after(cleanupTempDirs);
-
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 for (const pooled of [true, false]) {
   test(`large and small compressed batches reach eachBatch in order, all four codecs (${pooled ? 'pool' : 'inline'})`, async () => {

@@ -11,20 +11,9 @@ import { Skein } from '../../src/client/skein.js';
 import { iterateBatches, iterateRecords } from '../../src/records/record-iterator.js';
 import { readAttributes, readBaseSequence } from '../../src/records/batch-header.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { within } from '../helpers/timeout.js';
 
 test.after(cleanupTempDirs);
-
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 test('large compressed sends go through the pool; order, codecs and sequences hold', async () => {
   const skein = await Skein.open({ dir: join(tempDir(), 'd'), workerPool: { size: 1 } });

@@ -22,3 +22,16 @@ export function withTimeout<A extends unknown[], T>(ms: number, body: (...args: 
 export function hasTimeout(fn: unknown): boolean {
   return typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[WRAPPED] === true;
 }
+
+/** Fails the test instead of hanging when `work` does not settle in `ms`; else its result. */
+export async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

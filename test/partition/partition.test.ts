@@ -14,23 +14,11 @@ import { SkeinError } from '../../src/errors.js';
 import { encodeRecordBatch, type BatchOptions } from '../../src/records/encode-record-batch.js';
 import { iterateBatches, iterateRecords } from '../../src/records/record-iterator.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { within } from '../helpers/timeout.js';
 
 test.after(cleanupTempDirs);
 
 const batch = (values: string[], options: BatchOptions = {}) => encodeRecordBatch(values.map((value) => ({ value })), options);
-
-/** Fails the test instead of hanging when `work` does not settle in `ms`. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

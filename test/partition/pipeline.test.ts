@@ -17,20 +17,9 @@ import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { iterateBatches, iterateRecords } from '../../src/records/record-iterator.js';
 import { compressedBatch } from '../helpers/compressed-batches.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { within } from '../helpers/timeout.js';
 
 test.after(cleanupTempDirs);
-
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const records = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ value: `${tag}-${i}-${'v'.repeat(80)}` }));
 

@@ -12,20 +12,9 @@ import { SkeinError } from '../../src/errors.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { BatchSummaries } from '../../src/records/batch-summary.js';
 import type { SummarizeOutput } from '../../src/workers/tasks/summarize.js';
+import { within } from '../helpers/timeout.js';
 
 const fixture = new URL('./fixture-tasks.js', import.meta.url);
-
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 type Who = { key: string; seq: number; threadId: number; ranBefore: number };
 
