@@ -157,11 +157,17 @@ export class Producer {
     array(object(batch, 'sendBatch batch').topicMessages, 'topicMessages').forEach((entry, i) => {
       object(entry, `topicMessages[${i}]`);
       nonEmptyString(entry.topic, `topicMessages[${i}].topic`);
-      array(entry.messages, `topicMessages[${i}].messages`).forEach((message, j) => {
-        object(message, `topicMessages[${i}].messages[${j}]`);
-        optionalInteger(message.partition, `topicMessages[${i}].messages[${j}].partition`);
-        if (message.timestamp !== undefined) checkTimestamp(message.timestamp, `topicMessages[${i}].messages[${j}].timestamp`);
-      });
+      const messages = array(entry.messages, `topicMessages[${i}].messages`);
+      for (let j = 0; j < messages.length; j++) {
+        const message = messages[j];
+        // This runs once per record sent: the common message passes without building the
+        // argument names, which only a failing check needs (they halved produce throughput).
+        if (typeof message === 'object' && message !== null && !Array.isArray(message) && message.partition === undefined && message.timestamp === undefined) continue;
+        const name = `topicMessages[${i}].messages[${j}]`;
+        object(message, name);
+        optionalInteger(message.partition, `${name}.partition`);
+        if (message.timestamp !== undefined) checkTimestamp(message.timestamp, `${name}.timestamp`);
+      }
     });
     const acks = batch.acks ?? -1;
     if (acks !== -1 && acks !== 0 && acks !== 1) {
