@@ -5,7 +5,7 @@
  * browser. Reads only; never on a data path. Knows the broker, not HTTP.
  */
 import type { Broker } from '../broker/broker.js';
-import { decodeAssignment } from '../broker/group/consumer-protocol.js';
+import { readableAssignment } from '../broker/group/consumer-protocol.js';
 import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
 
 export interface PartitionView {
@@ -69,14 +69,7 @@ export function groups(broker: Broker): GroupView[] {
   if (listed.length === 0) return [];
   return broker.groups.describeGroups(listed).map((g) => {
     const members = g.members.map((m) => {
-      let assignment: Array<{ topic: string; partitions: number[] }> = [];
-      if (g.protocolType === 'consumer' && m.memberAssignment.length > 0) {
-        try {
-          assignment = decodeAssignment(m.memberAssignment).assignedPartitions.map((a) => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) }));
-        } catch {
-          // Not the standard consumer protocol: shown without assignments.
-        }
-      }
+      const assignment = readableAssignment(g.protocolType, m.memberAssignment);
       return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment };
     });
     const offsets: GroupLag[] = [];

@@ -5,7 +5,7 @@
  * and the lag. `reset-offsets` commits new offsets from outside group management, so (as in
  * Kafka) the group must have no active members. Needs no native addon.
  */
-import { decodeAssignment } from '../broker/group/consumer-protocol.js';
+import { readableAssignment } from '../broker/group/consumer-protocol.js';
 import { KAFKA_ERRORS } from '../protocol/error-codes.js';
 import { decodeDeleteGroupsResponse, encodeDeleteGroupsRequest } from '../protocol/messages/delete-groups.js';
 import { decodeDescribeGroupsResponse, encodeDescribeGroupsRequest, type DescribedGroup } from '../protocol/messages/describe-groups.js';
@@ -57,14 +57,7 @@ export function describeGroup(bootstrap: string, groupId: string, json: boolean,
       throw new CliFailure(`group ${groupId} does not exist (skein groups list shows the groups there are)`, EXIT.NOT_FOUND);
     }
     const members = g.members.map((m) => {
-      let assignment: Array<{ topic: string; partitions: number[] }> = [];
-      if (g.protocolType === 'consumer' && m.memberAssignment.length > 0) {
-        try {
-          assignment = decodeAssignment(m.memberAssignment).assignedPartitions.map((a) => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) }));
-        } catch {
-          // Not the standard consumer protocol: shown without assignments.
-        }
-      }
+      const assignment = readableAssignment(g.protocolType, m.memberAssignment);
       return { memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, assignment };
     });
     const owner = new Map<string, string>();

@@ -115,6 +115,20 @@ export function encodeAssignment(assignment: AssignmentInput): Buffer {
   return writer.finish();
 }
 
+/**
+ * What a group member was assigned, for display (admin console, `skein groups describe`):
+ * partitions sorted per topic; [] when the group does not use the standard consumer protocol
+ * or the bytes do not decode as it.
+ */
+export function readableAssignment(protocolType: string, bytes: Buffer): Array<{ topic: string; partitions: number[] }> {
+  if (protocolType !== 'consumer' || bytes.length === 0) return [];
+  try {
+    return decodeAssignment(bytes).assignedPartitions.map((a) => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) }));
+  } catch {
+    return [];
+  }
+}
+
 export function decodeAssignment(bytes: Buffer): Assignment {
   if (bytes.length === 0) return { version: 0, assignedPartitions: [], userData: null };
   const reader = new Reader(bytes, 'assignment');
