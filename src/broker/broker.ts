@@ -334,7 +334,9 @@ export class Broker {
     }
     if (topic.partitions[partition]) return;
     const log = await this.logs.open(partitionLogName(name, partition), logConfigOf(configs, this.topicDefaults));
-    topic.partitions[partition] = this.partitionOf(name, partition, log);
+    const opened = this.partitionOf(name, partition, log);
+    topic.partitions[partition] = opened;
+    this.tellAdded([opened]);
   }
 
   private async deleteLocalTopic(name: string): Promise<void> {
@@ -343,6 +345,7 @@ export class Broker {
     this.topics.delete(name);
     for (const p of topic.partitions) {
       if (!p) continue;
+      for (const o of this.observers) o.partitionRemoved?.(p);
       p.detach();
       this.waiters.notify(p.key);
       await this.logs.delete(partitionLogName(name, p.partition));
