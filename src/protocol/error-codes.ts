@@ -160,6 +160,9 @@ export const SKEIN_TO_KAFKA: Partial<Record<ErrorCode, KafkaErrorName>> = {
   SKEIN_CORRUPT_CLUSTER_STATE: 'UNKNOWN_SERVER_ERROR',
   SKEIN_NOT_LEADER_OR_FOLLOWER: 'NOT_LEADER_OR_FOLLOWER',
   SKEIN_LEADER_NOT_AVAILABLE: 'LEADER_NOT_AVAILABLE',
+  SKEIN_FENCED_LEADER_EPOCH: 'FENCED_LEADER_EPOCH',
+  SKEIN_UNKNOWN_LEADER_EPOCH: 'UNKNOWN_LEADER_EPOCH',
+  SKEIN_UNEXPECTED_APPEND_OFFSET: 'UNKNOWN_SERVER_ERROR', // a follower's own bug or a race with truncation: never a client's doing
 };
 
 /** The Kafka error code a response carries for `err`: -1 for anything without a mapping. */
