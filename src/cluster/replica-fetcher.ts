@@ -43,12 +43,15 @@ export interface ReplicaFetcherOptions {
   maxBytes?: number;
   /** Wait after a partition's error before asking for it again. Default 200 (replica.fetch.backoff.ms is 1000). */
   errorBackoffMs?: number;
-  /** Truncates a replica to an offset (a diverged tail, or the log start moved past it). */
-  truncate(replica: Partition, offset: number, reason: string): void;
-  /** Empties a replica and starts it at the leader's log start. */
-  startAt(replica: Partition, offset: number): void;
+  /** Truncates a replica to an offset (a diverged tail); false when it could not. */
+  truncate(replica: Partition, offset: number, reason: string): boolean;
+  /** Empties a replica and starts it at the leader's log start; false when it could not. */
+  startAt(replica: Partition, offset: number): boolean;
   onWarning(message: string): void;
 }
+
+/** Wait after a truncation that could not be done before trying the partition again. */
+const STUCK_BACKOFF_MS = 5000;
 
 interface Followed extends FollowedPartition {
   /** Not fetched before this time (after an error). */
@@ -169,7 +172,10 @@ export class ReplicaFetcher {
     } catch (err) {
       if (err instanceof SkeinError && err.code === 'SKEIN_INVALID_RECORD' && result.highWatermark >= 0 && result.highWatermark < replica.logEndOffset) {
         // The leader's batches do not continue this log: its tail diverged from the leader's.
-        this.options.truncate(replica, result.highWatermark, err.message);
+        if (!this.options.truncate(replica, result.highWatermark, err.message)) {
+          followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+          return;
+        }
       } else {
         this.options.onWarning(`replicating ${followed.topic}-${followed.partition} from leader ${this.leaderId}: ${(err as Error).message}`);
       }
@@ -182,13 +188,15 @@ export class ReplicaFetcher {
     const code = result.error!.code;
     if (code === 'SKEIN_OFFSET_OUT_OF_RANGE') {
       const fetchOffset = replica.logEndOffset;
+      let done: boolean | undefined;
       if (result.logStartOffset >= 0 && fetchOffset < result.logStartOffset) {
-        this.options.startAt(replica, result.logStartOffset);
-        return;
+        done = this.options.startAt(replica, result.logStartOffset);
+      } else if (result.highWatermark >= 0 && result.highWatermark < fetchOffset) {
+        // Past the leader's end: this replica holds a tail the leader does not (KIP-101's case).
+        done = this.options.truncate(replica, result.highWatermark, `fetch offset ${fetchOffset} is past leader ${this.leaderId}'s log end`);
       }
-      // Past the leader's end: this replica holds a tail the leader does not (KIP-101's case).
-      if (result.highWatermark >= 0 && result.highWatermark < fetchOffset) {
-        this.options.truncate(replica, result.highWatermark, `fetch offset ${fetchOffset} is past leader ${this.leaderId}'s log end`);
+      if (done !== undefined) {
+        followed.delayedUntil = done ? 0 : Date.now() + STUCK_BACKOFF_MS;
         return;
       }
     }

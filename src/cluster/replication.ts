@@ -170,7 +170,14 @@ export class Replication {
   /** Refuses an acks=all produce before anything is appended when the ISR is smaller than min.insync.replicas. */
   checkEnoughReplicas(replica: Partition): void {
     const led = this.led.get(replica.key);
-    if (!led) return; // the broker's leader check answers for partitions this broker does not lead
+    if (!led) {
+      // etcd names this broker leader but it has not taken the role yet (its log is opening):
+      // refuse before appending, so a retry cannot write the records twice.
+      throw new SkeinError('SKEIN_NOT_LEADER_OR_FOLLOWER', `broker ${this.nodeId} is not yet leading ${replica.topic}-${replica.partition}`, {
+        topic: replica.topic,
+        partition: replica.partition,
+      });
+    }
     const min = this.options.minInsyncReplicas(replica.topic);
     const isr = led.tracker.isr;
     if (isr.length < min) {
@@ -406,11 +413,13 @@ function sameMembers(tracker: ReplicaTracker, state: VersionedPartitionState): b
  * Cuts a follower's diverged tail. TODO(epochs): Partition.truncateTo comes with the leader
  * epoch work; until it is merged the tail stays and this is reported.
  */
-function truncateReplica(replica: Partition, offset: number, reason: string, warn: (m: string) => void): void {
+function truncateReplica(replica: Partition, offset: number, reason: string, warn: (m: string) => void): boolean {
   warn(`${replica.topic}-${replica.partition} should be truncated to ${offset} (${reason}), but truncation is not built yet`);
+  return false;
 }
 
 /** Empties a follower that fell below the leader's log start. TODO(epochs): Partition.truncateFullyAndStartAt. */
-function startReplicaAt(replica: Partition, offset: number, warn: (m: string) => void): void {
+function startReplicaAt(replica: Partition, offset: number, warn: (m: string) => void): boolean {
   warn(`${replica.topic}-${replica.partition} is below the leader's log start ${offset} and should start over there, but that is not built yet`);
+  return false;
 }
