@@ -22,6 +22,12 @@ export interface FetchPartitionRequest {
   fetchOffset: number;
   /** Per-partition cap on bytes (the first batch is returned whole even if larger). */
   maxBytes: number;
+  /**
+   * The leader epoch the fetcher believes current (Fetch v9+, KIP-320): an older one fails the
+   * partition with SKEIN_FENCED_LEADER_EPOCH, a newer one with SKEIN_UNKNOWN_LEADER_EPOCH.
+   * -1 or absent: not checked.
+   */
+  currentLeaderEpoch?: number;
 }
 
 export interface FetchRequest {
