@@ -28,6 +28,12 @@ export interface FetchPartitionRequest {
    * -1 or absent: not checked.
    */
   currentLeaderEpoch?: number;
+  /**
+   * A follower's fetch only: the leader epoch of the last batch it holds (Fetch v12). The
+   * leader answers `divergingEpoch` instead of records when its log does not hold that epoch
+   * up to the fetch offset.
+   */
+  lastFetchedEpoch?: number;
 }
 
 export interface FetchRequest {
@@ -60,6 +66,12 @@ export interface FetchPartitionResult {
   records: Buffer[];
   /** Total bytes in `records`. */
   bytes: number;
+  /**
+   * A follower's fetch only: the follower's log diverged from the leader's after this epoch's
+   * end offset (the largest epoch <= its lastFetchedEpoch that the leader knows, and where it
+   * ends there). The follower truncates before fetching again (KIP-595's fetch-based truncation).
+   */
+  divergingEpoch?: { epoch: number; endOffset: number };
 }
 
 export interface FetchResult {
