@@ -22,6 +22,18 @@ export interface FetchPartitionRequest {
   fetchOffset: number;
   /** Per-partition cap on bytes (the first batch is returned whole even if larger). */
   maxBytes: number;
+  /**
+   * The leader epoch the fetcher believes current (Fetch v9+, KIP-320): an older one fails the
+   * partition with SKEIN_FENCED_LEADER_EPOCH, a newer one with SKEIN_UNKNOWN_LEADER_EPOCH.
+   * -1 or absent: not checked.
+   */
+  currentLeaderEpoch?: number;
+  /**
+   * A follower's fetch only: the leader epoch of the last batch it holds (Fetch v12). The
+   * leader answers `divergingEpoch` instead of records when its log does not hold that epoch
+   * up to the fetch offset.
+   */
+  lastFetchedEpoch?: number;
 }
 
 export interface FetchRequest {
@@ -34,6 +46,12 @@ export interface FetchRequest {
   maxBytes?: number;
   /** Aborts the wait (consumer stopping, connection closed). */
   signal?: AbortSignal;
+  /**
+   * Kafka's replicaId: -1 (the default) for consumers, who read below the high watermark; a
+   * broker's node id for a follower of the partitions, which reads up to the log end and
+   * thereby tells the leader how far it is.
+   */
+  replicaId?: number;
 }
 
 export interface FetchPartitionResult {
@@ -48,6 +66,12 @@ export interface FetchPartitionResult {
   records: Buffer[];
   /** Total bytes in `records`. */
   bytes: number;
+  /**
+   * A follower's fetch only: the follower's log diverged from the leader's after this epoch's
+   * end offset (the largest epoch <= its lastFetchedEpoch that the leader knows, and where it
+   * ends there). The follower truncates before fetching again (KIP-595's fetch-based truncation).
+   */
+  divergingEpoch?: { epoch: number; endOffset: number };
 }
 
 export interface FetchResult {

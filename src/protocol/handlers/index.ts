@@ -27,6 +27,7 @@ import { alterConfigsHandler } from './alter-configs.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteRecordsHandler } from './delete-records.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 
 export const HANDLERS: readonly ApiHandler<any, any>[] = [
   produceHandler,
@@ -53,4 +54,5 @@ export const HANDLERS: readonly ApiHandler<any, any>[] = [
   createPartitionsHandler,
   deleteGroupsHandler,
   deleteRecordsHandler,
+  offsetForLeaderEpochHandler,
 ];
