@@ -117,7 +117,7 @@ it(`random faults (seed ${SEED}), then heal: every acknowledged record read back
   const back = await readBack(cluster.kafka('jepsen-reader'), cluster.bootstrap(), topic, PARTITIONS, load.history);
   const result = check(load.history, back);
   const failures = [...load.history.failures].map(([k, n]) => `${k} ${n}`).join(', ');
-  console.log(`  ${log.length} rounds; ${describe(result).split('\n')[0]}; failed sends: ${failures || 'none'}`);
+  console.log(`  ${log.length} rounds; ${describe(result).split('\n')[0]}; failed sends: ${failures || 'none'}\n  ${log.join('\n  ')}`);
   assert.ok(result.ok, `seed ${SEED}\n${describe(result)}\nschedule:\n  ${log.join('\n  ')}`);
   assert.ok(log.length >= Math.min(ROUNDS, 3), `at least three rounds ran (${log.length})`);
   assert.ok(result.acknowledged >= 100, `enough acknowledged records (${result.acknowledged})`);
