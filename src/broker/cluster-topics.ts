@@ -24,6 +24,8 @@ export interface LocalReplicas {
   deleteTopic(topic: string): Promise<void>;
   /** The replica's leader epoch follows the cluster's. */
   setLeaderEpoch(topic: string, partition: number, leaderEpoch: number): void;
+  /** Told every state of a partition this broker has a replica of, once applied (replication takes its role from it). */
+  applied?(state: VersionedPartitionState): void;
   onWarning(message: string): void;
 }
 
@@ -142,9 +144,14 @@ export class ClusterTopics {
   }
 
   private async applyPartition(state: VersionedPartitionState): Promise<void> {
-    if (!state.replicas.includes(this.nodeId)) return;
+    if (!state.replicas.includes(this.nodeId)) {
+      // A replica moved off this broker stops leading or following (its log stays).
+      if (this.local.has(state.topic, state.partition)) this.local.applied?.(state);
+      return;
+    }
     const configs = this.member.cache.topic(state.topic)?.configs ?? {};
     await this.local.open(state.topic, state.partition, configs);
     this.local.setLeaderEpoch(state.topic, state.partition, state.leaderEpoch);
+    this.local.applied?.(state);
   }
 }

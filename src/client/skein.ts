@@ -24,6 +24,7 @@ export interface SchemaRegistryListenOptions {
 import { AdminServer, type AdminServerOptions } from '../admin/admin-server.js';
 import type { RequestObserver } from '../protocol/server/observer.js';
 import { ClusterMember } from '../cluster/cluster-member.js';
+import { leaderConnections } from '../protocol/peer/leader-connection.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 
 /** `skein.listen()` options: the protocol server's, minus the broker (this Skein's). */
@@ -82,7 +83,8 @@ export class Skein {
       const listener = await skein.listen(listen ?? {});
       skein.member = await ClusterMember.join(clusterOptions, { host: skein.broker.listener.host, port: skein.broker.listener.port });
       skein.member.on('warning', (message) => (brokerOptions.onWarning ?? ((m: string) => process.stderr.write(`skein: ${m}\n`)))(message));
-      await skein.broker.attachCluster(skein.member);
+      // Followers fetch from leaders over the Kafka protocol, like any client (src/protocol/peer/).
+      await skein.broker.attachCluster(skein.member, { leaderEndpoints: leaderConnections() });
       void listener;
     } catch (err) {
       await skein.close();

@@ -74,14 +74,13 @@ function unavailable(err: unknown, what: string): SkeinError {
 }
 
 /**
- * A new partition: led by its first replica, in epoch 0, with the leader alone in the ISR.
- * Kafka puts every replica in the ISR of a new partition because they are all empty and
- * followers start fetching at once; here a follower joins the ISR only when its leader has
- * seen it caught up (replication: docs/cluster.md, "Status"), so the ISR never names a replica
- * that may lack an acknowledged record and a clean election never picks one.
+ * A new partition: led by its first replica, in epoch 0, with every replica in the ISR. Kafka
+ * does the same: the replicas are all empty, so none lacks an acknowledged record, and the
+ * followers start fetching at once (src/cluster/replication.ts); one that does not keep up
+ * leaves the ISR after replica.lag.time.max.ms.
  */
 function initialState(replicas: number[]): string {
-  return encodePartitionState({ replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [replicas[0]!] });
+  return encodePartitionState({ replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas] });
 }
 
 export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
