@@ -76,8 +76,7 @@ it('a leader cut off from its followers and etcd: acks=-1 is never acknowledged 
     await within(isolated.connect(), 10_000, 'isolated client connect');
     try {
       // The cut: nobody reaches the leader through its advertised address, and it reaches no etcd.
-      cluster.broker(old).proxy.cut();
-      cluster.etcdLink(old).cut();
+      cluster.isolate(old);
       const sends: Promise<void>[] = [];
       for (let i = 0; i < 6; i++) {
         const v1 = valueOf('iso-acks1', i);
@@ -112,14 +111,14 @@ it('a leader cut off from its followers and etcd: acks=-1 is never acknowledged 
     }, 'another leader elected while the old one is cut off', 30_000, 100);
     assert.ok(elected.leaderEpoch > before!.leaderEpoch);
     assert.not.ok(elected.isr.includes(old), 'the isolated leader left the ISR');
-    await load.progress(3, 60_000, 'acks=-1 writes acknowledged by the new leader');
-    cluster.etcdLink(old).heal();
-    cluster.broker(old).proxy.heal();
+    await load.progress(3, 60_000, 'acks=-1 writes acknowledged by the new leader').catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await cluster.describeState(topic, 1)}`);
+    });
+    cluster.heal(old);
     await cluster.waitForIsr(topic, 1, 3, 60_000);
     await load.progress(3, 30_000, 'writes after the heal');
   } finally {
-    cluster.etcdLink(old).heal();
-    cluster.broker(old).proxy.heal();
+    cluster.heal(old);
     await within(load.stop(), 60_000, 'writers to stop');
   }
   const back = await readBack(cluster.kafka('reader'), cluster.bootstrap(), topic, 1, history);

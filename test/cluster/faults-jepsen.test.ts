@@ -89,11 +89,9 @@ it(`random faults (seed ${SEED}), then heal: every acknowledged record read back
           b.resume();
           break;
         case 'cut':
-          b.proxy.cut();
-          cluster.etcdLink(victim).cut();
+          cluster.isolate(victim);
           await sleep(holdMs);
-          cluster.etcdLink(victim).heal();
-          b.proxy.heal();
+          cluster.heal(victim);
           break;
         case 'etcd':
           await cluster.etcd.stop();

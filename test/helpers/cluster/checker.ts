@@ -90,7 +90,8 @@ export class History {
   }
 
   fail(error: unknown): void {
-    const name = (error as { type?: string; name?: string })?.type ?? (error as Error)?.name ?? String(error);
+    const e = error as { type?: string; name?: string; message?: string } | undefined;
+    const name = `${e?.type ?? e?.name ?? String(error)}${e?.message ? `: ${e.message.slice(0, 80)}` : ''}`;
     this.failures.set(name, (this.failures.get(name) ?? 0) + 1);
   }
 

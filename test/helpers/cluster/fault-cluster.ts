@@ -93,12 +93,32 @@ export class FaultCluster {
     return link;
   }
 
-  /** Every running broker's client address (the proxies). */
+  /** Brokers cut off by `isolate()` and not healed yet. */
+  readonly isolated = new Set<number>();
+
+  /** Every running, reachable broker's client address (the proxies). */
   bootstrap(): string[] {
-    return this.brokers.filter((b) => b.running).map((b) => b.bootstrap);
+    return this.brokers.filter((b) => b.running && !this.isolated.has(b.nodeId)).map((b) => b.bootstrap);
   }
 
-  kafka(clientId = 'faults', bootstrap = this.brokers.map((b) => b.bootstrap)): Kafka {
+  /**
+   * A network partition around one broker: its proxy (clients and peers) and its etcd link stop
+   * forwarding. New clients made by `kafka()` meanwhile bootstrap from the other brokers only,
+   * as a client on the majority side would (it cannot reach the isolated one).
+   */
+  isolate(nodeId: number): void {
+    this.isolated.add(nodeId);
+    this.broker(nodeId).proxy.cut();
+    this.etcdLinks.get(nodeId)?.cut();
+  }
+
+  heal(nodeId: number): void {
+    this.etcdLinks.get(nodeId)?.heal();
+    this.broker(nodeId).proxy.heal();
+    this.isolated.delete(nodeId);
+  }
+
+  kafka(clientId = 'faults', bootstrap = this.bootstrap()): Kafka {
     return new Kafka({
       clientId,
       brokers: bootstrap,
@@ -142,7 +162,7 @@ export class FaultCluster {
       const states = await this.partitions(topic, count);
       return states.every((s) => s.leader >= 0 && s.isr.length >= isrSize) ? states : undefined;
     }, `every partition of ${topic} led with ${isrSize} in-sync replicas`, timeoutMs, 100).catch(async (err: Error) => {
-      throw new Error(`${err.message}\n${JSON.stringify(await this.partitions(topic, count).catch(() => null))}`);
+      throw new Error(`${err.message}\n${await this.describeState(topic, count)}`);
     });
   }
 
@@ -167,7 +187,8 @@ export class FaultCluster {
   async describeState(topic: string, count: number): Promise<string> {
     const states = await this.partitions(topic, count).catch((e: Error) => e.message);
     const registered = await this.registered().catch((e: Error) => e.message);
-    return `etcd: brokers ${JSON.stringify(registered)}, ${topic} ${JSON.stringify(states)}`;
+    const controller = await this.client.get(`${PREFIX}controller`).string().catch((e: Error) => e.message);
+    return `etcd: brokers ${JSON.stringify(registered)}, controller ${controller}, ${topic} ${JSON.stringify(states)}`;
   }
 
   async close(): Promise<void> {

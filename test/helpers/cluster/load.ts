@@ -3,9 +3,11 @@
  * (idempotent, acks=-1 unless told otherwise), each sending small batches of numbered values
  * (`<writer>:<seq>`) one send at a time, so per-writer send order is known; every attempt is
  * recorded before it is sent and every acknowledgement with the offset the broker gave. A send
- * that fails (retries exhausted) is counted and its values are never re-sent; the producer is
- * replaced by a fresh one (new producer id) so kafkajs cannot re-use the failed batch's
- * sequence numbers for other values.
+ * that fails (retries exhausted) or gets no answer within `sendTimeoutMs` (a client stuck on a
+ * black-holed connection) is counted and its values are never re-sent; the producer is replaced
+ * by a fresh one (new producer id, so kafkajs cannot re-use the failed batch's sequence numbers
+ * for other values), which writes as a new writer (`w<p>.<generation>`): send order is promised
+ * per producer only. An acknowledgement arriving after the send was given up is still recorded.
  *
  * Then `readBack()`: every partition read from the beginning to its high watermark with kcat
  * (librdkafka: a client independent of the producers), once the high watermark covers every
@@ -26,6 +28,8 @@ export interface LoadOptions {
   /** Pause between sends of one writer (keeps a 2-core machine usable). */
   pauseMs?: number;
   writerPrefix?: string;
+  /** A send without an answer for this long is given up (counted failed) and its producer replaced. Default 10000. */
+  sendTimeoutMs?: number;
 }
 
 export class Load {
@@ -53,7 +57,10 @@ export class Load {
   /** Resolves when every partition got `more` further acknowledged sends (bounded by the caller). */
   async progress(more: number, timeoutMs = 60_000, what = 'writes acknowledged'): Promise<void> {
     const target = this.acked.map((n) => n + more);
-    await until(() => this.acked.every((n, p) => n >= target[p]!), `${more} more ${what} on every partition (acked so far ${this.acked})`, timeoutMs, 50);
+    await until(() => this.acked.every((n, p) => n >= target[p]!), `${more} more ${what} on every partition`, timeoutMs, 50).catch((err: Error) => {
+      const failures = [...this.history.failures].map(([k, n]) => `${k} x${n}`).join(', ');
+      throw new Error(`${err.message} (acknowledged sends so far ${this.acked}; failed sends: ${failures || 'none'})`);
+    });
   }
 
   async stop(): Promise<void> {
@@ -83,7 +90,9 @@ export class Load {
   private async run(partition: number): Promise<void> {
     const { topic } = this.options;
     const batch = this.options.batch ?? 5;
-    const writer = `${this.options.writerPrefix ?? 'w'}${partition}`;
+    const sendTimeoutMs = this.options.sendTimeoutMs ?? 10_000;
+    // A new producer is a new writer: per-writer order is only promised within one producer.
+    let generation = 0;
     let seq = 0;
     let producer: Producer | undefined;
     while (!this.stopping) {
@@ -94,18 +103,34 @@ export class Load {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
+      const writer = `${this.options.writerPrefix ?? 'w'}${partition}.${generation}`;
       const values: string[] = [];
       for (let i = 0; i < batch; i++) values.push(valueOf(writer, seq++));
       for (const v of values) this.history.attempt(v);
-      try {
-        const [meta] = await producer.send({ topic, acks: this.options.acks ?? -1, messages: values.map((value) => ({ partition, value })) });
-        const base = Number(meta!.baseOffset);
-        values.forEach((value, i) => this.history.ack({ topic, partition, offset: base + i, value }));
+      // An acknowledgement that arrives after the writer gave up still counts: the cluster gave it.
+      const sending = producer.send({ topic, acks: this.options.acks ?? -1, messages: values.map((value) => ({ partition, value })) }).then(
+        ([meta]) => {
+          const base = Number(meta!.baseOffset);
+          values.forEach((value, i) => this.history.ack({ topic, partition, offset: base + i, value }));
+          return true;
+        },
+        (err: unknown) => {
+          this.history.fail(err);
+          return false;
+        },
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([sending, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), sendTimeoutMs)))]);
+      clearTimeout(timer);
+      if (outcome === true) {
         this.acked[partition]! += 1;
-      } catch (err) {
-        this.history.fail(err);
-        await this.drop(producer);
+      } else {
+        if (outcome === 'timeout') this.history.fail({ type: `no answer within ${sendTimeoutMs} ms` });
+        const stale = producer;
         producer = undefined;
+        generation += 1;
+        // Not awaited past a bound: a producer stuck on a black-holed connection may take long to close.
+        await Promise.race([this.drop(stale), new Promise((r) => setTimeout(r, 2000))]);
       }
       if (this.options.pauseMs) await new Promise((r) => setTimeout(r, this.options.pauseMs));
     }
