@@ -8,7 +8,7 @@
  * every partition back and run the checker (safety).
  *
  * The seed is printed; `SKEIN_FAULT_SEED=<n>` replays a run's schedule (timings differ, so
- * outcomes may too). `SKEIN_FAULT_ROUNDS` sets the number of rounds (default 6). Bounded: no
+ * outcomes may too). `SKEIN_FAULT_ROUNDS` sets the number of rounds (default 12). Bounded: no
  * round starts after ROUND_BUDGET_MS.
  */
 import { suite } from 'uvu';
@@ -24,7 +24,7 @@ import { cleanupTempDirs } from '../helpers/temp-dir.js';
 const it = suite('faults: Jepsen-style randomized run under acks=all load');
 const PARTITIONS = 3;
 const SESSION_MS = 2000;
-const ROUNDS = Number(process.env.SKEIN_FAULT_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.SKEIN_FAULT_ROUNDS ?? 12);
 const ROUND_BUDGET_MS = 110_000;
 const SEED = Number(process.env.SKEIN_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 let cluster: FaultCluster;
