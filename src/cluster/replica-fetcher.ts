@@ -43,12 +43,21 @@ export interface ReplicaFetcherOptions {
   maxBytes?: number;
   /** Wait after a partition's error before asking for it again. Default 200 (replica.fetch.backoff.ms is 1000). */
   errorBackoffMs?: number;
-  /** Truncates a replica to an offset (a diverged tail, or the log start moved past it). */
-  truncate(replica: Partition, offset: number, reason: string): void;
-  /** Empties a replica and starts it at the leader's log start. */
-  startAt(replica: Partition, offset: number): void;
+  /** Truncates a replica to an offset (a diverged tail); false when it could not. */
+  truncate(replica: Partition, offset: number, reason: string): boolean;
+  /** Empties a replica and starts it at the leader's log start; false when it could not. */
+  startAt(replica: Partition, offset: number): boolean;
   onWarning(message: string): void;
 }
+
+/** Leader epoch of the last batch a replica holds (-1: none known). */
+function lastEpochOf(replica: Partition): number {
+  const entries = replica.epochEntries;
+  return entries.length > 0 ? entries[entries.length - 1]!.epoch : -1;
+}
+
+/** Wait after a truncation that could not be done before trying the partition again. */
+const STUCK_BACKOFF_MS = 5000;
 
 interface Followed extends FollowedPartition {
   /** Not fetched before this time (after an error). */
@@ -128,6 +137,7 @@ export class ReplicaFetcher {
             topic: p.topic,
             partition: p.partition,
             fetchOffset: p.replica.logEndOffset,
+            lastFetchedEpoch: lastEpochOf(p.replica),
             currentLeaderEpoch: p.leaderEpoch,
             logStartOffset: p.replica.logStartOffset,
             maxBytes: this.options.partitionMaxBytes,
@@ -164,12 +174,19 @@ export class ReplicaFetcher {
         this.handleError(followed, result);
         return;
       }
+      if (result.divergingEpoch) {
+        this.truncateDiverged(followed, result.divergingEpoch);
+        return;
+      }
       if (result.records) replica.appendAsFollower(result.records);
       replica.setHighWatermark(Math.min(result.highWatermark, replica.logEndOffset));
     } catch (err) {
-      if (err instanceof SkeinError && err.code === 'SKEIN_INVALID_RECORD' && result.highWatermark >= 0 && result.highWatermark < replica.logEndOffset) {
+      if (err instanceof SkeinError && err.code === 'SKEIN_UNEXPECTED_APPEND_OFFSET' && result.highWatermark >= 0 && result.highWatermark < replica.logEndOffset) {
         // The leader's batches do not continue this log: its tail diverged from the leader's.
-        this.options.truncate(replica, result.highWatermark, err.message);
+        if (!this.options.truncate(replica, result.highWatermark, err.message)) {
+          followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+          return;
+        }
       } else {
         this.options.onWarning(`replicating ${followed.topic}-${followed.partition} from leader ${this.leaderId}: ${(err as Error).message}`);
       }
@@ -177,18 +194,37 @@ export class ReplicaFetcher {
     }
   }
 
+  /**
+   * The leader says this log diverged after `diverging` (its end of our last epoch): cut back
+   * to where both logs agree, as Kafka's fetcher does. If this replica knows that epoch, to
+   * the smaller of both ends of it; if not, to the end of the largest older epoch it knows
+   * (the next fetch then narrows it further); with no epochs at all, to the high watermark.
+   */
+  private truncateDiverged(followed: Followed, diverging: { epoch: number; endOffset: number }): void {
+    const replica = followed.replica;
+    const own = replica.endOffsetForEpoch(diverging.epoch);
+    let offset: number;
+    if (own.endOffset < 0) offset = replica.highWatermark;
+    else if (own.leaderEpoch !== diverging.epoch) offset = own.endOffset;
+    else offset = Math.min(own.endOffset, diverging.endOffset);
+    const reason = `leader ${this.leaderId} ends epoch ${diverging.epoch} at ${diverging.endOffset}`;
+    if (!this.options.truncate(replica, Math.min(offset, replica.logEndOffset), reason)) followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+  }
+
   private handleError(followed: Followed, result: ReplicaFetchResult): void {
     const replica = followed.replica;
     const code = result.error!.code;
     if (code === 'SKEIN_OFFSET_OUT_OF_RANGE') {
       const fetchOffset = replica.logEndOffset;
+      let done: boolean | undefined;
       if (result.logStartOffset >= 0 && fetchOffset < result.logStartOffset) {
-        this.options.startAt(replica, result.logStartOffset);
-        return;
+        done = this.options.startAt(replica, result.logStartOffset);
+      } else if (result.highWatermark >= 0 && result.highWatermark < fetchOffset) {
+        // Past the leader's end: this replica holds a tail the leader does not (KIP-101's case).
+        done = this.options.truncate(replica, result.highWatermark, `fetch offset ${fetchOffset} is past leader ${this.leaderId}'s log end`);
       }
-      // Past the leader's end: this replica holds a tail the leader does not (KIP-101's case).
-      if (result.highWatermark >= 0 && result.highWatermark < fetchOffset) {
-        this.options.truncate(replica, result.highWatermark, `fetch offset ${fetchOffset} is past leader ${this.leaderId}'s log end`);
+      if (done !== undefined) {
+        followed.delayedUntil = done ? 0 : Date.now() + STUCK_BACKOFF_MS;
         return;
       }
     }
