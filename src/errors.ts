@@ -83,6 +83,7 @@ export const ERROR_CODES = [
   'SKEIN_CORRUPT_CLUSTER_STATE',
   'SKEIN_NOT_LEADER_OR_FOLLOWER',
   'SKEIN_LEADER_NOT_AVAILABLE',
+  'SKEIN_NO_REASSIGNMENT_IN_PROGRESS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

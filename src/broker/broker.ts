@@ -283,6 +283,7 @@ export class Broker {
       open: (topic, partition, configs) => this.serialise(() => this.openReplica(topic, partition, configs)),
       has: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
       deleteTopic: (topic) => this.serialise(() => this.deleteLocalTopic(topic)),
+      deleteReplica: (topic, partition) => this.serialise(() => this.deleteLocalReplica(topic, partition)),
       setLeaderEpoch: (topic, partition, epoch) => {
         const state = this.topics.get(topic)?.partitions[partition];
         if (state && epoch > state.leaderEpoch) state.leaderEpoch = epoch;
@@ -347,6 +348,17 @@ export class Broker {
       this.waiters.notify(p.key);
       await this.logs.delete(partitionLogName(name, p.partition));
     }
+  }
+
+  /** Deletes this broker's replica of one cluster partition (moved to other brokers by a reassignment). */
+  private async deleteLocalReplica(name: string, partition: number): Promise<void> {
+    const topic = this.topics.get(name);
+    const p = topic?.partitions[partition];
+    if (!topic || !p || topic.internal || this.isClosed) return;
+    delete topic.partitions[partition];
+    p.detach();
+    this.waiters.notify(p.key);
+    await this.logs.delete(partitionLogName(name, partition));
   }
 
   /* ---------------------------------- topics ---------------------------------- */

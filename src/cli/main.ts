@@ -103,6 +103,9 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--default-replication-factor <n>', 'replicas of topics created without a replication factor', integer(1, 1000), 1)
     .option('--min-insync-replicas <n>', 'min.insync.replicas of topics that do not set it', integer(1, 1000), 1)
     .option('--unclean-leader-election', 'elect an out-of-sync replica when no in-sync one is alive (can lose acknowledged records)')
+    .option('--no-controlled-shutdown', 'on SIGTERM leave at once instead of first moving leaderships away (controlled.shutdown.enable=false)')
+    .option('--controlled-shutdown-max-retries <n>', 'times SIGTERM asks the controller to move leaderships away (controlled.shutdown.max.retries)', integer(0, 1000), 3)
+    .option('--controlled-shutdown-retry-backoff-ms <ms>', 'how long each ask waits for the moves (controlled.shutdown.retry.backoff.ms)', integer(0, 0x7fffffff), 5000)
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines as readable text or JSON objects (pino)').choices(LOG_FORMATS).default('pretty'))
     .option('--http-port <port>', 'serve /metrics, /health, /ready and the web console on this port (0: any free port; off by default)', integer(0, 65535))
@@ -134,6 +137,9 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             defaultReplicationFactor: opts.defaultReplicationFactor as number,
             minInsyncReplicas: opts.minInsyncReplicas as number,
             uncleanLeaderElection: (opts.uncleanLeaderElection as boolean | undefined) ?? false,
+            controlledShutdownEnable: opts.controlledShutdown as boolean,
+            controlledShutdownMaxRetries: opts.controlledShutdownMaxRetries as number,
+            controlledShutdownRetryBackoffMs: opts.controlledShutdownRetryBackoffMs as number,
           },
           io,
         );
