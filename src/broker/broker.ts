@@ -314,6 +314,11 @@ export class Broker {
     return live[Math.abs(hash % live.length)]!;
   }
 
+  /** This broker's membership of its cluster (reassignment and leader election requests); undefined alone. */
+  get clusterMember(): ClusterMember | undefined {
+    return this.cluster?.member;
+  }
+
   /** True once the broker is part of a cluster (attachCluster). */
   get inCluster(): boolean {
     return this.cluster !== undefined;
