@@ -324,6 +324,49 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     );
 
   program
+    .command('reassign')
+    .description('move partitions between brokers of a cluster (AlterPartitionReassignments), list or cancel moves, elect preferred leaders')
+    .addOption(bootstrapOption())
+    .option('--topic <topic>', 'the topic of the partition to move (or to list)')
+    .option('--partition <n>', 'the partition to move', integer(0, 100000))
+    .option('--replicas <ids>', 'the broker ids it should end on, comma separated, preferred leader first (e.g. 2,3)')
+    .option('--plan <file>', 'a JSON plan as kafka-reassign-partitions.sh takes: {"partitions":[{"topic":"t","partition":0,"replicas":[2,3]}]}')
+    .option('--cancel', 'cancel the reassignment of --topic/--partition (or of every partition of --plan): back to the replicas it had')
+    .option('--list', 'list the reassignments in progress')
+    .option('--elect-preferred', 'give leadership back to each partition\'s first replica (of --topic, or every topic) when it is in sync')
+    .addOption(jsonOption())
+    .action((opts: { bootstrap?: string; topic?: string; partition?: number; replicas?: string; plan?: string; cancel?: boolean; list?: boolean; electPreferred?: boolean; json?: boolean }) =>
+      run(async () => {
+        const mod = await import('./reassign.js');
+        const bootstrap = resolveBootstrap(opts.bootstrap);
+        if (opts.list) return mod.listReassignments(bootstrap, opts.topic, opts.json ?? false, io);
+        if (opts.electPreferred) {
+          const only = opts.topic === undefined ? null : opts.partition === undefined ? undefined : [{ topic: opts.topic, partition: opts.partition }];
+          if (only === undefined) {
+            io.err('skein: --elect-preferred with --topic needs --partition (or neither, for every partition)');
+            return EXIT.USAGE;
+          }
+          return mod.electPreferred(bootstrap, only, io);
+        }
+        let moves;
+        if (opts.plan !== undefined) {
+          moves = mod.readPlan(opts.plan).map((m) => (opts.cancel ? { ...m, replicas: null } : m));
+        } else {
+          if (opts.topic === undefined || opts.partition === undefined || (opts.replicas === undefined && !opts.cancel)) {
+            io.err('skein: reassign needs --topic, --partition and --replicas (or --cancel), or --plan <file>, or --list');
+            return EXIT.USAGE;
+          }
+          let replicas: number[] | null = null;
+          if (!opts.cancel) {
+            replicas = opts.replicas!.split(',').map((id) => integer(0, 0x7fffffff)(id.trim()));
+          }
+          moves = [{ topic: opts.topic, partition: opts.partition, replicas }];
+        }
+        return mod.reassign(bootstrap, moves, opts.json ?? false, io);
+      })(),
+    );
+
+  program
     .command('bench')
     .description('produce records to a topic and fetch them back; print the rates (partition 0)')
     .addOption(bootstrapOption())
