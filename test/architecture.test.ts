@@ -14,8 +14,10 @@ const ALLOWED: Record<string, string[]> = {
   native: ['.'],
   records: ['native', '.'],
   storage: ['records', 'native', '.'],
-  // The Kafka protocol: codecs and framing; never storage, never files (STYLE.md §2).
-  protocol: ['broker', 'records', '.'],
+  // The Kafka protocol: codecs and framing; never storage, never files (STYLE.md §2). The
+  // follower's connection to its leader (protocol/peer/) implements the cluster's
+  // LeaderEndpoint, so it needs those types (cluster lies below broker: no cycle).
+  protocol: ['broker', 'cluster', 'records', '.'],
   // One topic-partition: the log, producer state, high watermark, the append pipeline and its
   // events. Over storage; never the broker above it (the broker subscribes to its events).
   partition: ['workers', 'storage', 'records', 'native', '.'],

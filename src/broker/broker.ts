@@ -18,6 +18,8 @@ import type { MappingLru } from '../storage/mapping-lru.js';
 import { Partition } from '../partition/partition.js';
 import { WorkerPool } from '../workers/pool.js';
 import type { ClusterMember } from '../cluster/cluster-member.js';
+import type { LeaderEndpointFactory } from '../cluster/leader-endpoint.js';
+import { Replication } from '../cluster/replication.js';
 import { ClusterTopics } from './cluster-topics.js';
 import { GroupCoordinator } from './group/group-coordinator.js';
 import { OffsetLogStore } from './offset-log-store.js';
@@ -151,6 +153,8 @@ export class Broker {
   private closing: Promise<void> | undefined;
   /** Set when the broker is part of a cluster: topics then come from etcd (cluster-topics.ts). */
   private cluster: ClusterTopics | undefined;
+  /** Set with `cluster`: leads and follows this broker's replicas (src/cluster/replication.ts). */
+  private replication: Replication | undefined;
   /** Serialises metadata changes so concurrent admin calls see each other's results. */
   private metadataQueue: Promise<unknown> = Promise.resolve();
 
@@ -274,11 +278,20 @@ export class Broker {
    * Makes this broker a member of a cluster (after it listens and has joined through etcd):
    * from now on topics, replicas and leaders are the cluster's, and the broker opens a log for
    * each replica assigned to it. Topics of the local metadata log stay readable only if the
-   * cluster also has them.
+   * cluster also has them. `leaderEndpoints` connects this broker to the leaders of the
+   * partitions it follows (src/protocol/peer/); without it its replicas never fetch.
    */
-  async attachCluster(member: ClusterMember): Promise<void> {
+  async attachCluster(member: ClusterMember, options: { leaderEndpoints?: LeaderEndpointFactory } = {}): Promise<void> {
     this.ensureOpen();
     if (this.cluster) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'this broker is already part of a cluster');
+    const replication = new Replication({
+      member,
+      leaderEndpoints: options.leaderEndpoints,
+      replica: (topic, partition) => this.topics.get(topic)?.partitions[partition],
+      minInsyncReplicas: (topic) => Number(member.cache.topic(topic)?.configs['min.insync.replicas'] ?? member.options.minInsyncReplicas),
+      onWarning: this.warn,
+    });
+    this.replication = replication;
     this.cluster = new ClusterTopics(member, {
       open: (topic, partition, configs) => this.serialise(() => this.openReplica(topic, partition, configs)),
       has: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
@@ -288,6 +301,7 @@ export class Broker {
         const state = this.topics.get(topic)?.partitions[partition];
         if (state && epoch > state.leaderEpoch) state.leaderEpoch = epoch;
       },
+      applied: (state) => replication.apply(state),
       onWarning: this.onWarning ?? (() => undefined),
     });
     await this.cluster.syncAll();
@@ -340,7 +354,11 @@ export class Broker {
     }
     if (topic.partitions[partition]) return;
     const log = await this.logs.open(partitionLogName(name, partition), logConfigOf(configs, this.topicDefaults));
-    topic.partitions[partition] = this.partitionOf(name, partition, log);
+    const replica = this.partitionOf(name, partition, log);
+    // Replicated: the HW moves as followers catch up, and followers' long polls wake on appends.
+    replica.followLogEnd = false;
+    replica.on('appended', () => this.waiters.notify(replicaFetchKey(replica.key)));
+    topic.partitions[partition] = replica;
   }
 
   private async deleteLocalTopic(name: string): Promise<void> {
@@ -349,6 +367,7 @@ export class Broker {
     this.topics.delete(name);
     for (const p of topic.partitions) {
       if (!p) continue;
+      this.replication?.forget(p);
       p.detach();
       this.waiters.notify(p.key);
       await this.logs.delete(partitionLogName(name, p.partition));
@@ -361,6 +380,7 @@ export class Broker {
     const p = topic?.partitions[partition];
     if (!topic || !p || topic.internal || this.isClosed) return;
     delete topic.partitions[partition];
+    this.replication?.forget(p);
     p.detach();
     this.waiters.notify(p.key);
     await this.logs.delete(partitionLogName(name, partition));
@@ -683,18 +703,37 @@ export class Broker {
 
   /* ---------------------------------- data ---------------------------------- */
 
-  /** Appends RecordBatch v2 bytes to a partition (see Partition.produce). */
-  async produce(topic: string, partition: number, records: Buffer, acks: Acks = -1): Promise<ProduceResult> {
+  /**
+   * Appends RecordBatch v2 bytes to a partition (see Partition.produce). In a cluster, acks -1
+   * is refused with SKEIN_NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas, and
+   * answers once the high watermark passed the batch (or fails after `timeoutMs`).
+   */
+  async produce(topic: string, partition: number, records: Buffer, acks: Acks = -1, timeoutMs?: number): Promise<ProduceResult> {
     this.ensureOpen();
     if (isInternalTopic(topic)) throw new SkeinError('SKEIN_INVALID_TOPIC', `${topic} is internal`, { topic });
-    return this.partitionOrThrow(topic, partition).produce(records, acks);
+    const replica = this.partitionOrThrow(topic, partition);
+    if (acks !== -1 || !this.replication) return replica.produce(records, acks);
+    this.replication.checkEnoughReplicas(replica);
+    const result = await replica.produce(records, acks);
+    await this.replication.waitForHighWatermark(replica, result.lastOffset + 1, timeoutMs);
+    return result;
   }
 
   /** The synchronous part of produce (see Partition.produceNow); `durable` is what acks 1 and -1 wait for. */
   produceNow(topic: string, partition: number, records: Buffer, acks: Acks = -1): { result: ProduceResult; durable: Promise<void> | undefined } {
     this.ensureOpen();
     if (isInternalTopic(topic)) throw new SkeinError('SKEIN_INVALID_TOPIC', `${topic} is internal`, { topic });
-    return this.partitionOrThrow(topic, partition).produceNow(records, acks);
+    const replica = this.partitionOrThrow(topic, partition);
+    if (acks !== -1 || !this.replication) return replica.produceNow(records, acks);
+    this.replication.checkEnoughReplicas(replica);
+    const outcome = replica.produceNow(records, acks);
+    const replicated = this.replication.waitForHighWatermark(replica, outcome.result.lastOffset + 1);
+    return { result: outcome.result, durable: outcome.durable ? Promise.all([outcome.durable, replicated]).then(() => undefined) : replicated };
+  }
+
+  /** This broker's own replica of a partition, led or followed (admin and tests); undefined when it holds none. */
+  localReplica(topic: string, partition: number): Partition | undefined {
+    return this.topics.get(topic)?.partitions[partition];
   }
 
   /** The Partition of a topic-partition (events, high watermark); SKEIN_UNKNOWN_TOPIC_OR_PARTITION. */
@@ -712,9 +751,10 @@ export class Broker {
     this.ensureOpen();
     const minBytes = Math.max(1, request.minBytes ?? 1);
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
-    const keys = request.partitions.map((p) => `${p.topic}\u0000${p.partition}`);
-    for (;;) {
-      const result = this.readPartitions(request);
+    const fromReplica = this.replication !== undefined && (request.replicaId ?? -1) >= 0;
+    const keys = request.partitions.map((p) => (fromReplica ? replicaFetchKey(`${p.topic}\u0000${p.partition}`) : `${p.topic}\u0000${p.partition}`));
+    for (let pass = 0; ; pass++) {
+      const result = this.readPartitions(request, fromReplica ? pass === 0 : undefined);
       const bytes = result.partitions.reduce((n, p) => n + p.bytes, 0);
       const failed = result.partitions.some((p) => p.error);
       const remaining = deadline - Date.now();
@@ -727,7 +767,12 @@ export class Broker {
     }
   }
 
-  private readPartitions(request: FetchRequest): FetchResult {
+  /**
+   * One read of every partition of a fetch. `replicaPass` is set for a follower's fetch (true
+   * on its first pass, when its fetch offsets tell the leader its log end): read up to the log
+   * end instead of the high watermark.
+   */
+  private readPartitions(request: FetchRequest, replicaPass?: boolean): FetchResult {
     let budget = request.maxBytes ?? 50 * 1024 * 1024;
     let first = true;
     const partitions: FetchPartitionResult[] = [];
@@ -744,12 +789,13 @@ export class Broker {
       partitions.push(out);
       try {
         const state = this.partitionOrThrow(p.topic, p.partition);
+        if (replicaPass) this.replication!.onFollowerFetch(state, request.replicaId!, p.fetchOffset);
         out.highWatermark = state.highWatermark;
         out.lastStableOffset = state.highWatermark;
         out.logStartOffset = state.logStartOffset;
         const maxBytes = Math.min(p.maxBytes, budget);
         if (maxBytes <= 0 && !first) continue;
-        const read = state.read(p.fetchOffset, maxBytes, first);
+        const read = replicaPass === undefined ? state.read(p.fetchOffset, maxBytes, first) : state.readForReplica(p.fetchOffset, maxBytes, first);
         out.records = read.records;
         out.bytes = read.bytes;
         budget -= read.bytes;
@@ -861,12 +907,13 @@ export class Broker {
     if (!this.closing) {
       this.isClosed = true;
       this.cluster?.close();
+      const replicationClosed = this.replication?.close().catch(() => undefined);
       if (this.retentionTimer) clearInterval(this.retentionTimer);
       if (this.cleanerTimer) clearInterval(this.cleanerTimer);
       this.waiters.wakeAll();
       this.groups.close();
       const cleaning = this.cleanerRun?.catch(() => undefined);
-      this.closing = this.metadataQueue.then(() => cleaning).then(async () => {
+      this.closing = this.metadataQueue.then(() => Promise.all([cleaning, replicationClosed])).then(async () => {
         // Pool work still queued fails with SKEIN_CLOSED; then the logs close.
         if (this.ownsPool) await this.pool!.close();
         await this.logs.close();
@@ -878,4 +925,9 @@ export class Broker {
   private ensureOpen(): void {
     if (this.isClosed) throw new SkeinError('SKEIN_CLOSED', 'the broker is closed');
   }
+}
+
+/** The waiters' key of follower fetches of a partition: woken by appends, not by the high watermark. */
+function replicaFetchKey(key: string): string {
+  return `replica\u0000${key}`;
 }

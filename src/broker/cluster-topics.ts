@@ -26,6 +26,8 @@ export interface LocalReplicas {
   deleteReplica(topic: string, partition: number): Promise<void>;
   /** The replica's leader epoch follows the cluster's. */
   setLeaderEpoch(topic: string, partition: number, leaderEpoch: number): void;
+  /** Told every state of a partition this broker has a replica of, once applied (replication takes its role from it). */
+  applied?(state: VersionedPartitionState): void;
   onWarning(message: string): void;
 }
 
@@ -149,12 +151,16 @@ export class ClusterTopics {
 
   private async applyPartition(state: VersionedPartitionState): Promise<void> {
     if (!state.replicas.includes(this.nodeId)) {
-      // Reassigned away (KIP-455's removing replicas): the local copy goes.
-      if (this.local.has(state.topic, state.partition)) await this.local.deleteReplica(state.topic, state.partition);
+      // Reassigned away (KIP-455's removing replicas): it stops leading or following, then the local copy goes.
+      if (this.local.has(state.topic, state.partition)) {
+        this.local.applied?.(state);
+        await this.local.deleteReplica(state.topic, state.partition);
+      }
       return;
     }
     const configs = this.member.cache.topic(state.topic)?.configs ?? {};
     await this.local.open(state.topic, state.partition, configs);
     this.local.setLeaderEpoch(state.topic, state.partition, state.leaderEpoch);
+    this.local.applied?.(state);
   }
 }

@@ -34,6 +34,12 @@ export interface FetchRequest {
   maxBytes?: number;
   /** Aborts the wait (consumer stopping, connection closed). */
   signal?: AbortSignal;
+  /**
+   * Kafka's replicaId: -1 (the default) for consumers, who read below the high watermark; a
+   * broker's node id for a follower of the partitions, which reads up to the log end and
+   * thereby tells the leader how far it is.
+   */
+  replicaId?: number;
 }
 
 export interface FetchPartitionResult {

@@ -25,6 +25,7 @@ import { AdminServer, type AdminServerOptions } from '../admin/admin-server.js';
 import type { RequestObserver } from '../protocol/server/observer.js';
 import { ClusterMember, type ControlledShutdownResult } from '../cluster/cluster-member.js';
 import { directoryIdOf } from '../broker/directory-id.js';
+import { leaderConnections } from '../protocol/peer/leader-connection.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 
 /** `skein.listen()` options: the protocol server's, minus the broker (this Skein's). */
@@ -88,7 +89,8 @@ export class Skein {
         directoryId: directoryIdOf(options.dir),
       });
       skein.member.on('warning', (message) => (brokerOptions.onWarning ?? ((m: string) => process.stderr.write(`skein: ${m}\n`)))(message));
-      await skein.broker.attachCluster(skein.member);
+      // Followers fetch from leaders over the Kafka protocol, like any client (src/protocol/peer/).
+      await skein.broker.attachCluster(skein.member, { leaderEndpoints: leaderConnections() });
       void listener;
     } catch (err) {
       await skein.close();

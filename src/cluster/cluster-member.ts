@@ -96,14 +96,13 @@ function unavailable(err: unknown, what: string): SkeinError {
 }
 
 /**
- * A new partition: led by its first replica, in epoch 0, with the leader alone in the ISR.
- * Kafka puts every replica in the ISR of a new partition because they are all empty and
- * followers start fetching at once; here a follower joins the ISR only when its leader has
- * seen it caught up (replication: docs/cluster.md, "Status"), so the ISR never names a replica
- * that may lack an acknowledged record and a clean election never picks one.
+ * A new partition: led by its first replica, in epoch 0, with every replica in the ISR. Kafka
+ * does the same: the replicas are all empty, so none lacks an acknowledged record, and the
+ * followers start fetching at once (src/cluster/replication.ts); one that does not keep up
+ * leaves the ISR after replica.lag.time.max.ms.
  */
 function initialState(replicas: number[]): string {
-  return encodePartitionState({ replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [replicas[0]!] });
+  return encodePartitionState({ replicas, leader: replicas[0]!, leaderEpoch: 0, isr: [...replicas] });
 }
 
 export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
@@ -519,11 +518,13 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     await this.refresh();
     const live = this.cache.liveBrokerIds();
     const restarted = new Map<number, 'restarted' | 'lostData'>();
+    // Brokers never accepted before are new: every partition naming them was created after they registered.
+    const fresh: number[] = [];
     for (const id of live) {
       const now = this.cache.registration(id)!;
       const accepted = this.cache.acceptedRegistration(id);
-      if (accepted && accepted.epoch === now.epoch) continue;
-      restarted.set(id, accepted && accepted.directoryId !== '' && accepted.directoryId !== now.directoryId ? 'lostData' : 'restarted');
+      if (!accepted) fresh.push(id);
+      else if (accepted.epoch !== now.epoch) restarted.set(id, accepted.directoryId !== '' && accepted.directoryId !== now.directoryId ? 'lostData' : 'restarted');
     }
     const view: ControllerView = { live, shuttingDown: this.cache.shuttingDown(), restarted, allowUnclean: this.options.uncleanLeaderElection };
     let complete = true;
@@ -553,7 +554,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       if (!this.cache.partition(topic, partition)) await this.ns.delete().key(reassignmentKey(topic, partition)).exec().catch(() => undefined);
     }
     if (!complete || !this.isController) return;
-    for (const id of restarted.keys()) {
+    for (const id of [...fresh, ...restarted.keys()]) {
       const registration = this.cache.registration(id)!;
       await withTimeout(this.ns.put(brokerEpochKey(id)).value(JSON.stringify(registration)).exec(), `accepting broker ${id}`).catch((err: unknown) => {
         throw unavailable(err, `accepting broker ${id}`);

@@ -16,9 +16,8 @@
  *   leader's epoch (so it cannot hold a diverged tail of an older epoch).
  *
  * Plain logic over numbers and a clock passed in; one per led partition, on the event loop.
- * Not wired yet: the replica manager that will call it on every follower fetch and on a timer,
- * and write the proposed ISR to etcd by compare-and-set (ClusterMember.writePartitionState), is
- * the next step of replication (docs/cluster.md, "Status").
+ * Wired by Replication (replication.ts), which calls it on every follower fetch and on a timer
+ * and writes the proposed ISR to etcd by compare-and-set (ClusterMember.writePartitionState).
  */
 
 interface FollowerState {
@@ -57,6 +56,11 @@ export class ReplicaTracker {
 
   get isr(): number[] {
     return [...this.isrSet].sort((a, b) => a - b);
+  }
+
+  /** Replicas other than the leader. */
+  get followerCount(): number {
+    return this.followers.size;
   }
 
   followerLogEndOffset(id: number): number | undefined {

@@ -19,7 +19,8 @@
  */
 import { SkeinError } from '../errors.js';
 import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
-import { BatchSummaries } from '../records/batch-summary.js';
+import { BatchSummaries, S, SUMMARY_FIELDS } from '../records/batch-summary.js';
+import { ScanStop } from '../native/binding.js';
 import { validateCompressedBatches } from '../records/validate-compressed-batch.js';
 import type { WorkerPool } from '../workers/pool.js';
 import { unwrapOutcome, type TaskOutcome } from '../workers/tasks/task-errors.js';
@@ -266,6 +267,63 @@ export class Partition {
     }
   }
 
+  /* ------------------------------ replication ------------------------------ */
+
+  /**
+   * Appends batches a follower fetched from its leader, as they are: offsets, leader epochs,
+   * timestamps and producer ids stay what the leader wrote (the log writes the leader's own
+   * base offsets, because the first batch must start at this replica's log end and each next
+   * one where the previous ended). A fetch answers from the batch holding the fetch offset, so
+   * batches wholly below the log end are skipped, and a torn last batch (a size cap cut it) is
+   * left for the next fetch. Producer state is recorded from every batch without the sequence
+   * checks the leader made, so an idempotent producer carries on here after a failover.
+   * The high watermark is not moved: the follower takes it from the leader's answers.
+   * Returns the records appended (0 when the fetch held nothing new). Throws, changing
+   * nothing, when the batches do not continue this log (SKEIN_INVALID_RECORD: the caller
+   * truncates or starts over).
+   */
+  appendAsFollower(batches: Buffer): number {
+    const scanned = BatchSummaries.of(batches);
+    const logEnd = this.log.logEndOffset;
+    const fields = scanned.fields;
+    let first = -1;
+    let expected = logEnd;
+    for (let i = 0, f = 0; i < scanned.count; i++, f += SUMMARY_FIELDS) {
+      const at = fields[f + S.POSITION]!;
+      const baseOffset = Number(batches.readBigInt64BE(at));
+      const lastOffset = baseOffset + fields[f + S.LAST_OFFSET_DELTA]!;
+      if (first < 0) {
+        if (lastOffset < logEnd) continue;
+        first = i;
+      }
+      if (baseOffset !== expected) {
+        throw new SkeinError('SKEIN_INVALID_RECORD', `${this.topic}-${this.partition}: the leader's batch at offset ${baseOffset} does not continue this replica's log at ${expected}`, {
+          topic: this.topic,
+          partition: this.partition,
+          offset: baseOffset,
+          logEndOffset: logEnd,
+        });
+      }
+      expected = lastOffset + 1;
+    }
+    if (first < 0) return 0;
+    const from = fields[first * SUMMARY_FIELDS + S.POSITION]!;
+    // A torn last batch is left for the next fetch; a damaged one is refused by the log below.
+    const to = scanned.scan.stop === ScanStop.TRUNCATED ? scanned.scan.validEnd : batches.length;
+    const bytes = from === 0 && to === batches.length ? batches : batches.subarray(from, to);
+    const summaries = bytes === batches ? scanned : BatchSummaries.of(bytes);
+    const { result, flushed } = this.log.appendNow(bytes, summaries);
+    // Followers acknowledge by fetching, not by flushing (Kafka's replicas do not fsync either).
+    flushed?.catch(() => undefined);
+    let offset = result.baseOffset;
+    for (const header of producerHeaders(summaries)) {
+      this.producers.record(header, offset, offset + header.lastOffsetDelta);
+      offset += header.lastOffsetDelta + 1;
+    }
+    this.published(result, bytes.length);
+    return result.recordCount;
+  }
+
   /* --------------------------------- reads --------------------------------- */
 
   /**
@@ -278,6 +336,16 @@ export class Partition {
     const hw = this.hw;
     const read = log.read(offset, { maxBytes: Math.max(0, maxBytes), minOneBatch, maxOffset: hw < log.logEndOffset ? hw : undefined });
     return { records: read.views, bytes: read.bytes, highWatermark: hw, logStartOffset: log.logStartOffset };
+  }
+
+  /**
+   * Whole batches from `offset` up to the log end, for a follower's fetch (the leader serves
+   * replicas past the high watermark: that is how the HW moves). Zero copy, as `read`.
+   */
+  readForReplica(offset: number, maxBytes: number, minOneBatch: boolean): PartitionRead {
+    const log = this.log;
+    const read = log.read(offset, { maxBytes: Math.max(0, maxBytes), minOneBatch });
+    return { records: read.views, bytes: read.bytes, highWatermark: this.hw, logStartOffset: log.logStartOffset };
   }
 
   /** Kafka ListOffsets: -2 earliest, -1 latest (the high watermark), otherwise the first record at or after the timestamp. */

@@ -85,7 +85,7 @@ it('a topic is created once, with replicas spread and the state visible to every
     assert.equal(p0.replicas, created.partitions[0]);
     assert.is(p0.leader, created.partitions[0]![0]);
     assert.is(p0.leaderEpoch, 0);
-    assert.equal(p0.isr, [created.partitions[0]![0]], 'a new partition\'s ISR is its leader until followers catch up');
+    assert.equal([...p0.isr].sort((x, y) => x - y), [...created.partitions[0]!].sort((x, y) => x - y), 'a new partition\'s ISR is all its (empty) replicas, as in Kafka');
     assert.equal(m.cache.topic('orders')!.configs, { 'min.insync.replicas': '2' });
   }
   try {
@@ -172,11 +172,19 @@ it('the controller itself dying hands the controllership and its partitions to t
   }
 });
 
-it('a leader whose followers never caught up leaves its partition offline, not led by a replica that lacks its records', async () => {
+/** Leaves the leader alone in the ISR, as a leader does when its followers fall behind (replication.ts). */
+async function shrinkToLeader(member: ClusterMember, topic: string): Promise<void> {
+  await until(() => member.cache.partition(topic, 0), `${topic}-0 seen`, 10_000);
+  const s = member.cache.partition(topic, 0)!;
+  await member.writePartitionState(topic, 0, { ...s, isr: [s.leader] }, s.version);
+}
+
+it('a leader alone in its ISR (its followers fell behind) leaves its partition offline when it goes, not led by a replica that lacks its records', async () => {
   const prefix = freshPrefix();
   const [a, b] = [await join(1, prefix), await join(2, prefix)];
   await until(() => a!.cache.brokers().length === 2, 'both seen', 10_000);
   await a!.createTopic({ name: 'alone', partitions: 1, replicationFactor: 2, assignment: [[2, 1]] });
+  await shrinkToLeader(a!, 'alone');
   await b!.close();
   const offline = await until(() => {
     const s = a!.cache.partition('alone', 0);
@@ -197,6 +205,7 @@ it('with unclean leader election a live out-of-sync replica takes over (and the 
   const [a, b] = [await join(1, prefix, { uncleanLeaderElection: true }), await join(2, prefix, { uncleanLeaderElection: true })];
   await until(() => a!.cache.brokers().length === 2, 'both seen', 10_000);
   await a!.createTopic({ name: 'risky', partitions: 1, replicationFactor: 2, assignment: [[2, 1]] });
+  await shrinkToLeader(a!, 'risky');
   await b!.close();
   const s = await until(() => {
     const p = a!.cache.partition('risky', 0);

@@ -98,10 +98,10 @@ it('a partition with no other live ISR member stays with the leaving broker; the
   const { m } = await cluster([1, 2]);
   const [a, b] = m;
   await a!.createTopic({ name: 'mixed', partitions: 2, replicationFactor: 2, assignment: [[2, 1], [2, 1]] });
-  // Only partition 0 has its follower in sync.
-  const p0 = a!.cache.partition('mixed', 0)!;
-  await a!.writePartitionState('mixed', 0, { ...p0, isr: [2, 1] }, p0.version);
-  await until(() => b!.cache.partition('mixed', 0)?.isr.length === 2, 'b sees the ISR', 10_000);
+  // Only partition 0 has its follower in sync (partition 1's follower fell behind and left the ISR).
+  const p1 = a!.cache.partition('mixed', 1)!;
+  await a!.writePartitionState('mixed', 1, { ...p1, isr: [2] }, p1.version);
+  await until(() => b!.cache.partition('mixed', 0)?.isr.length === 2 && b!.cache.partition('mixed', 1)?.isr.length === 1, 'b sees the ISRs', 10_000);
   const result = await within(b!.controlledShutdown(), 30_000, 'controlled shutdown');
   assert.is(result.led, 2);
   assert.is(result.moved, 1);
@@ -159,8 +159,9 @@ it('a broker back with an empty data folder is never elected for data it lacked;
   const [a, b] = m;
   await a!.createTopic({ name: 'only-on-2', partitions: 1, replicationFactor: 2, assignment: [[2, 1]] });
   await a!.createTopic({ name: 'shared', partitions: 1, replicationFactor: 2, assignment: [[2, 1]] });
-  const shared = a!.cache.partition('shared', 0)!;
-  await a!.writePartitionState('shared', 0, { ...shared, isr: [2, 1] }, shared.version);
+  // only-on-2's follower never caught up; shared's did.
+  const only = a!.cache.partition('only-on-2', 0)!;
+  await a!.writePartitionState('only-on-2', 0, { ...only, isr: [2] }, only.version);
   await b!.close();
   await until(() => a!.cache.partition('only-on-2', 0)?.leader === -1 && a!.cache.partition('shared', 0)?.leader === 1, 'only-on-2 offline, shared moved', 15_000);
   const wiped = await join(2, prefix, { directoryId: 'dir-2-new' });

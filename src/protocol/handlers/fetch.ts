@@ -16,6 +16,9 @@
  * FETCH_SESSION_ID_NOT_FOUND. v4 is the first version with RecordBatch v2 only (librdkafka
  * 2.0.2 gates on it); v12 is flexible (platformatic).
  *
+ * A follower broker's fetch (replicaId >= 0) reads up to the leader's log end instead of the
+ * high watermark and tells the leader the follower's log end (docs/cluster.md, Replication).
+ *
  * v0–3 read the legacy message formats (magic 0 up to v1, magic 1 from v2): each partition's
  * batches are converted down (legacy-records.ts), a copy capped at the partition's maxBytes;
  * v4+ stays zero-copy.
@@ -44,7 +47,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes })),
     );
     return ctx.broker
-      .fetch({ partitions, maxWaitMs: request.maxWaitMs, minBytes: request.minBytes, maxBytes: request.maxBytes, signal: ctx.signal })
+      .fetch({ partitions, maxWaitMs: request.maxWaitMs, minBytes: request.minBytes, maxBytes: request.maxBytes, signal: ctx.signal, replicaId: request.replicaId })
       .then((result) => {
         // The broker answers partition by partition in request order: walk both together.
         let i = 0;

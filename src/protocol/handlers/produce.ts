@@ -10,6 +10,9 @@
  * muting the connection). Hence no topic auto-creation here: as in Kafka, an unknown topic
  * is UNKNOWN_TOPIC_OR_PARTITION and clients create it through Metadata.
  *
+ * acks=-1 in a cluster waits (up to the request's timeoutMs) for the high watermark to pass
+ * the batch; see Broker.produce.
+ *
  * acks=0: no response at all. If an append fails, the connection is closed instead, as
  * Kafka does, because that is the only way such a producer learns of it.
  *
@@ -46,7 +49,7 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
         : undefined;
     const topics = request.topicData.map((topic) => ({
       name: topic.name,
-      partitions: topic.partitionData.map((p) => (refusal ? failed(p.index, refusal, ctx) : append(ctx, topic.name, p.index, p.records, request.acks))),
+      partitions: topic.partitionData.map((p) => (refusal ? failed(p.index, refusal, ctx) : append(ctx, topic.name, p.index, p.records, request.acks, request.timeoutMs))),
     }));
     const all = Promise.all(topics.map(async (t) => ({ name: t.name, partitionResponses: await Promise.all(t.partitions) })));
     if (request.acks === 0) return all.then((responses) => closeOnError(ctx, responses));
@@ -60,7 +63,7 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
   },
 });
 
-function append(ctx: RequestContext, topic: string, partition: number, records: Buffer | readonly Buffer[] | null, acks: number): Promise<PartitionProduceResponse> {
+function append(ctx: RequestContext, topic: string, partition: number, records: Buffer | readonly Buffer[] | null, acks: number, timeoutMs: number): Promise<PartitionProduceResponse> {
   if (records === null || (Buffer.isBuffer(records) ? records.length : records.length) === 0) {
     return Promise.resolve(failed(partition, new SkeinError('SKEIN_INVALID_RECORD', 'a produce request without records', { topic, partition }), ctx));
   }
@@ -73,7 +76,7 @@ function append(ctx: RequestContext, topic: string, partition: number, records: 
     }
   }
   // The broker checks acks (INVALID_REQUIRED_ACKS); the cast only narrows the type.
-  return ctx.broker.produce(topic, partition, bytes, acks as Acks).then(
+  return ctx.broker.produce(topic, partition, bytes, acks as Acks, timeoutMs).then(
     (result: ProduceResult) => ({
       index: partition,
       errorCode: KAFKA_ERRORS.NONE,

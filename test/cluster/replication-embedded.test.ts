@@ -1,0 +1,227 @@
+/**
+ * Replication between in-process brokers (real etcd, real Kafka-protocol connections between
+ * the brokers, kafkajs as the client). Each follower's connection to its leader is a real
+ * LeaderConnection behind a gate the test can close, like a cut link: while it is closed the
+ * followers do not fetch, so the test can see what the leader does before the ISR has a batch.
+ *
+ * - acks=all answers once every ISR member has the batch; the HW moves only then.
+ * - Consumers never see records above the HW (acks=1 records wait there while followers lag).
+ * - acks=all times out with SKEIN_REQUEST_TIMED_OUT; fewer ISR members than min.insync.replicas
+ *   refuses with SKEIN_NOT_ENOUGH_REPLICAS before appending, and a shrink while waiting gives
+ *   SKEIN_NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+ * - A follower held back past replica.lag.time.max.ms leaves the ISR; released, it catches up
+ *   and rejoins; every replica then holds the same bytes.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Broker } from '../../src/broker/broker.js';
+import { ClusterMember } from '../../src/cluster/cluster-member.js';
+import type { LeaderEndpoint, LeaderEndpointFactory } from '../../src/cluster/leader-endpoint.js';
+import { ProtocolServer } from '../../src/protocol/server/server.js';
+import { LeaderConnection } from '../../src/protocol/peer/leader-connection.js';
+import { SkeinError } from '../../src/errors.js';
+import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
+import { ETCD_BINARY, startEtcd, stopAllEtcd, type EtcdServer } from '../helpers/cluster/etcd.js';
+import { until, within } from '../helpers/cluster/wait.js';
+import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+
+const it = suite('replication between embedded brokers (real etcd, gated links)');
+let etcd: EtcdServer;
+
+/** Holds back every fetch of one follower while closed (a cut link that heals when opened). */
+class Gate {
+  private opened: Promise<void> = Promise.resolve();
+  private release: (() => void) | undefined;
+  close(): void {
+    if (this.release) return;
+    this.opened = new Promise((resolve) => (this.release = resolve));
+  }
+  open(): void {
+    this.release?.();
+    this.release = undefined;
+  }
+  wait(): Promise<void> {
+    return this.opened;
+  }
+}
+
+function gated(gate: Gate): LeaderEndpointFactory {
+  return (leaderId, resolve) => {
+    const inner = new LeaderConnection(leaderId, resolve);
+    const endpoint: LeaderEndpoint = {
+      leaderId,
+      fetch: async (request) => {
+        await gate.wait();
+        return inner.fetch(request);
+      },
+      close: () => inner.close(),
+    };
+    return endpoint;
+  };
+}
+
+interface Node {
+  broker: Broker;
+  member: ClusterMember;
+  server: ProtocolServer;
+  gate: Gate;
+  warnings: string[];
+}
+
+let prefixCount = 0;
+
+async function startCluster(ids: number[], options: { replicaLagTimeMaxMs: number; minInsyncReplicas: number }): Promise<Node[]> {
+  const root = tempDir('skein-repl-');
+  const prefix = `/repl-${process.pid}-${prefixCount++}/`;
+  const nodes: Node[] = [];
+  for (const nodeId of ids) {
+    const warnings: string[] = [];
+    const broker = await Broker.open({ dir: join(root, `n${nodeId}`), nodeId, workerPool: false, onWarning: (m) => warnings.push(m) });
+    const server = await ProtocolServer.listen({ broker, host: '127.0.0.1', port: 0 });
+    const member = await within(
+      ClusterMember.join({ nodeId, etcd: etcd.url, prefix, sessionTimeoutMs: 10_000, ...options }, { host: broker.listener.host, port: broker.listener.port }),
+      20_000,
+      `broker ${nodeId} joining`,
+    );
+    const gate = new Gate();
+    await broker.attachCluster(member, { leaderEndpoints: gated(gate) });
+    nodes.push({ broker, member, server, gate, warnings });
+  }
+  await until(() => nodes.every((n) => n.member.cache.brokers().length === ids.length), 'every broker sees the others', 20_000);
+  return nodes;
+}
+
+async function stopCluster(nodes: Node[]): Promise<void> {
+  for (const n of nodes) n.gate.open();
+  for (const n of nodes) {
+    await n.member.close();
+    await n.server.close();
+    await n.broker.close();
+  }
+}
+
+async function createTopic(nodes: Node[], topic: string, replicas: number[]): Promise<void> {
+  await nodes[0]!.broker.createTopic({ topic, replicaAssignment: [replicas] });
+  await until(() => nodes.every((n) => n.broker.localReplica(topic, 0) !== undefined || !replicas.includes(n.broker.nodeId)), `${topic} open on its replicas`, 10_000);
+}
+
+const record = (value: string) => encodeRecordBatch([{ value: Buffer.from(value) }]);
+
+/** The bytes of a replica's whole log. */
+function logBytes(broker: Broker, topic: string): Buffer {
+  const replica = broker.localReplica(topic, 0)!;
+  const read = replica.log.read(replica.logStartOffset, { maxBytes: 64 * 1024 * 1024, minOneBatch: true });
+  return Buffer.concat(read.views);
+}
+
+function isr(nodes: Node[], topic: string): number[] {
+  return [...nodes[0]!.member.cache.partition(topic, 0)!.isr].sort((a, b) => a - b);
+}
+
+it.before(async () => {
+  etcd = await startEtcd();
+});
+
+it.after(async () => {
+  await stopAllEtcd();
+  cleanupTempDirs();
+});
+
+it('acks=all answers once the ISR has the batch; consumers never read above the high watermark', async () => {
+  const nodes = await startCluster([1, 2, 3], { replicaLagTimeMaxMs: 60_000, minInsyncReplicas: 2 });
+  try {
+    await createTopic(nodes, 'hw', [1, 2, 3]);
+    const [leader, f2, f3] = nodes as [Node, Node, Node];
+    const replica = leader.broker.localReplica('hw', 0)!;
+    const first = await within(leader.broker.produce('hw', 0, record('a'), -1, 10_000), 10_000, 'first acks=all produce');
+    assert.is(first.baseOffset, 0);
+    assert.ok(replica.highWatermark >= 1, 'acknowledged: the HW passed the batch');
+
+    // Followers cut off: an acks=1 record is appended but stays above the HW.
+    // (A fetch already in flight may still bring the record over; the leader learns of it
+    // only from the next fetch's offset, which the gate holds back.)
+    f2.gate.close();
+    f3.gate.close();
+    const hwBefore = replica.highWatermark;
+    const second = await leader.broker.produce('hw', 0, record('b'), 1);
+    assert.is(replica.logEndOffset, second.lastOffset + 1);
+    assert.is(replica.highWatermark, hwBefore, 'the HW waits for the ISR');
+    let acked = false;
+    const third = leader.broker.produce('hw', 0, record('c'), -1, 30_000).then((r) => ((acked = true), r));
+
+    const kafka = new Kafka({ clientId: 'hw', brokers: [`127.0.0.1:${leader.server.address.port}`], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets('hw');
+      assert.is(Number(offsets[0]!.high), hwBefore, 'ListOffsets latest is the HW, not the log end');
+      const fetched = await leader.broker.fetch({ maxWaitMs: 0, partitions: [{ topic: 'hw', partition: 0, fetchOffset: hwBefore, maxBytes: 1 << 20 }] });
+      assert.is(fetched.partitions[0]!.bytes, 0, 'a consumer reads nothing at the HW');
+      assert.not.ok(acked, 'acks=all still waiting');
+
+      f2.gate.open();
+      f3.gate.open();
+      const done = await within(third, 20_000, 'acks=all after the followers return');
+      assert.is(done.baseOffset, second.lastOffset + 1);
+      assert.ok(replica.highWatermark >= done.lastOffset + 1);
+      assert.is(Number((await admin.fetchTopicOffsets('hw'))[0]!.high), replica.highWatermark);
+    } finally {
+      await admin.disconnect();
+    }
+    await until(() => [f2, f3].every((f) => f.broker.localReplica('hw', 0)!.logEndOffset === replica.logEndOffset), 'followers at the leader log end', 10_000);
+    for (const f of [f2, f3]) assert.ok(logBytes(f.broker, 'hw').equals(logBytes(leader.broker, 'hw')), `broker ${f.broker.nodeId} holds the leader's bytes`);
+  } finally {
+    await stopCluster(nodes);
+  }
+});
+
+it('acks=all: REQUEST_TIMED_OUT while the ISR lacks the batch, NOT_ENOUGH_REPLICAS below min.insync.replicas (nothing appended), AFTER_APPEND when the ISR shrinks while waiting; acks=1 still works', async () => {
+  const nodes = await startCluster([1, 2], { replicaLagTimeMaxMs: 2000, minInsyncReplicas: 2 });
+  try {
+    await createTopic(nodes, 'few', [1, 2]);
+    const [leader, follower] = nodes as [Node, Node];
+    const replica = leader.broker.localReplica('few', 0)!;
+    await within(leader.broker.produce('few', 0, record('ok'), -1, 10_000), 10_000, 'produce with both in sync');
+
+    follower.gate.close();
+    try {
+      await leader.broker.produce('few', 0, record('slow'), -1, 100);
+      assert.unreachable('timed out');
+    } catch (err) {
+      assert.is((err as SkeinError).code, 'SKEIN_REQUEST_TIMED_OUT');
+    }
+    // Still held back: the follower lags past 2 s and the ISR shrinks to the leader while this waits.
+    try {
+      await within(leader.broker.produce('few', 0, record('shrinking'), -1, 30_000), 30_000, 'acks=all during the shrink');
+      assert.unreachable('shrank');
+    } catch (err) {
+      assert.is((err as SkeinError).code, 'SKEIN_NOT_ENOUGH_REPLICAS_AFTER_APPEND', (err as Error).message);
+    }
+    await until(() => isr(nodes, 'few').length === 1, 'the ISR without the held-back follower', 10_000);
+    assert.equal(isr(nodes, 'few'), [1]);
+    const end = replica.logEndOffset;
+    try {
+      await leader.broker.produce('few', 0, record('refused'), -1, 10_000);
+      assert.unreachable('refused');
+    } catch (err) {
+      assert.is((err as SkeinError).code, 'SKEIN_NOT_ENOUGH_REPLICAS');
+    }
+    assert.is(replica.logEndOffset, end, 'nothing appended');
+    const one = await leader.broker.produce('few', 0, record('acks-1'), 1);
+    assert.is(one.baseOffset, end);
+
+    follower.gate.open();
+    await until(() => isr(nodes, 'few').length === 2, 'the follower back in the ISR after catching up', 20_000);
+    const after = await within(leader.broker.produce('few', 0, record('again'), -1, 10_000), 10_000, 'acks=all once the ISR is back');
+    assert.is(after.baseOffset, end + 1);
+    await until(() => follower.broker.localReplica('few', 0)!.logEndOffset === replica.logEndOffset, 'follower caught up', 10_000);
+    assert.ok(logBytes(follower.broker, 'few').equals(logBytes(leader.broker, 'few')));
+  } finally {
+    await stopCluster(nodes);
+  }
+});
+
+if (ETCD_BINARY) it.run();
+else console.log('skipping: etcd is not installed (apt-get install etcd-server)\n  Total:     0\n  Passed:    0\n  Skipped:   0');
