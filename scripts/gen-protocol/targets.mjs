@@ -41,6 +41,10 @@ export const APIS = [
   { name: 'CreatePartitions', min: 0, max: 3 },
   { name: 'DeleteGroups', min: 0, max: 2 },
   { name: 'DeleteRecords', min: 0, max: 2 },
+  // Cluster administration (docs/cluster.md): preferred leader election and reassignment (KIP-455).
+  { name: 'ElectLeaders', min: 0, max: 2 },
+  { name: 'AlterPartitionReassignments', min: 0, max: 0 },
+  { name: 'ListPartitionReassignments', min: 0, max: 0 },
 ];
 
 /**
