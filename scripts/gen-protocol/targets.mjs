@@ -44,6 +44,10 @@ export const APIS = [
   // Leader epochs (KIP-101/279/320): followers find where their log diverged, librdkafka
   // validates positions after a leader change. All of Kafka 3.9's versions.
   { name: 'OffsetForLeaderEpoch', min: 0, max: 4 },
+  // Cluster administration (docs/cluster.md): preferred leader election and reassignment (KIP-455).
+  { name: 'ElectLeaders', min: 0, max: 2 },
+  { name: 'AlterPartitionReassignments', min: 0, max: 0 },
+  { name: 'ListPartitionReassignments', min: 0, max: 0 },
 ];
 
 /**

@@ -296,6 +296,7 @@ export class Broker {
       open: (topic, partition, configs) => this.serialise(() => this.openReplica(topic, partition, configs)),
       has: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
       deleteTopic: (topic) => this.serialise(() => this.deleteLocalTopic(topic)),
+      deleteReplica: (topic, partition) => this.serialise(() => this.deleteLocalReplica(topic, partition)),
       setLeaderEpoch: (topic, partition, epoch) => {
         const state = this.topics.get(topic)?.partitions[partition];
         if (state && epoch > state.leaderEpoch) state.leaderEpoch = epoch;
@@ -325,6 +326,11 @@ export class Broker {
     let hash = 0;
     for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0;
     return live[Math.abs(hash % live.length)]!;
+  }
+
+  /** This broker's membership of its cluster (reassignment and leader election requests); undefined alone. */
+  get clusterMember(): ClusterMember | undefined {
+    return this.cluster?.member;
   }
 
   /** True once the broker is part of a cluster (attachCluster). */
@@ -368,6 +374,18 @@ export class Broker {
       this.waiters.notify(p.key);
       await this.logs.delete(partitionLogName(name, p.partition));
     }
+  }
+
+  /** Deletes this broker's replica of one cluster partition (moved to other brokers by a reassignment). */
+  private async deleteLocalReplica(name: string, partition: number): Promise<void> {
+    const topic = this.topics.get(name);
+    const p = topic?.partitions[partition];
+    if (!topic || !p || topic.internal || this.isClosed) return;
+    delete topic.partitions[partition];
+    this.replication?.forget(p);
+    p.detach();
+    this.waiters.notify(p.key);
+    await this.logs.delete(partitionLogName(name, partition));
   }
 
   /* ---------------------------------- topics ---------------------------------- */

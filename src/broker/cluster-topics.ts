@@ -22,6 +22,8 @@ export interface LocalReplicas {
   has(topic: string, partition: number): boolean;
   /** Deletes this broker's replicas of a topic that the cluster deleted. */
   deleteTopic(topic: string): Promise<void>;
+  /** Deletes this broker's replica of one partition (a reassignment moved it elsewhere). */
+  deleteReplica(topic: string, partition: number): Promise<void>;
   /** The replica's leader epoch follows the cluster's. */
   setLeaderEpoch(topic: string, partition: number, leaderEpoch: number): void;
   /** Told every state of a partition this broker has a replica of, once applied (replication takes its role from it). */
@@ -121,7 +123,11 @@ export class ClusterTopics {
     if (state.leader === NO_LEADER) {
       throw new SkeinError('SKEIN_LEADER_NOT_AVAILABLE', `${topic}-${partition} has no leader (no in-sync replica is alive)`, { topic, partition });
     }
-    if (state.leader !== this.nodeId || !this.member.sessionActive || !this.local.has(topic, partition)) {
+    // A state written before this broker's current registration names an earlier incarnation
+    // (before a restart or a lost session): the controller re-decides it, and until then this
+    // broker does not lead (src/cluster/controller-decisions.ts, restarts).
+    const fromThisIncarnation = state.version > this.member.brokerEpoch;
+    if (state.leader !== this.nodeId || !fromThisIncarnation || !this.member.sessionActive || !this.local.has(topic, partition)) {
       throw new SkeinError('SKEIN_NOT_LEADER_OR_FOLLOWER', `broker ${this.nodeId} does not lead ${topic}-${partition} (leader: ${state.leader})`, {
         topic,
         partition,
@@ -145,8 +151,11 @@ export class ClusterTopics {
 
   private async applyPartition(state: VersionedPartitionState): Promise<void> {
     if (!state.replicas.includes(this.nodeId)) {
-      // A replica moved off this broker stops leading or following (its log stays).
-      if (this.local.has(state.topic, state.partition)) this.local.applied?.(state);
+      // Reassigned away (KIP-455's removing replicas): it stops leading or following, then the local copy goes.
+      if (this.local.has(state.topic, state.partition)) {
+        this.local.applied?.(state);
+        await this.local.deleteReplica(state.topic, state.partition);
+      }
       return;
     }
     const configs = this.member.cache.topic(state.topic)?.configs ?? {};

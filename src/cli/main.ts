@@ -103,6 +103,9 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--default-replication-factor <n>', 'replicas of topics created without a replication factor', integer(1, 1000), 1)
     .option('--min-insync-replicas <n>', 'min.insync.replicas of topics that do not set it', integer(1, 1000), 1)
     .option('--unclean-leader-election', 'elect an out-of-sync replica when no in-sync one is alive (can lose acknowledged records)')
+    .option('--no-controlled-shutdown', 'on SIGTERM leave at once instead of first moving leaderships away (controlled.shutdown.enable=false)')
+    .option('--controlled-shutdown-max-retries <n>', 'times SIGTERM asks the controller to move leaderships away (controlled.shutdown.max.retries)', integer(0, 1000), 3)
+    .option('--controlled-shutdown-retry-backoff-ms <ms>', 'how long each ask waits for the moves (controlled.shutdown.retry.backoff.ms)', integer(0, 0x7fffffff), 5000)
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines as readable text or JSON objects (pino)').choices(LOG_FORMATS).default('pretty'))
     .option('--http-port <port>', 'serve /metrics, /health, /ready and the web console on this port (0: any free port; off by default)', integer(0, 65535))
@@ -134,6 +137,9 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             defaultReplicationFactor: opts.defaultReplicationFactor as number,
             minInsyncReplicas: opts.minInsyncReplicas as number,
             uncleanLeaderElection: (opts.uncleanLeaderElection as boolean | undefined) ?? false,
+            controlledShutdownEnable: opts.controlledShutdown as boolean,
+            controlledShutdownMaxRetries: opts.controlledShutdownMaxRetries as number,
+            controlledShutdownRetryBackoffMs: opts.controlledShutdownRetryBackoffMs as number,
           },
           io,
         );
@@ -314,6 +320,49 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
       run(async () => {
         const before = opts.before === 'end' ? -1 : integer(0, Number.MAX_SAFE_INTEGER)(opts.before);
         return (await import('./records.js')).deleteRecords(resolveBootstrap(opts.bootstrap), topic, before, opts.partition, opts.json ?? false, io);
+      })(),
+    );
+
+  program
+    .command('reassign')
+    .description('move partitions between brokers of a cluster (AlterPartitionReassignments), list or cancel moves, elect preferred leaders')
+    .addOption(bootstrapOption())
+    .option('--topic <topic>', 'the topic of the partition to move (or to list)')
+    .option('--partition <n>', 'the partition to move', integer(0, 100000))
+    .option('--replicas <ids>', 'the broker ids it should end on, comma separated, preferred leader first (e.g. 2,3)')
+    .option('--plan <file>', 'a JSON plan as kafka-reassign-partitions.sh takes: {"partitions":[{"topic":"t","partition":0,"replicas":[2,3]}]}')
+    .option('--cancel', 'cancel the reassignment of --topic/--partition (or of every partition of --plan): back to the replicas it had')
+    .option('--list', 'list the reassignments in progress')
+    .option('--elect-preferred', 'give leadership back to each partition\'s first replica (of --topic, or every topic) when it is in sync')
+    .addOption(jsonOption())
+    .action((opts: { bootstrap?: string; topic?: string; partition?: number; replicas?: string; plan?: string; cancel?: boolean; list?: boolean; electPreferred?: boolean; json?: boolean }) =>
+      run(async () => {
+        const mod = await import('./reassign.js');
+        const bootstrap = resolveBootstrap(opts.bootstrap);
+        if (opts.list) return mod.listReassignments(bootstrap, opts.topic, opts.json ?? false, io);
+        if (opts.electPreferred) {
+          const only = opts.topic === undefined ? null : opts.partition === undefined ? undefined : [{ topic: opts.topic, partition: opts.partition }];
+          if (only === undefined) {
+            io.err('skein: --elect-preferred with --topic needs --partition (or neither, for every partition)');
+            return EXIT.USAGE;
+          }
+          return mod.electPreferred(bootstrap, only, io);
+        }
+        let moves;
+        if (opts.plan !== undefined) {
+          moves = mod.readPlan(opts.plan).map((m) => (opts.cancel ? { ...m, replicas: null } : m));
+        } else {
+          if (opts.topic === undefined || opts.partition === undefined || (opts.replicas === undefined && !opts.cancel)) {
+            io.err('skein: reassign needs --topic, --partition and --replicas (or --cancel), or --plan <file>, or --list');
+            return EXIT.USAGE;
+          }
+          let replicas: number[] | null = null;
+          if (!opts.cancel) {
+            replicas = opts.replicas!.split(',').map((id) => integer(0, 0x7fffffff)(id.trim()));
+          }
+          moves = [{ topic: opts.topic, partition: opts.partition, replicas }];
+        }
+        return mod.reassign(bootstrap, moves, opts.json ?? false, io);
       })(),
     );
 

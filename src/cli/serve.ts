@@ -41,6 +41,9 @@ export interface ServeOptions {
   defaultReplicationFactor?: number;
   minInsyncReplicas?: number;
   uncleanLeaderElection?: boolean;
+  controlledShutdownEnable?: boolean;
+  controlledShutdownMaxRetries?: number;
+  controlledShutdownRetryBackoffMs?: number;
   logLevel: LogLevel;
   /** The HTTP admin port (/metrics, /health, /ready, the console); off when undefined. */
   httpPort?: number;
@@ -103,6 +106,9 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
         defaultReplicationFactor: options.defaultReplicationFactor,
         minInsyncReplicas: options.minInsyncReplicas,
         uncleanLeaderElection: options.uncleanLeaderElection,
+        controlledShutdownEnable: options.controlledShutdownEnable,
+        controlledShutdownMaxRetries: options.controlledShutdownMaxRetries,
+        controlledShutdownRetryBackoffMs: options.controlledShutdownRetryBackoffMs,
         listen,
       }
     : undefined;
@@ -170,6 +176,12 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
       io.err(`skein: ${signal} received, shutting down`);
       skein.close().then(
         () => {
+          const moved = skein.controlledShutdown;
+          if (moved) {
+            const per = moved.moved > 0 ? `, ${(moved.elapsedMs / moved.moved).toFixed(1)} ms per partition` : '';
+            const left = moved.remaining.length > 0 ? `; still led here: ${moved.remaining.join(', ')}` : '';
+            io.err(`skein: controlled shutdown moved ${moved.moved} of ${moved.led} led partitions in ${moved.elapsedMs} ms${per}${moved.resigned ? ', resigned as controller' : ''}${left}`);
+          }
           io.err('skein: stopped');
           resolve(0);
         },

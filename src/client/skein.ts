@@ -23,7 +23,8 @@ export interface SchemaRegistryListenOptions {
 }
 import { AdminServer, type AdminServerOptions } from '../admin/admin-server.js';
 import type { RequestObserver } from '../protocol/server/observer.js';
-import { ClusterMember } from '../cluster/cluster-member.js';
+import { ClusterMember, type ControlledShutdownResult } from '../cluster/cluster-member.js';
+import { directoryIdOf } from '../broker/directory-id.js';
 import { leaderConnections } from '../protocol/peer/leader-connection.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 
@@ -67,6 +68,7 @@ export class Skein {
   private readonly admins = new Set<AdminServer>();
   private closing: Promise<void> | undefined;
   private member: ClusterMember | undefined;
+  private shutdownResult: ControlledShutdownResult | undefined;
 
   private constructor(broker: Broker) {
     this.broker = broker;
@@ -81,7 +83,11 @@ export class Skein {
     try {
       const { listen, ...clusterOptions } = cluster;
       const listener = await skein.listen(listen ?? {});
-      skein.member = await ClusterMember.join(clusterOptions, { host: skein.broker.listener.host, port: skein.broker.listener.port });
+      skein.member = await ClusterMember.join(clusterOptions, {
+        host: skein.broker.listener.host,
+        port: skein.broker.listener.port,
+        directoryId: directoryIdOf(options.dir),
+      });
       skein.member.on('warning', (message) => (brokerOptions.onWarning ?? ((m: string) => process.stderr.write(`skein: ${m}\n`)))(message));
       // Followers fetch from leaders over the Kafka protocol, like any client (src/protocol/peer/).
       await skein.broker.attachCluster(skein.member, { leaderEndpoints: leaderConnections() });
@@ -97,6 +103,11 @@ export class Skein {
   boundAddress(): { host: string; port: number } | undefined {
     const first = [...this.servers][0];
     return first ? { host: first.address.host, port: first.address.port } : undefined;
+  }
+
+  /** What the controlled shutdown in `close()` achieved (a cluster broker, once closed). */
+  get controlledShutdown(): ControlledShutdownResult | undefined {
+    return this.shutdownResult;
   }
 
   /** This broker's membership of a cluster (undefined when it runs alone). */
@@ -200,8 +211,16 @@ export class Skein {
     if (!this.closing) {
       this.closing = (async () => {
         for (const admin of this.admins) admin.markStopping();
-        // Leaving the cluster first revokes the lease: the others take over at once instead of
-        // after a session timeout.
+        // A controlled shutdown first (Kafka's controlled.shutdown): the controller moves every
+        // leadership this broker holds to another in-sync replica while it still answers, so
+        // clients lose milliseconds, not a session timeout. Then leaving revokes the lease: the
+        // others take over what could not move at once instead of after a session timeout.
+        if (this.member) {
+          this.shutdownResult = await this.member.controlledShutdown().catch((err: unknown) => {
+            this.member!.emit('warning', `controlled shutdown failed, leaving without it: ${(err as Error).message}`);
+            return undefined;
+          });
+        }
         await this.member?.close();
         await Promise.allSettled([...this.servers].map((s) => s.close()));
         await Promise.allSettled([...this.registryServers].map((s) => s.close()));

@@ -24,11 +24,12 @@ import { EventEmitter } from 'node:events';
 import { Etcd3, type Lease, type Namespace, type Watcher } from 'etcd3';
 import { SkeinError } from '../errors.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
-import { CONTROLLER, brokerKey, partitionKey, partitionsOf, topicKey } from './cluster-keys.js';
+import { CONTROLLER, brokerEpochKey, brokerKey, partitionKey, partitionsOf, reassignmentKey, reassignmentsOf, shutdownKey, topicKey } from './cluster-keys.js';
 import { MetadataCache, type BrokerEndpoint, type CacheChange } from './metadata-cache.js';
 import { encodePartitionState, type PartitionState, type TopicAssignment, type VersionedPartitionState } from './partition-state.js';
 import { assignReplicas, checkAssignment } from './replica-assignment.js';
-import { electLeader } from './leader-election.js';
+import { decidePartition, type ControllerView } from './controller-decisions.js';
+import { checkTarget, encodeReassignment, type Reassignment } from './reassignment.js';
 
 /** Every etcd call is bounded: a coordinator that does not answer is reported, not waited on. */
 const CALL_TIMEOUT_MS = 5000;
@@ -42,6 +43,27 @@ export interface NewClusterTopic {
   /** Explicit replicas per partition (CreateTopics replicaAssignment). */
   assignment?: number[][];
   configs?: Record<string, string>;
+}
+
+/** What a controlled shutdown achieved (`ClusterMember.controlledShutdown`). */
+export interface ControlledShutdownResult {
+  /** Partitions this broker led when it asked. */
+  led: number;
+  /** Partitions whose leadership moved to another broker. */
+  moved: number;
+  /** Partitions it still leads (no other live ISR member, or the controller did not answer in time). */
+  remaining: string[];
+  /** From the request to the last move seen (or to giving up). */
+  elapsedMs: number;
+  /** True when this broker was the controller and resigned. */
+  resigned: boolean;
+}
+
+/** Where a broker is reached, and its data folder's id (a new folder, a new id: the controller then trusts none of its old replicas). */
+export interface MemberEndpoint {
+  host: string;
+  port: number;
+  directoryId?: string;
 }
 
 export interface ClusterMemberEvents {
@@ -100,11 +122,17 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   private reconcileRunning: Promise<void> | undefined;
   private reconcileAgain = false;
   private closed = false;
+  /** Set by a controlled shutdown: no more campaigning, no more controller passes. */
+  private leaving = false;
+  private readonly directoryId: string;
+  /** Create revision of this broker's current registration (its broker epoch). */
+  private registeredAt = 0;
 
-  private constructor(options: ResolvedClusterOptions, endpoint: BrokerEndpoint) {
+  private constructor(options: ResolvedClusterOptions, endpoint: BrokerEndpoint, directoryId: string) {
     super();
     this.options = options;
     this.endpoint = endpoint;
+    this.directoryId = directoryId;
     this.cache = new MetadataCache((m) => this.emit('warning', m));
     this.client = new Etcd3({
       hosts: options.etcdHosts,
@@ -115,9 +143,9 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   /** Joins the cluster: registers this broker, loads and watches the state, campaigns for controller. */
-  static async join(options: ClusterOptions, endpoint: { host: string; port: number }): Promise<ClusterMember> {
+  static async join(options: ClusterOptions, endpoint: MemberEndpoint): Promise<ClusterMember> {
     const resolved = resolveClusterOptions(options);
-    const member = new ClusterMember(resolved, { nodeId: resolved.nodeId, host: endpoint.host, port: endpoint.port });
+    const member = new ClusterMember(resolved, { nodeId: resolved.nodeId, host: endpoint.host, port: endpoint.port }, endpoint.directoryId ?? '');
     try {
       await member.register(resolved.sessionTimeoutMs + 2000);
       await member.startWatch();
@@ -142,6 +170,16 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
 
   get isController(): boolean {
     return this.sessionOk && this.controllerNode === this.nodeId;
+  }
+
+  /**
+   * This broker's epoch: the etcd revision at which its current registration was created. A
+   * partition state written before it comes from a previous incarnation (or from before a lost
+   * session) and does not make this broker a leader: the controller re-decides every partition
+   * naming a re-registered broker (src/cluster/controller-decisions.ts).
+   */
+  get brokerEpoch(): number {
+    return this.registeredAt;
   }
 
   /** False from a missed session until re-registered: leaders must not acknowledge meanwhile. */
@@ -231,7 +269,10 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   async deleteTopic(name: string): Promise<void> {
     this.ensureOpen();
     const result = await withTimeout(
-      this.ns.if(topicKey(name), 'Create', '>', 0).then(this.ns.delete().key(topicKey(name)), this.ns.delete().prefix(partitionsOf(name))).commit(),
+      this.ns
+        .if(topicKey(name), 'Create', '>', 0)
+        .then(this.ns.delete().key(topicKey(name)), this.ns.delete().prefix(partitionsOf(name)), this.ns.delete().prefix(reassignmentsOf(name)))
+        .commit(),
       `deleting topic ${name}`,
     ).catch((err: unknown) => {
       throw unavailable(err, `deleting topic ${name}`);
@@ -261,7 +302,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     const revision = Number(result.header.revision);
     const written: VersionedPartitionState = { ...state, topic, partition, version: revision };
     const change = this.cache.put(key, encodePartitionState(state), revision);
-    if (change) this.emit('change', change);
+    if (change) this.onChange(change);
     return written;
   }
 
@@ -275,6 +316,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       key: kv.key.toString(), // the namespace hands keys back relative to the prefix
       value: kv.value.toString(),
       modRevision: Number(kv.mod_revision),
+      createRevision: Number(kv.create_revision),
     }));
     const controller = entries.find((e) => e.key === CONTROLLER);
     this.setController(controller ? Number(controller.value) : undefined);
@@ -311,7 +353,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     });
     const grantedAt = Date.now();
     const key = brokerKey(this.nodeId);
-    const value = JSON.stringify({ host: this.endpoint.host, port: this.endpoint.port, startedAt: new Date().toISOString() });
+    const value = JSON.stringify({ host: this.endpoint.host, port: this.endpoint.port, startedAt: new Date().toISOString(), directoryId: this.directoryId });
     const deadline = Date.now() + waitForIdMs;
     for (;;) {
       const result = await withTimeout(
@@ -320,7 +362,10 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       ).catch((err: unknown) => {
         throw unavailable(err, 'registering the broker');
       });
-      if (result.succeeded) break;
+      if (result.succeeded) {
+        this.registeredAt = Number(result.header.revision);
+        break;
+      }
       if (Date.now() > deadline) {
         throw new SkeinError('SKEIN_NODE_ID_IN_USE', `another live broker is registered with node id ${this.nodeId} (etcd key ${this.options.prefix}${key})`, { nodeId: this.nodeId });
       }
@@ -388,14 +433,14 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
         this.setController(Number(kv.value.toString()));
         return;
       }
-      const change = this.cache.put(key, kv.value.toString(), Number(kv.mod_revision));
+      const change = this.cache.put(key, kv.value.toString(), Number(kv.mod_revision), Number(kv.create_revision));
       if (change) this.onChange(change);
     });
     watcher.on('delete', (kv) => {
       const key = kv.key.toString();
       if (key === CONTROLLER) {
         this.setController(undefined);
-        if (this.sessionOk) void this.campaign().catch((err: unknown) => this.emit('warning', `controller campaign failed: ${(err as Error).message}`));
+        if (this.sessionOk && !this.leaving) void this.campaign().catch((err: unknown) => this.emit('warning', `controller campaign failed: ${(err as Error).message}`));
         return;
       }
       const change = this.cache.remove(key, Number(kv.mod_revision));
@@ -411,13 +456,19 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
 
   private onChange(change: CacheChange): void {
     this.emit('change', change);
-    if (change.kind === 'broker' && this.isController) this.requestReconcile();
+    if (!this.isController) return;
+    const concernsController =
+      change.kind === 'broker' ||
+      change.kind === 'shutdown' ||
+      change.kind === 'reassignment' ||
+      (change.kind === 'partition' && this.cache.reassignment(change.state.topic, change.state.partition) !== undefined);
+    if (concernsController) this.requestReconcile();
   }
 
   // ---- controller -----------------------------------------------------------------------
 
   private async campaign(): Promise<void> {
-    if (!this.lease || this.closed) return;
+    if (!this.lease || this.closed || this.leaving) return;
     const leaseId = await this.lease.grant();
     const result = await withTimeout(
       this.ns.if(CONTROLLER, 'Create', '==', 0).then(this.ns.put(CONTROLLER).value(String(this.nodeId)).lease(leaseId)).commit(),
@@ -438,6 +489,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   private requestReconcile(): void {
+    if (this.leaving && !this.isController) return;
     if (this.reconcileRunning) {
       this.reconcileAgain = true;
       return;
@@ -455,25 +507,241 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       });
   }
 
-  /** One controller pass: every partition whose leader or ISR names a dead broker gets a new state. */
+  /**
+   * One controller pass over every partition (src/cluster/controller-decisions.ts): dead and
+   * re-registered brokers, controlled shutdowns, reassignments. Each write is a compare-and-set
+   * on the partition's version; a lost race asks for another pass. Re-registered brokers are
+   * accepted (`broker-epochs/<id>`) only once every partition naming them was re-decided.
+   */
   private async reconcile(): Promise<void> {
     if (!this.isController) return;
     await this.refresh();
     const live = this.cache.liveBrokerIds();
+    const restarted = new Map<number, 'restarted' | 'lostData'>();
+    // Brokers never accepted before are new: every partition naming them was created after they registered.
+    const fresh: number[] = [];
+    for (const id of live) {
+      const now = this.cache.registration(id)!;
+      const accepted = this.cache.acceptedRegistration(id);
+      if (!accepted) fresh.push(id);
+      else if (accepted.epoch !== now.epoch) restarted.set(id, accepted.directoryId !== '' && accepted.directoryId !== now.directoryId ? 'lostData' : 'restarted');
+    }
+    const view: ControllerView = { live, shuttingDown: this.cache.shuttingDown(), restarted, allowUnclean: this.options.uncleanLeaderElection };
+    let complete = true;
     for (const state of this.cache.partitions()) {
       if (!this.isController) return;
-      const election = electLeader(state, live, this.options.uncleanLeaderElection);
-      if (!election.changed) continue;
-      if (election.unclean) {
-        this.emit('warning', `UNCLEAN leader election for ${state.topic}-${state.partition}: broker ${election.state.leader} was not in sync; acknowledged records may be lost`);
+      const reassignment = this.cache.reassignment(state.topic, state.partition);
+      const decision = decidePartition(state, view, reassignment);
+      if (decision.unclean) {
+        this.emit('warning', `UNCLEAN leader election for ${state.topic}-${state.partition}: broker ${decision.state.leader} was not in sync; acknowledged records may be lost`);
+      }
+      for (const [id, how] of restarted) {
+        if (how === 'lostData' && (state.isr.includes(id) || state.leader === id)) {
+          this.emit('warning', `broker ${id} came back with a new data folder: it leaves the ISR of ${state.topic}-${state.partition} and cannot lead it until it has caught up`);
+        }
       }
       try {
-        await this.writePartitionState(state.topic, state.partition, election.state, state.version);
+        if (decision.reassignmentDone) await this.completeReassignment(state, decision.state);
+        else if (decision.changed) await this.writePartitionState(state.topic, state.partition, decision.state, state.version);
       } catch (err) {
-        if ((err as SkeinError).code === 'SKEIN_STALE_CLUSTER_STATE') this.reconcileAgain = true;
-        else throw err;
+        if ((err as SkeinError).code !== 'SKEIN_STALE_CLUSTER_STATE') throw err;
+        this.reconcileAgain = true;
+        complete = false;
       }
     }
+    // Reassignments of partitions that no longer exist (topic deleted meanwhile) are dropped.
+    for (const { topic, partition } of this.cache.reassignments()) {
+      if (!this.cache.partition(topic, partition)) await this.ns.delete().key(reassignmentKey(topic, partition)).exec().catch(() => undefined);
+    }
+    if (!complete || !this.isController) return;
+    for (const id of [...fresh, ...restarted.keys()]) {
+      const registration = this.cache.registration(id)!;
+      await withTimeout(this.ns.put(brokerEpochKey(id)).value(JSON.stringify(registration)).exec(), `accepting broker ${id}`).catch((err: unknown) => {
+        throw unavailable(err, `accepting broker ${id}`);
+      });
+    }
+  }
+
+  /** The last step of a reassignment, in one transaction: the partition's final state, the topic's assignment, the reassignment forgotten. */
+  private async completeReassignment(before: VersionedPartitionState, state: PartitionState): Promise<void> {
+    const { topic, partition } = before;
+    const assignment = this.cache.topic(topic);
+    const topicVersion = this.cache.topicVersion(topic);
+    if (!assignment || topicVersion === undefined) return;
+    const partitions = assignment.partitions.map((replicas, p) => (p === partition ? [...state.replicas] : replicas));
+    const key = partitionKey(topic, partition);
+    const result = await withTimeout(
+      this.ns
+        .if(key, 'Mod', '==', before.version)
+        .and(topicKey(topic), 'Mod', '==', topicVersion)
+        .then(
+          this.ns.put(key).value(encodePartitionState(state)),
+          this.ns.put(topicKey(topic)).value(JSON.stringify({ ...assignment, partitions })),
+          this.ns.delete().key(reassignmentKey(topic, partition)),
+        )
+        .commit(),
+      `completing the reassignment of ${topic}-${partition}`,
+    ).catch((err: unknown) => {
+      throw unavailable(err, `completing the reassignment of ${topic}-${partition}`);
+    });
+    if (!result.succeeded) {
+      await this.refresh();
+      throw new SkeinError('SKEIN_STALE_CLUSTER_STATE', `${topic}-${partition} changed while its reassignment completed`, { topic, partition });
+    }
+    this.emit('warning', `reassignment of ${topic}-${partition} complete: replicas ${state.replicas.join(',')}, leader ${state.leader}`);
+    await this.refresh();
+  }
+
+  // ---- requests to the controller ---------------------------------------------------------
+
+  /**
+   * Starts (target replicas) or cancels (null) the reassignment of a partition
+   * (AlterPartitionReassignments). The request is recorded in etcd; the controller carries it
+   * out. Resolves once recorded. A reassignment of a partition already being reassigned
+   * replaces its target and keeps its original replicas (KIP-455).
+   */
+  async reassign(topic: string, partition: number, target: number[] | null): Promise<void> {
+    this.ensureOpen();
+    await this.refresh();
+    const state = this.cache.partition(topic, partition);
+    if (!state) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
+    const current = this.cache.reassignment(topic, partition);
+    const key = reassignmentKey(topic, partition);
+    let next: Reassignment | undefined;
+    if (target === null) {
+      if (!current || current.cancelling) throw new SkeinError('SKEIN_NO_REASSIGNMENT_IN_PROGRESS', `no reassignment of ${topic}-${partition} is in progress`, { topic, partition });
+      next = { target: current.original, original: current.original, cancelling: true };
+    } else {
+      checkTarget(target, this.cache.liveBrokerIds(), `${topic}-${partition}`);
+      const original = current?.original ?? state.replicas;
+      next = { target: [...target], original };
+    }
+    const txn = current === undefined ? this.ns.if(key, 'Create', '==', 0) : this.ns.if(key, 'Mod', '==', this.cache.reassignmentVersion(topic, partition) ?? 0);
+    const result = await withTimeout(
+      txn.and(partitionKey(topic, partition), 'Create', '>', 0).then(this.ns.put(key).value(encodeReassignment(next))).commit(),
+      `reassigning ${topic}-${partition}`,
+    ).catch((err: unknown) => {
+      throw unavailable(err, `reassigning ${topic}-${partition}`);
+    });
+    if (!result.succeeded) {
+      await this.refresh();
+      throw new SkeinError('SKEIN_STALE_CLUSTER_STATE', `the reassignment of ${topic}-${partition} changed meanwhile; try again`, { topic, partition });
+    }
+    await this.refresh();
+  }
+
+  /** Reassignments in progress (ListPartitionReassignments), optionally of some partitions only. */
+  reassignments(): Array<{ topic: string; partition: number; replicas: number[]; adding: number[]; removing: number[] }> {
+    return this.cache.reassignments().map(({ topic, partition, reassignment }) => {
+      const replicas = this.cache.partition(topic, partition)?.replicas ?? [];
+      const adding = reassignment.target.filter((id) => !reassignment.original.includes(id));
+      const removing = reassignment.original.filter((id) => !reassignment.target.includes(id));
+      return { topic, partition, replicas, adding: reassignment.cancelling ? [] : adding, removing: reassignment.cancelling ? [] : removing };
+    });
+  }
+
+  /**
+   * Preferred leader election (ElectLeaders, PREFERRED): makes the first replica the leader
+   * when it is alive, in the ISR and not shutting down. Resolves with 'elected',
+   * 'notNeeded' (it leads already) or 'notAvailable'.
+   */
+  async electPreferredLeader(topic: string, partition: number): Promise<'elected' | 'notNeeded' | 'notAvailable'> {
+    this.ensureOpen();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.refresh();
+      const state = this.cache.partition(topic, partition);
+      if (!state) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
+      const preferred = state.replicas[0]!;
+      if (state.leader === preferred) return 'notNeeded';
+      if (!this.cache.liveBrokerIds().has(preferred) || this.cache.shuttingDown().has(preferred) || !state.isr.includes(preferred)) return 'notAvailable';
+      try {
+        await this.writePartitionState(topic, partition, { ...state, leader: preferred, leaderEpoch: state.leaderEpoch + 1 }, state.version);
+        return 'elected';
+      } catch (err) {
+        if ((err as SkeinError).code !== 'SKEIN_STALE_CLUSTER_STATE') throw err;
+      }
+    }
+    throw new SkeinError('SKEIN_STALE_CLUSTER_STATE', `${topic}-${partition} kept changing during the election; try again`, { topic, partition });
+  }
+
+  /**
+   * Kafka's controlled shutdown: asks the controller (a `shutdown/<id>` key under this broker's
+   * lease) to move the leadership of every partition this broker leads to another live ISR
+   * member, and waits until the cache shows it done, asking again up to
+   * `controlledShutdownMaxRetries` times, each wait bounded by
+   * `controlledShutdownRetryBackoffMs`. Partitions with no other live ISR member stay led by
+   * this broker until it exits. A controller resigns afterwards, without campaigning again,
+   * so another broker takes over while this one still answers. Call before `close()`.
+   */
+  async controlledShutdown(): Promise<ControlledShutdownResult> {
+    const started = Date.now();
+    const ledAtStart = this.ledPartitions().length;
+    const result = (remaining: string[], resigned: boolean): ControlledShutdownResult => ({
+      led: ledAtStart,
+      moved: ledAtStart - remaining.length,
+      remaining,
+      elapsedMs: Date.now() - started,
+      resigned,
+    });
+    if (this.closed || !this.sessionOk || !this.lease || !this.options.controlledShutdownEnable) return result(this.ledPartitions(), false);
+    this.leaving = true;
+    let lastMove = started;
+    for (let attempt = 1; attempt <= this.options.controlledShutdownMaxRetries; attempt++) {
+      const leaseId = await this.lease.grant();
+      await withTimeout(this.ns.put(shutdownKey(this.nodeId)).value(JSON.stringify({ attempt, at: new Date().toISOString() })).lease(leaseId).exec(), 'asking for a controlled shutdown').catch(
+        (err: unknown) => {
+          throw unavailable(err, 'asking for a controlled shutdown');
+        },
+      );
+      const done = await this.waitFor(() => this.movable().length === 0, this.options.controlledShutdownRetryBackoffMs);
+      lastMove = Date.now();
+      if (done) break;
+      this.emit('warning', `controlled shutdown of broker ${this.nodeId}: ${this.movable().length} partitions still to move after attempt ${attempt}`);
+    }
+    const remaining = this.ledPartitions();
+    let resigned = false;
+    if (this.controllerNode === this.nodeId) {
+      // Resign: the others see the key go and campaign; this broker no longer does.
+      await withTimeout(this.ns.if(CONTROLLER, 'Value', '==', String(this.nodeId)).then(this.ns.delete().key(CONTROLLER)).commit(), 'resigning as controller').catch(() => undefined);
+      resigned = true;
+    }
+    return { ...result(remaining, resigned), elapsedMs: lastMove - started };
+  }
+
+  /** Partitions this broker leads now, as `topic-p`. */
+  private ledPartitions(): string[] {
+    return this.cache
+      .partitions()
+      .filter((p) => p.leader === this.nodeId)
+      .map((p) => `${p.topic}-${p.partition}`);
+  }
+
+  /** Partitions this broker leads that another live, not shutting down ISR member could lead. */
+  private movable(): string[] {
+    const live = this.cache.liveBrokerIds();
+    const leaving = this.cache.shuttingDown();
+    return this.cache
+      .partitions()
+      .filter((p) => p.leader === this.nodeId && p.isr.some((id) => id !== this.nodeId && live.has(id) && !leaving.has(id)))
+      .map((p) => `${p.topic}-${p.partition}`);
+  }
+
+  /** Resolves true once `check()` holds (re-checked on every cache change), false after `ms`. */
+  private waitFor(check: () => boolean, ms: number): Promise<boolean> {
+    if (check()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onChange = () => {
+        if (!check()) return;
+        finish(true);
+      };
+      const timer = setTimeout(() => finish(check()), ms);
+      const finish = (value: boolean) => {
+        clearTimeout(timer);
+        this.off('change', onChange);
+        resolve(value);
+      };
+      this.on('change', onChange);
+    });
   }
 
   /** Spreads each topic's first replica differently (Kafka picks a random start; a hash keeps it reproducible). */

@@ -21,6 +21,12 @@ export interface ClusterOptions {
   minInsyncReplicas?: number;
   /** unclean.leader.election.enable: elect an out-of-sync replica when no ISR member lives (can lose acknowledged records). Default false. */
   uncleanLeaderElection?: boolean;
+  /** controlled.shutdown.enable: on close, ask the controller to move this broker's leaderships first. Default true. */
+  controlledShutdownEnable?: boolean;
+  /** controlled.shutdown.max.retries: how many times close asks again while partitions it leads could still move. Default 3. */
+  controlledShutdownMaxRetries?: number;
+  /** controlled.shutdown.retry.backoff.ms: how long each ask waits for the controller before asking again. Default 5000. */
+  controlledShutdownRetryBackoffMs?: number;
 }
 
 export interface ResolvedClusterOptions {
@@ -32,6 +38,9 @@ export interface ResolvedClusterOptions {
   defaultReplicationFactor: number;
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
+  controlledShutdownEnable: boolean;
+  controlledShutdownMaxRetries: number;
+  controlledShutdownRetryBackoffMs: number;
 }
 
 function positiveInteger(value: unknown, name: string, fallback: number, min = 1): number {
@@ -67,5 +76,8 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
     defaultReplicationFactor: positiveInteger(options.defaultReplicationFactor, 'defaultReplicationFactor', 1),
     minInsyncReplicas: positiveInteger(options.minInsyncReplicas, 'minInsyncReplicas', 1),
     uncleanLeaderElection: options.uncleanLeaderElection === true,
+    controlledShutdownEnable: options.controlledShutdownEnable !== false,
+    controlledShutdownMaxRetries: positiveInteger(options.controlledShutdownMaxRetries, 'controlledShutdownMaxRetries', 3, 0),
+    controlledShutdownRetryBackoffMs: positiveInteger(options.controlledShutdownRetryBackoffMs, 'controlledShutdownRetryBackoffMs', 5000, 0),
   };
 }

@@ -46,7 +46,10 @@ export type ApiName =
   | 'AlterConfigs'
   | 'SaslAuthenticate'
   | 'CreatePartitions'
-  | 'DeleteGroups';
+  | 'DeleteGroups'
+  | 'ElectLeaders'
+  | 'AlterPartitionReassignments'
+  | 'ListPartitionReassignments';
 
 /** API key by name. */
 export const API_KEYS = {
@@ -79,6 +82,9 @@ export const API_KEYS = {
   SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
+  ElectLeaders: 43,
+  AlterPartitionReassignments: 45,
+  ListPartitionReassignments: 46,
 } as const satisfies Record<ApiName, number>;
 
 /** Every API with codecs, by ascending key. */
@@ -112,6 +118,9 @@ export const APIS: readonly ApiInfo[] = [
   { apiKey: 36, name: 'SaslAuthenticate', minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
   { apiKey: 37, name: 'CreatePartitions', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 2 },
   { apiKey: 42, name: 'DeleteGroups', minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
+  { apiKey: 43, name: 'ElectLeaders', minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
+  { apiKey: 45, name: 'AlterPartitionReassignments', minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
+  { apiKey: 46, name: 'ListPartitionReassignments', minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0 },
 ];
 
 const BY_KEY = new Map<number, ApiInfo>(APIS.map((api) => [api.apiKey, api]));

@@ -34,6 +34,11 @@ interface Case {
   args: (version: number) => unknown;
   /** Fields our decoder must return (a subset of the decoded object). */
   expect: (version: number, decoded: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * kafkajs writes the request header v2's tagged fields (one 0 byte) at the start of the body
+   * of its flexible requests: the same bytes on the wire, one byte to step over here.
+   */
+  headerTaggedFields?: boolean;
 }
 
 const int32Auth = (token: string) => {
@@ -374,7 +379,24 @@ const CASES: Case[] = [
     args: () => ({ topics: [{ topic: 't', partitions: [{ partition: 0, offset: '5' }, { partition: 2, offset: '-1' }] }], timeout: 4000 }),
     expect: () => ({ topics: [{ name: 't', partitions: [{ partitionIndex: 0, offset: 5 }, { partitionIndex: 2, offset: -1 }] }], timeoutMs: 4000 }),
   },
+  {
+    api: 'AlterPartitionReassignments',
+    folder: 'alterPartitionReassignments',
+    headerTaggedFields: true,
+    args: () => ({ topics: [{ topic: 't', partitionAssignment: [{ partition: 0, replicas: [2, 3] }, { partition: 1, replicas: [1] }] }], timeout: 4000 }),
+    expect: () => ({ timeoutMs: 4000, topics: [{ name: 't', partitions: [{ partitionIndex: 0, replicas: [2, 3] }, { partitionIndex: 1, replicas: [1] }] }] }),
+  },
+  {
+    api: 'ListPartitionReassignments',
+    folder: 'listPartitionReassignments',
+    headerTaggedFields: true,
+    args: () => ({ topics: [{ topic: 't', partitions: [0, 2] }], timeout: 4000 }),
+    expect: () => ({ timeoutMs: 4000, topics: [{ name: 't', partitionIndexes: [0, 2] }] }),
+  },
 ];
+
+/** APIs kafkajs 2.2.4 has no request for (covered by their round-trip test and the cluster tests). */
+const NOT_IN_KAFKAJS = ['ElectLeaders'];
 
 let checked = 0;
 
@@ -393,7 +415,9 @@ for (const c of CASES) {
       const request = make(c.args(v));
       assert.is(request.apiKey, api.apiKey);
       assert.is(request.apiVersion, v);
-      const bytes = (await request.encode()).buffer;
+      const encoded = (await request.encode()).buffer;
+      if (c.headerTaggedFields) assert.is(encoded[0], 0, 'no header tagged fields');
+      const bytes = c.headerTaggedFields ? encoded.subarray(1) : encoded;
       const r = new Reader(bytes);
       const decoded = decode(r, v);
       assert.is(r.remaining, 0, `${c.api} v${v}: every byte consumed`);
@@ -417,7 +441,7 @@ const KAFKAJS_LACKS = ['OffsetForLeaderEpoch'];
 test('every API Skein serves is covered by kafkajs (except those kafkajs lacks)', () => {
   for (const name of KAFKAJS_LACKS) assert.not.ok(existsSync(`${KAFKAJS_REQUESTS}${name[0]!.toLowerCase()}${name.slice(1)}`), `kafkajs now has ${name}: add a case`);
   assert.equal(
-    APIS.map((a) => a.name).filter((name) => !CASES.some((c) => c.api === name) && !KAFKAJS_LACKS.includes(name)),
+    APIS.map((a) => a.name).filter((name) => !CASES.some((c) => c.api === name) && !KAFKAJS_LACKS.includes(name) && !NOT_IN_KAFKAJS.includes(name)),
     [],
   );
   assert.ok(checked >= 70, `${checked} API versions checked`);

@@ -141,7 +141,15 @@ function fixup(api: string, version: number, message: Record<string, unknown>): 
 
 let checked = 0;
 
-for (const api of APIS) {
+/**
+ * kafkajs 2.2.4 decodes these flexible responses with the response header's tagged fields at
+ * the start of the body and throws away their error messages, so a leaf-by-leaf comparison
+ * does not apply; test/cluster/controller-processes.test.ts drives them through kafkajs's admin
+ * against real brokers instead.
+ */
+const NOT_COMPARABLE = ['AlterPartitionReassignments', 'ListPartitionReassignments'];
+
+for (const api of APIS.filter((a) => !NOT_COMPARABLE.includes(a.name))) {
   test(`${api.name}: kafkajs decodes our responses to the values we wrote`, async () => {
     const codec = (await import(`../../src/protocol/messages/${kebab(api.name)}.js`)) as Codec;
     const encode = codec[`encode${api.name}Response`] as (w: Writer, v: number, m: unknown) => void;

@@ -28,6 +28,9 @@ import { createPartitionsHandler } from './create-partitions.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { electLeadersHandler } from './elect-leaders.js';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.js';
 
 export const HANDLERS: readonly ApiHandler<any, any>[] = [
   produceHandler,
@@ -55,4 +58,7 @@ export const HANDLERS: readonly ApiHandler<any, any>[] = [
   deleteGroupsHandler,
   deleteRecordsHandler,
   offsetForLeaderEpochHandler,
+  electLeadersHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
 ];

@@ -6,6 +6,7 @@
  * start that does not answer its health endpoint within `startTimeoutMs` fails and kills it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { track } from './children.js';
 import { freePort } from './free-port.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -69,7 +70,8 @@ async function launch(dir: string, clientPort: number, peerPort: number, startTi
     '--log-level', 'warn',
   ];
   const start = async () => {
-    const proc = spawn(ETCD_BINARY!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Tracked like the brokers, so an etcd never outlives a test process that was killed or failed.
+    const proc = track(spawn(ETCD_BINARY!, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     child = proc;
     const keep = (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-4000);

@@ -141,7 +141,7 @@ export class SpecModel {
   private valueArbitrary(field: SpecField, version: number, depth: number): fc.Arbitrary<unknown> {
     const t = field.type;
     if (t.startsWith('[]')) {
-      const element: SpecField = { ...field, type: t.slice(2), nullableVersions: undefined };
+      const element: SpecField = { ...field, type: t.slice(2), nullableVersions: undefined, default: undefined };
       return fc.array(this.valueArbitrary(element, version, depth + 1), { maxLength: depth >= 2 ? 2 : 3 });
     }
     if (this.isStruct(t)) return this.structArbitrary(this.structFields(field), version, depth + 1);

@@ -1,0 +1,398 @@
+/**
+ * The replicated cluster on this machine (issue 12, "What the benchmark must show"): real etcd,
+ * broker processes (`skein serve` from out/, listening directly, no test proxy in the data path),
+ * measured from outside with real clients.
+ *
+ * - Produce throughput: kcat (librdkafka) sends 100-byte records with acks=all to a topic with
+ *   RF 3 on three brokers, next to the baseline in the same run: one broker alone (no etcd),
+ *   same client, same acks. Target: ratio >= 0.5.
+ * - End-to-end latency with replication: kafkajs sends one record at a time (acks=all), a kafkajs
+ *   consumer receives it (consumers read only below the high watermark, so this includes the
+ *   followers' fetch); p50/p99 next to the same on one broker.
+ * - Failover: for several session timeouts, a kafkajs writer sends one record at a time to a
+ *   partition with RF 3 while its leader is SIGKILLed; figures are the time until etcd names a
+ *   new leader and until the first write acknowledged after the kill. Then the same for SIGTERM
+ *   (controlled shutdown). Kafka's anchors: a crash costs about broker.session.timeout.ms (9 s in
+ *   KRaft); a controlled shutdown a few milliseconds per partition. Target: within 2 x the
+ *   session timeout.
+ *
+ * Never fails on a poor figure: a step that cannot finish (e.g. replication not working, so the
+ * ISR never fills) prints what it saw and the run goes on. BENCH_QUICK=1 shortens it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { Etcd3 } from 'etcd3';
+import { startEtcd, stopAllEtcd, type EtcdServer } from '../test/helpers/cluster/etcd.js';
+import { isRunning, signal, track } from '../test/helpers/cluster/children.js';
+import { formatRate, printEnvironment, QUICK } from './harness.js';
+
+const LAUNCH = fileURLToPath(new URL('../test/cli/helpers/launch.js', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'skein-bench-cluster-'));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** One `skein serve` process listening on a free port it reports (no proxy: nothing but the broker in the data path). */
+class Broker {
+  port = 0;
+  private child: ChildProcess | undefined;
+  private log = '';
+  constructor(readonly nodeId: number, readonly dir: string, readonly args: string[]) {}
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return !!this.child && isRunning(this.child);
+  }
+
+  async start(): Promise<void> {
+    const child = track(spawn(process.execPath, [LAUNCH, 'serve', '--node-id', String(this.nodeId), '--host', '127.0.0.1', '--port', '0', '--dir', this.dir, '--log-level', 'warn', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    this.child = child;
+    this.log = '';
+    this.port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`broker ${this.nodeId} did not start: ${this.log.slice(-800)}`));
+      }, 30_000);
+      const keep = (chunk: Buffer) => {
+        this.log = (this.log + chunk.toString()).slice(-8000);
+        const m = /skein listening on [^:\s]+:(\d+)/.exec(this.log);
+        if (m) {
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          resolve(Number(m[1]));
+        }
+      };
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`broker ${this.nodeId} exited ${code}: ${this.log.slice(-800)}`));
+      };
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      child.once('exit', onExit);
+    });
+  }
+
+  async kill(): Promise<void> {
+    if (this.child) await signal(this.child, 'SIGKILL');
+  }
+
+  async terminate(): Promise<void> {
+    const child = this.child;
+    if (!child || !isRunning(child)) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+interface Cluster {
+  brokers: Broker[];
+  etcd?: EtcdServer;
+  client?: Etcd3;
+  prefix: string;
+}
+
+async function startCluster(name: string, count: number, sessionTimeoutMs: number): Promise<Cluster> {
+  const etcd = count > 1 ? await startEtcd() : undefined;
+  const args = etcd ? ['--etcd', etcd.url, '--session-timeout-ms', String(sessionTimeoutMs), '--replica-lag-time-max-ms', '10000', '--min-insync-replicas', '2'] : [];
+  const brokers = Array.from({ length: count }, (_, i) => new Broker(i + 1, join(root, `${name}-b${i + 1}`), args));
+  await Promise.all(brokers.map((b) => b.start()));
+  const cluster: Cluster = { brokers, etcd, client: etcd ? new Etcd3({ hosts: etcd.url }) : undefined, prefix: '/skein/' };
+  if (cluster.client) {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const keys = await cluster.client.getAll().prefix('/skein/brokers/').keys();
+      if (keys.length === count) break;
+      await sleep(100);
+    }
+  }
+  return cluster;
+}
+
+async function stopCluster(cluster: Cluster): Promise<void> {
+  cluster.client?.close();
+  await Promise.allSettled(cluster.brokers.map((b) => b.kill()));
+  await stopAllEtcd();
+}
+
+function kafka(cluster: Cluster, clientId: string): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: cluster.brokers.filter((b) => b.running).map((b) => b.bootstrap),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 100, initialRetryTime: 50, maxRetryTime: 200 },
+    connectionTimeout: 1000,
+    requestTimeout: 5000,
+  });
+}
+
+async function createTopic(cluster: Cluster, topic: string, partitions: number, rf: number): Promise<void> {
+  const admin = kafka(cluster, 'bench-admin').admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: rf }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface EtcdPartition {
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  replicas: number[];
+}
+
+async function partitionState(cluster: Cluster, topic: string, p: number): Promise<EtcdPartition | undefined> {
+  const text = await cluster.client?.get(`/skein/partitions/${topic}/${p}`).string();
+  return text ? (JSON.parse(text) as EtcdPartition) : undefined;
+}
+
+/** Waits (bounded) for every partition to have `size` in-sync replicas; false if it did not happen. */
+async function waitIsr(cluster: Cluster, topic: string, partitions: number, size: number, timeoutMs = 20_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const states = await Promise.all(Array.from({ length: partitions }, (_, p) => partitionState(cluster, topic, p)));
+    if (states.every((s) => s && s.leader >= 0 && s.isr.length >= size)) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+/** kcat producing `records` lines of 100 bytes with acks=all; records/s, or an error text. */
+function kcatProduce(bootstrap: string, topic: string, file: string, records: number): number | string {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(
+    'kcat',
+    ['-P', '-b', bootstrap, '-t', topic, '-l', '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'message.timeout.ms=60000', file],
+    { encoding: 'utf8', timeout: 180_000 },
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0 || /fail|error/i.test(result.stderr ?? '')) return `kcat exited ${result.status ?? result.signal}: ${(result.stderr ?? '').slice(-300).trim()}`;
+  return records / seconds;
+}
+
+async function latency(cluster: Cluster, topic: string, samples: number): Promise<{ p50: number; p99: number; max: number } | string> {
+  const client = kafka(cluster, 'bench-latency');
+  const producer = client.producer({ allowAutoTopicCreation: false });
+  const consumer = client.consumer({ groupId: `latency-${topic}`, maxWaitTimeInMs: 500 });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  const arrivals = new Map<string, bigint>();
+  let wake: (() => void) | undefined;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      arrivals.set(message.value!.toString(), process.hrtime.bigint());
+      wake?.();
+    },
+  });
+  try {
+    // Wait until the consumer is assigned and receiving.
+    const probeDeadline = Date.now() + 30_000;
+    let probe = 0;
+    while (Date.now() < probeDeadline) {
+      const v = `probe-${probe++}`;
+      await producer.send({ topic, acks: -1, messages: [{ value: v }] });
+      await sleep(200);
+      if (arrivals.has(v)) break;
+    }
+    if (arrivals.size === 0) return 'the consumer received nothing within 30 s';
+    const times: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const v = `lat-${i}`;
+      const arrived = new Promise<void>((r) => (wake = () => arrivals.has(v) && r()));
+      const sentAt = process.hrtime.bigint();
+      await producer.send({ topic, acks: -1, messages: [{ value: v }] });
+      await Promise.race([arrived, sleep(10_000)]);
+      const at = arrivals.get(v);
+      if (at === undefined) return `record ${i} not received within 10 s`;
+      times.push(Number(at - sentAt) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))]!, max: times[times.length - 1]! };
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
+interface Failover {
+  trigger: 'SIGKILL' | 'SIGTERM';
+  sessionMs: number;
+  electedMs?: number;
+  firstAckMs?: number;
+  /** Longest time between two acknowledged writes from 1 s before the stop on. */
+  gapMs?: number;
+  note?: string;
+}
+
+/** One writer sending one record at a time (acks=all); the leader of partition 0 is stopped by `trigger`. */
+async function failover(cluster: Cluster, topic: string, sessionMs: number, trigger: 'SIGKILL' | 'SIGTERM'): Promise<Failover> {
+  const before = await partitionState(cluster, topic, 0);
+  if (!before || before.leader < 0) return { trigger, sessionMs, note: 'no leader to stop' };
+  const victim = cluster.brokers.find((b) => b.nodeId === before.leader)!;
+  const client = kafka(cluster, `bench-failover-${trigger}`);
+  const producer = client.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  let stopping = false;
+  let killedAt = 0;
+  let firstAckAfter = 0;
+  const acks: number[] = [];
+  let sent = 0;
+  const writer = (async () => {
+    while (!stopping) {
+      const startedAt = Date.now();
+      try {
+        await producer.send({ topic, acks: -1, messages: [{ partition: 0, value: `f-${sent++}` }] });
+        const now = Date.now();
+        acks.push(now);
+        if (killedAt > 0 && startedAt >= killedAt && firstAckAfter === 0) firstAckAfter = now;
+      } catch {
+        await sleep(20);
+      }
+      await sleep(5);
+    }
+  })();
+  let elected = 0;
+  try {
+    await sleep(1000);
+    killedAt = Date.now();
+    if (trigger === 'SIGKILL') await victim.kill();
+    else await victim.terminate();
+    const deadline = killedAt + Math.max(4 * sessionMs, 20_000);
+    while (Date.now() < deadline && (elected === 0 || firstAckAfter === 0)) {
+      if (elected === 0) {
+        const s = await partitionState(cluster, topic, 0);
+        if (s && s.leader >= 0 && s.leader !== victim.nodeId) elected = Date.now();
+      }
+      await sleep(20);
+    }
+  } finally {
+    stopping = true;
+    await Promise.race([writer, sleep(15_000)]);
+    await producer.disconnect().catch(() => undefined);
+  }
+  // The longest stretch without an acknowledged write around the event: what clients felt.
+  let gap = 0;
+  const around = acks.filter((t) => t >= killedAt - 1000);
+  for (let i = 1; i < around.length; i++) gap = Math.max(gap, around[i]! - around[i - 1]!);
+  return {
+    trigger,
+    sessionMs,
+    gapMs: around.length > 1 ? gap : undefined,
+    electedMs: elected ? elected - killedAt : undefined,
+    firstAckMs: firstAckAfter ? firstAckAfter - killedAt : undefined,
+    note: elected ? undefined : `no new leader within ${Math.max(4 * sessionMs, 20_000) / 1000} s (etcd: ${JSON.stringify(await partitionState(cluster, topic, 0))})`,
+  };
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? 'n/a' : `${Math.round(value).toLocaleString('en-US')} ms`;
+}
+
+async function main(): Promise<void> {
+  printEnvironment();
+  if (spawnSync('etcd', ['--version']).status !== 0 || spawnSync('kcat', ['-V']).status !== 0) {
+    console.log('skipping: needs etcd (etcd-server) and kcat');
+    return;
+  }
+  const records = QUICK ? 50_000 : 200_000;
+  const file = join(root, 'records.txt');
+  writeFileSync(file, Array.from({ length: records }, (_, i) => String(i).padStart(8, '0') + 'x'.repeat(91)).join('\n') + '\n');
+  const samples = QUICK ? 100 : 300;
+
+  // One broker alone: the baseline.
+  const single = await startCluster('single', 1, 0);
+  let singleRate: number | string = 'n/a';
+  let singleLatency: Awaited<ReturnType<typeof latency>> = 'n/a';
+  try {
+    await createTopic(single, 'tp', 3, 1);
+    await createTopic(single, 'lat', 1, 1);
+    singleRate = kcatProduce(single.brokers[0]!.bootstrap, 'tp', file, records);
+    singleLatency = await latency(single, 'lat', samples);
+  } catch (err) {
+    singleRate = `failed: ${(err as Error).message}`;
+  } finally {
+    await stopCluster(single);
+  }
+
+  const replicated = await startCluster('rf3', 3, 2000);
+  let rf3Rate: number | string = 'n/a';
+  let rf3Latency: Awaited<ReturnType<typeof latency>> = 'n/a';
+  let isrNote = '';
+  try {
+    await createTopic(replicated, 'tp', 3, 3);
+    await createTopic(replicated, 'lat', 1, 3);
+    if (!(await waitIsr(replicated, 'tp', 3, 3)) || !(await waitIsr(replicated, 'lat', 1, 3))) isrNote = ' (ISR never reached 3 replicas: followers not replicating)';
+    rf3Rate = kcatProduce(replicated.brokers.map((b) => b.bootstrap).join(','), 'tp', file, records);
+    rf3Latency = await latency(replicated, 'lat', samples);
+  } catch (err) {
+    rf3Rate = `failed: ${(err as Error).message}`;
+  } finally {
+    await stopCluster(replicated);
+  }
+
+  console.log(`\n## produce, kcat, ${records.toLocaleString('en-US')} x 100 B, 3 partitions, acks=all${isrNote}`);
+  console.log('| setup | rate | ratio to one broker |');
+  console.log('| --- | ---: | ---: |');
+  const rate = (r: number | string) => (typeof r === 'number' ? formatRate(r, 'records') : r);
+  console.log(`| one broker, RF 1 | ${rate(singleRate)} | 1.00x |`);
+  console.log(`| three brokers, RF 3, min.insync.replicas 2 | ${rate(rf3Rate)} | ${typeof rf3Rate === 'number' && typeof singleRate === 'number' ? `${(rf3Rate / singleRate).toFixed(2)}x` : 'n/a'} |`);
+
+  console.log(`\n## end-to-end latency, kafkajs, one 100 B record at a time, acks=all, ${samples} samples`);
+  console.log('| setup | p50 | p99 | max |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const [name, l] of [['one broker, RF 1', singleLatency], ['three brokers, RF 3', rf3Latency]] as const) {
+    if (typeof l === 'string') console.log(`| ${name} | ${l} | | |`);
+    else console.log(`| ${name} | ${l.p50.toFixed(1)} ms | ${l.p99.toFixed(1)} ms | ${l.max.toFixed(1)} ms |`);
+  }
+
+  const failovers: Failover[] = [];
+  for (const sessionMs of QUICK ? [2000] : [1000, 2000, 4000]) {
+    const cluster = await startCluster(`fo-${sessionMs}`, 3, sessionMs);
+    try {
+      await createTopic(cluster, 'fo', 1, 3);
+      const full = await waitIsr(cluster, 'fo', 1, 3);
+      const crash = await failover(cluster, 'fo', sessionMs, 'SIGKILL');
+      if (!full) crash.note = `${crash.note ?? ''} ISR was not full before the kill`.trim();
+      failovers.push(crash);
+      // The killed broker comes back (once its lease is gone) and catches up; then a controlled shutdown.
+      const down = cluster.brokers.find((b) => !b.running);
+      if (down) {
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline && (await cluster.client!.get(`/skein/brokers/${down.nodeId}`).exists())) await sleep(100);
+        await down.start();
+      }
+      const refilled = await waitIsr(cluster, 'fo', 1, 3);
+      const controlled = await failover(cluster, 'fo', sessionMs, 'SIGTERM');
+      if (!refilled) controlled.note = `${controlled.note ?? ''} ISR was not full before the shutdown`.trim();
+      failovers.push(controlled);
+    } catch (err) {
+      failovers.push({ trigger: 'SIGKILL', sessionMs, note: `failed: ${(err as Error).message.split('\n')[0]}` });
+    } finally {
+      await stopCluster(cluster);
+    }
+  }
+  console.log('\n## failover of a partition leader (RF 3, min.insync.replicas 2), kafkajs writer, one record at a time, acks=all');
+  console.log('| trigger | session timeout | new leader in etcd after | first write sent after the signal acknowledged after | ratio to session timeout | longest gap between acks | note |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const f of failovers) {
+    const ratio = f.firstAckMs !== undefined ? `${(f.firstAckMs / f.sessionMs).toFixed(2)}x` : 'n/a';
+    console.log(`| ${f.trigger === 'SIGKILL' ? 'kill -9' : 'SIGTERM (controlled)'} | ${ms(f.sessionMs)} | ${ms(f.electedMs)} | ${ms(f.firstAckMs)} | ${ratio} | ${ms(f.gapMs)} | ${f.note ?? ''} |`);
+  }
+}
+
+try {
+  await main();
+} finally {
+  await stopAllEtcd();
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,125 @@
+/**
+ * A Jepsen-style randomized run (issue 12): three broker processes, RF 3, min.insync.replicas 2,
+ * kafkajs idempotent acks=-1 writers on every partition, and a seeded sequence of rounds, each
+ * one random fault from {SIGKILL + restart, SIGSTOP past the session + SIGCONT, a broker cut
+ * off from peers, clients and etcd, etcd SIGKILLed and restarted}, aimed at a partition leader
+ * or a random broker, held for a random while, then healed. After the last round: heal
+ * everything, wait for the cluster to be whole, see writes acknowledged again (liveness), read
+ * every partition back and run the checker (safety).
+ *
+ * The seed is printed; `SKEIN_FAULT_SEED=<n>` replays a run's schedule (timings differ, so
+ * outcomes may too). `SKEIN_FAULT_ROUNDS` sets the number of rounds (default 12). Bounded: no
+ * round starts after ROUND_BUDGET_MS.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Admin } from 'kafkajs';
+import { ETCD_BINARY } from '../helpers/cluster/etcd.js';
+import { FaultCluster } from '../helpers/cluster/fault-cluster.js';
+import { check, describe } from '../helpers/cluster/checker.js';
+import { Load, readBack } from '../helpers/cluster/load.js';
+import { within } from '../helpers/cluster/wait.js';
+import { cleanupTempDirs } from '../helpers/temp-dir.js';
+
+const it = suite('faults: Jepsen-style randomized run under acks=all load');
+const PARTITIONS = 3;
+const SESSION_MS = 2000;
+const ROUNDS = Number(process.env.SKEIN_FAULT_ROUNDS ?? 12);
+const ROUND_BUDGET_MS = 110_000;
+const SEED = Number(process.env.SKEIN_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+let cluster: FaultCluster;
+let admin: Admin;
+
+/** mulberry32: a small seeded PRNG, so a schedule can be replayed from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+it.before(async () => {
+  cluster = await FaultCluster.start({ sessionTimeoutMs: SESSION_MS, replicaLagTimeMaxMs: 3000, minInsyncReplicas: 2, etcdProxies: true });
+  admin = await cluster.admin();
+});
+
+it.after(async () => {
+  await admin?.disconnect().catch(() => undefined);
+  await cluster?.close();
+  cleanupTempDirs();
+});
+
+type Fault = 'kill' | 'pause' | 'cut' | 'etcd';
+const FAULTS: Fault[] = ['kill', 'pause', 'cut', 'etcd'];
+
+it(`random faults (seed ${SEED}), then heal: every acknowledged record read back once, in order, at its offset`, async () => {
+  console.log(`  fault schedule seed ${SEED} (replay with SKEIN_FAULT_SEED=${SEED})`);
+  const random = prng(SEED);
+  const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)]!;
+  const topic = 'jepsen';
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true });
+  await cluster.waitForIsr(topic, PARTITIONS, 3, 30_000);
+  const load = new Load(() => cluster.kafka('jepsen-writer'), { topic, partitions: PARTITIONS, batch: 5, pauseMs: 10 }).start();
+  const log: string[] = [];
+  const started = Date.now();
+  try {
+    await load.progress(5, 30_000, 'writes before any fault');
+    for (let round = 0; round < ROUNDS && Date.now() - started < ROUND_BUDGET_MS; round++) {
+      const fault = pick(FAULTS);
+      // Half the time the leader of a random partition, otherwise any broker.
+      const leader = (await cluster.partition(topic, Math.floor(random() * PARTITIONS)).catch(() => undefined))?.leader ?? -1;
+      const victim = random() < 0.5 && leader > 0 ? leader : pick(cluster.brokers).nodeId;
+      const holdMs = 500 + Math.floor(random() * 2500);
+      const at = ((Date.now() - started) / 1000).toFixed(1);
+      log.push(`${at}s round ${round}: ${fault}${fault === 'etcd' ? '' : ` broker ${victim}`} for ${fault === 'pause' ? SESSION_MS + holdMs : holdMs} ms (acked so far ${load.acked})`);
+      const b = cluster.broker(victim);
+      switch (fault) {
+        case 'kill':
+          await cluster.killAndRestart(victim, () => sleep(holdMs));
+          break;
+        case 'pause':
+          b.pause();
+          await sleep(SESSION_MS + holdMs);
+          b.resume();
+          break;
+        case 'cut':
+          cluster.isolate(victim);
+          await sleep(holdMs);
+          cluster.heal(victim);
+          break;
+        case 'etcd':
+          await cluster.etcd.stop();
+          await sleep(holdMs);
+          await cluster.etcd.restart();
+          break;
+      }
+      // Let the cluster be whole (every broker registered, a controller) before the next fault.
+      await cluster.waitForBrokers(3, 30_000).catch(async (err: Error) => {
+        throw new Error(`${err.message} after ${log[log.length - 1]}\n${await cluster.describeState(topic, PARTITIONS)}`);
+      });
+      await sleep(Math.floor(random() * 1000));
+    }
+    await cluster.waitForIsr(topic, PARTITIONS, 3, 60_000);
+    await load.progress(3, 60_000, 'writes acknowledged after the faults healed');
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nseed ${SEED}, schedule:\n  ${log.join('\n  ')}`);
+  } finally {
+    await within(load.stop(), 90_000, 'writers to stop');
+  }
+  const back = await readBack(cluster.kafka('jepsen-reader'), cluster.bootstrap(), topic, PARTITIONS, load.history);
+  const result = check(load.history, back);
+  const failures = [...load.history.failures].map(([k, n]) => `${k} ${n}`).join(', ');
+  console.log(`  ${log.length} rounds; ${describe(result).split('\n')[0]}; failed sends: ${failures || 'none'}\n  ${log.join('\n  ')}`);
+  assert.ok(result.ok, `seed ${SEED}\n${describe(result)}\nschedule:\n  ${log.join('\n  ')}`);
+  assert.ok(log.length >= Math.min(ROUNDS, 3), `at least three rounds ran (${log.length})`);
+  assert.ok(result.acknowledged >= 100, `enough acknowledged records (${result.acknowledged})`);
+});
+
+if (ETCD_BINARY) it.run();
+else console.log('skipping: etcd is not installed (apt-get install etcd-server)\n  Total:     0\n  Passed:    0\n  Skipped:   0');

@@ -1,0 +1,107 @@
+/**
+ * Failover without losing an acknowledged record (issue 12, "What the tests must show"): three
+ * broker processes, replication factor 3, min.insync.replicas 2, a real etcd; an idempotent
+ * producer with acks=all writes to every partition while the test SIGKILLs the leader of each
+ * partition in turn and restarts it (waiting for the ISR to be whole again before the next
+ * kill). Afterwards every partition is read back (kcat) and the checker must find every
+ * acknowledged record, once, at its acknowledged offset, in send order. Once with kafkajs as the
+ * producer, once with librdkafka (python3-confluent-kafka).
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Admin } from 'kafkajs';
+import { ETCD_BINARY } from '../helpers/cluster/etcd.js';
+import { FaultCluster } from '../helpers/cluster/fault-cluster.js';
+import { check, describe, type History } from '../helpers/cluster/checker.js';
+import { Load, readBack } from '../helpers/cluster/load.js';
+import { RDKAFKA_AVAILABLE, RdkafkaProducer } from '../helpers/cluster/rdkafka-producer.js';
+import { until, within } from '../helpers/cluster/wait.js';
+import { cleanupTempDirs } from '../helpers/temp-dir.js';
+
+const it = suite('faults: SIGKILL each partition leader in turn under acks=all load (RF 3, min ISR 2)');
+const PARTITIONS = 3;
+let cluster: FaultCluster;
+let admin: Admin;
+
+it.before(async () => {
+  cluster = await FaultCluster.start({ sessionTimeoutMs: 2000, replicaLagTimeMaxMs: 3000, minInsyncReplicas: 2 });
+  admin = await cluster.admin();
+});
+
+it.after(async () => {
+  await admin?.disconnect().catch(() => undefined);
+  await cluster?.close();
+  cleanupTempDirs();
+});
+
+/**
+ * For each partition: kill its leader, wait for etcd to name another leader (epoch + 1), restart
+ * the old one, see `progress()` acknowledged writes after the failover, and wait for the ISR to
+ * be all three again.
+ */
+async function killEachLeader(topic: string, progress: (what: string) => Promise<void>): Promise<void> {
+  for (let p = 0; p < PARTITIONS; p++) {
+    const before = await cluster.partition(topic, p);
+    const victim = before.leader;
+    await cluster.killAndRestart(victim, async () => {
+      await until(async () => {
+        const now = await cluster.partition(topic, p);
+        return now.leader >= 0 && now.leader !== victim ? now : undefined;
+      }, `a new leader for ${topic}/${p} after broker ${victim} was killed`, 30_000, 100).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await cluster.describeState(topic, PARTITIONS)}`);
+      });
+    });
+    const after = await cluster.partition(topic, p);
+    assert.ok(after.leaderEpoch > before.leaderEpoch, `leader epoch of ${topic}/${p} grew (${before.leaderEpoch} -> ${after.leaderEpoch})`);
+    assert.not.equal(after.leader, victim);
+    await progress(`after killing broker ${victim} (leader of ${topic}/${p})`);
+    await cluster.waitForIsr(topic, PARTITIONS, 3, 60_000);
+  }
+}
+
+async function verify(topic: string, history: History): Promise<void> {
+  const back = await readBack(cluster.kafka('reader'), cluster.bootstrap(), topic, PARTITIONS, history);
+  const result = check(history, back);
+  const failures = [...history.failures].map(([k, n]) => `${k} ${n}`).join(', ');
+  assert.ok(result.ok, `${describe(result)}\nfailed sends: ${failures || 'none'}`);
+  assert.ok(result.acknowledged >= 30, `enough acknowledged records to mean something (${result.acknowledged})`);
+}
+
+it('kafkajs, idempotent, acks=-1: every acknowledged record is read back once, in order, at its offset', async () => {
+  const topic = 'kills-kafkajs';
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true });
+  await cluster.waitForIsr(topic, PARTITIONS, 3, 30_000);
+  const load = new Load(() => cluster.kafka('kills-writer'), { topic, partitions: PARTITIONS, batch: 5, pauseMs: 5 }).start();
+  try {
+    await load.progress(5, 30_000, 'writes before any fault');
+    await killEachLeader(topic, (what) => load.progress(3, 60_000, `writes acknowledged ${what}`));
+  } finally {
+    await within(load.stop(), 90_000, 'writers to stop');
+  }
+  await verify(topic, load.history);
+});
+
+it('librdkafka (confluent_kafka), enable.idempotence, acks=all: every delivery report is read back once, in order, at its offset', async () => {
+  if (!RDKAFKA_AVAILABLE) throw new Error('python3-confluent-kafka is not installed for /usr/bin/python3 (apt-get install python3-confluent-kafka)');
+  const topic = 'kills-rdkafka';
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true });
+  await cluster.waitForIsr(topic, PARTITIONS, 3, 30_000);
+  const producer = new RdkafkaProducer(cluster.bootstrap(), topic, PARTITIONS);
+  const progress = async (more: number, what: string) => {
+    const target = producer.acked.map((n) => n + more);
+    await until(() => producer.acked.every((n, p) => n >= target[p]!), `${more} more delivery reports ${what} (so far ${producer.acked}; ${producer.errors.slice(-3).join('; ')})`, 60_000, 50);
+  };
+  let exitCode: number | null = null;
+  try {
+    await progress(20, 'before any fault');
+    await killEachLeader(topic, (what) => progress(10, what));
+  } finally {
+    exitCode = await producer.stop();
+  }
+  assert.is(exitCode, 0, `the producer flushed and exited: ${producer.output}`);
+  assert.not.ok(producer.errors.some((e) => e.startsWith('FATAL')), `no fatal idempotence error: ${producer.errors.join('; ')}`);
+  await verify(topic, producer.history);
+});
+
+if (ETCD_BINARY) it.run();
+else console.log('skipping: etcd is not installed (apt-get install etcd-server)\n  Total:     0\n  Passed:    0\n  Skipped:   0');
