@@ -83,6 +83,10 @@ export const ERROR_CODES = [
   'SKEIN_CORRUPT_CLUSTER_STATE',
   'SKEIN_NOT_LEADER_OR_FOLLOWER',
   'SKEIN_LEADER_NOT_AVAILABLE',
+  // Groups: the coordinator of a group is the leader of its __consumer_offsets partition.
+  'SKEIN_NOT_COORDINATOR',
+  'SKEIN_COORDINATOR_LOAD_IN_PROGRESS',
+  'SKEIN_COORDINATOR_NOT_AVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
