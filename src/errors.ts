@@ -88,6 +88,10 @@ export const ERROR_CODES = [
   'SKEIN_FENCED_LEADER_EPOCH',
   'SKEIN_UNKNOWN_LEADER_EPOCH',
   'SKEIN_NO_REASSIGNMENT_IN_PROGRESS',
+  // Groups: the coordinator of a group is the leader of its __consumer_offsets partition.
+  'SKEIN_NOT_COORDINATOR',
+  'SKEIN_COORDINATOR_LOAD_IN_PROGRESS',
+  'SKEIN_COORDINATOR_NOT_AVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

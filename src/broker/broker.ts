@@ -22,7 +22,10 @@ import type { LeaderEndpointFactory } from '../cluster/leader-endpoint.js';
 import { Replication } from '../cluster/replication.js';
 import { ClusterTopics } from './cluster-topics.js';
 import { GroupCoordinator } from './group/group-coordinator.js';
-import { OffsetLogStore } from './offset-log-store.js';
+import { OffsetsTopicStore } from './group/offsets-topic-store.js';
+import { ClusterOffsetsTopic, DEFAULT_OFFSETS_TOPIC_PARTITIONS, DEFAULT_OFFSETS_TOPIC_REPLICATION_FACTOR, LocalOffsetsTopic, offsetsLogConfig, offsetsTopicConfigs } from './group/offsets-topic.js';
+import { CoordinatorLeadership } from './group/coordinator-leadership.js';
+import { migrateLegacyOffsets } from './group/legacy-offsets.js';
 import { MetadataLog } from './metadata-log.js';
 import { checkPartitionLimits, partitionLimitsOf, type PartitionLimits } from './partition-limits.js';
 import { removeStrayFolders, staleOffset } from './topic-ids.js';
@@ -69,6 +72,10 @@ export interface BrokerOptions {
   logCleanerIntervalMs?: number;
   /** offsets.topic.segment.bytes: segment size of __consumer_offsets. Default 64 MiB. */
   offsetsSegmentBytes?: number;
+  /** offsets.topic.num.partitions: partitions of __consumer_offsets when it is created. Default 50. */
+  offsetsTopicPartitions?: number;
+  /** offsets.topic.replication.factor (a cluster; capped by the live brokers). Default 3. */
+  offsetsTopicReplicationFactor?: number;
   /** Group coordinator settings. */
   groupInitialRebalanceDelayMs?: number;
   groupMinSessionTimeoutMs?: number;
@@ -155,6 +162,11 @@ export class Broker {
   private cluster: ClusterTopics | undefined;
   /** Set with `cluster`: leads and follows this broker's replicas (src/cluster/replication.ts). */
   private replication: Replication | undefined;
+  /** __consumer_offsets: the store the coordinator writes through, and where its partitions are (one broker, then a cluster). */
+  private offsetsStore!: OffsetsTopicStore;
+  private offsetsTopic!: LocalOffsetsTopic | ClusterOffsetsTopic;
+  private offsetsSettings!: { replicationFactor: number; segmentBytes: number };
+  private coordinatorLeadership: CoordinatorLeadership | undefined;
   /** Serialises metadata changes so concurrent admin calls see each other's results. */
   private metadataQueue: Promise<unknown> = Promise.resolve();
 
@@ -204,32 +216,35 @@ export class Broker {
     try {
       const metadataLog = await logs.open(partitionLogName(METADATA_TOPIC, 0), { flushMessages: 1, segmentBytes: 16 * 1024 * 1024 });
       const metadata = await MetadataLog.load(metadataLog);
-      // Commits are acknowledged from the page cache (they survive a crash of this process) and
-      // flushed within a second, as Kafka acknowledges them once written to the leader's log
-      // (it relies on replication, not fsync). kafkajs commits after every batch; a flush per
-      // commit made protocol consumers wait on the disk. A power loss can lose the last second
-      // of commits: those records are delivered again (at least once), never lost.
-      // Compacted by the log cleaner like any cleanup.policy=compact topic (see runLogCleaner).
-      const offsetsLog = await logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, 0), {
-        flushMs: 1000,
-        segmentBytes: options.offsetsSegmentBytes ?? 64 * 1024 * 1024,
-      });
+      // __consumer_offsets as Kafka has it (src/broker/group/offsets-topic*.ts): alone, this
+      // broker owns every partition; the folders appear at first use. Compacted by the log cleaner.
+      const segmentBytes = options.offsetsSegmentBytes ?? 64 * 1024 * 1024;
+      let broker: Broker | undefined;
+      const offsetsTopic = new LocalOffsetsTopic(
+        logs,
+        options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS,
+        offsetsLogConfig(segmentBytes),
+        (p, log) => broker!.partitionOf(CONSUMER_OFFSETS_TOPIC, p, log),
+        (partitions) => broker!.topics.set(CONSUMER_OFFSETS_TOPIC, { name: CONSUMER_OFFSETS_TOPIC, topicId: '', internal: true, configs: offsetsTopicConfigs(segmentBytes), partitions }),
+      );
+      const offsetsStore = new OffsetsTopicStore(offsetsTopic.partitionCount, offsetsTopic, options.onWarning);
       const groups = new GroupCoordinator({
-        offsetStore: new OffsetLogStore(offsetsLog),
+        offsetStore: offsetsStore,
         topicIdOf: (topic) => metadata.topics.get(topic)?.topicId,
         initialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
         minSessionTimeoutMs: options.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
       });
       await groups.start();
-      const broker = new Broker(options, logs, metadata, groups);
-      broker.topics.set(CONSUMER_OFFSETS_TOPIC, {
-        name: CONSUMER_OFFSETS_TOPIC,
-        topicId: '',
-        internal: true,
-        configs: {},
-        partitions: [broker.partitionOf(CONSUMER_OFFSETS_TOPIC, 0, offsetsLog)],
-      });
+      broker = new Broker(options, logs, metadata, groups);
+      broker.offsetsStore = offsetsStore;
+      broker.offsetsTopic = offsetsTopic;
+      broker.offsetsSettings = { replicationFactor: options.offsetsTopicReplicationFactor ?? DEFAULT_OFFSETS_TOPIC_REPLICATION_FACTOR, segmentBytes };
+      // The JSON log of older versions first: it sits where the new partition 0 goes.
+      const migrated = await migrateLegacyOffsets(logs, offsetsTopic, offsetsStore);
+      if (migrated) broker.warn(`migrated ${migrated.found} committed offsets from the JSON offsets log to __consumer_offsets (${migrated.written} written now)`);
+      await offsetsTopic.openIfPresent();
+      for (let p = 0; p < offsetsTopic.partitionCount; p++) await groups.becomeCoordinator(p);
       // Topics from before topic ids get one now (their folders adopt it as they open).
       for (const [topic, t] of metadata.topics) if (t.topicId === undefined) await metadata.append({ type: 'topic-id-assigned', topic, topicId: randomUUID() });
       // Folders of deleted topics and of creations cut short go before anything can read them.
@@ -305,6 +320,30 @@ export class Broker {
       onWarning: this.onWarning ?? (() => undefined),
     });
     await this.cluster.syncAll();
+    await this.followOffsetsLeadership(member, this.cluster);
+  }
+
+  /**
+   * From now on __consumer_offsets is the cluster's (created through the controller) and this
+   * broker coordinates the groups of the partitions it leads (group/coordinator-leadership.ts).
+   * A local topic from before the cluster stays on disk; its folders serve as replicas only if
+   * the cluster assigns them here.
+   */
+  private async followOffsetsLeadership(member: ClusterMember, cluster: ClusterTopics): Promise<void> {
+    for (const p of this.groups.ownedPartitions()) this.groups.resign(p);
+    if (this.topics.get(CONSUMER_OFFSETS_TOPIC)?.internal) this.topics.delete(CONSUMER_OFFSETS_TOPIC);
+    const topic = new ClusterOffsetsTopic({
+      member,
+      partitionCount: this.offsetsStore.partitionCount,
+      replicationFactor: this.offsetsSettings.replicationFactor,
+      configs: offsetsTopicConfigs(this.offsetsSettings.segmentBytes),
+      local: (p) => this.topics.get(CONSUMER_OFFSETS_TOPIC)?.partitions[p],
+      settled: () => cluster.settled(),
+    });
+    this.offsetsTopic = topic;
+    this.offsetsStore.usePartitions(topic);
+    this.coordinatorLeadership = new CoordinatorLeadership({ member, topic, coordinator: this.groups, settled: () => cluster.settled(), warn: this.warn });
+    await this.coordinatorLeadership.start();
   }
 
   /** The live brokers (this one alone outside a cluster). */
@@ -313,19 +352,21 @@ export class Broker {
   }
 
   /**
-   * The broker that coordinates a group (FindCoordinator). Alone: this one. In a cluster every
-   * broker gives the same answer, the live broker at Java's String.hashCode(key) modulo their
-   * count in id order, so all members of a group meet at one coordinator. Committed offsets
-   * stay on that broker's own __consumer_offsets: they are not replicated and a group whose
-   * coordinator changes starts from its reset policy (docs/cluster.md, "Status").
+   * The broker that coordinates a group (FindCoordinator): the leader of the group's partition
+   * of __consumer_offsets, abs(javaHash(key)) % partitions, as in Kafka, so every member of a
+   * group meets at one broker and the group moves with that partition's leadership. The topic
+   * is created at the first call (one broker: its folders; a cluster: through the controller).
+   * SKEIN_COORDINATOR_NOT_AVAILABLE while the partition has no leader.
    */
-  coordinatorFor(key: string): BrokerDescription {
-    if (!this.cluster) return this.listener;
-    const live = this.cluster.brokers();
-    if (live.length === 0) return this.listener;
-    let hash = 0;
-    for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0;
-    return live[Math.abs(hash % live.length)]!;
+  async findCoordinator(key: string): Promise<BrokerDescription> {
+    this.ensureOpen();
+    const p = this.offsetsStore.partitionOf(key);
+    await this.offsetsTopic.ensureCreated();
+    if (!(this.offsetsTopic instanceof ClusterOffsetsTopic)) return this.listener;
+    const leader = this.offsetsTopic.leaderOf(p);
+    const found = leader === undefined ? undefined : this.brokers().find((b) => b.nodeId === leader);
+    if (!found) throw new SkeinError('SKEIN_COORDINATOR_NOT_AVAILABLE', `__consumer_offsets-${p}, which holds group ${key}, has no live leader`, { groupId: key, partition: p });
+    return found;
   }
 
   /** This broker's membership of its cluster (reassignment and leader election requests); undefined alone. */
@@ -349,17 +390,18 @@ export class Broker {
     let topic = this.topics.get(name);
     if (!topic) {
       // Cluster topics live in etcd, not in the local metadata log: no local topic id.
-      topic = { name, topicId: '', internal: false, configs, partitions: [] };
+      topic = { name, topicId: '', internal: isInternalTopic(name), configs, partitions: [] };
       this.topics.set(name, topic);
     }
     if (topic.partitions[partition]) return;
-    const log = await this.logs.open(partitionLogName(name, partition), logConfigOf(configs, this.topicDefaults));
+    const logConfig = name === CONSUMER_OFFSETS_TOPIC ? offsetsLogConfig(this.offsetsSettings.segmentBytes) : logConfigOf(configs, this.topicDefaults);
+    const log = await this.logs.open(partitionLogName(name, partition), logConfig);
     const replica = this.partitionOf(name, partition, log);
     // Replicated: the HW moves as followers catch up, and followers' long polls wake on appends.
     replica.followLogEnd = false;
     replica.on('appended', () => this.waiters.notify(replicaFetchKey(replica.key)));
     topic.partitions[partition] = replica;
-    this.tellAdded([replica]);
+    if (name !== CONSUMER_OFFSETS_TOPIC) this.tellAdded([replica]);
   }
 
   private async deleteLocalTopic(name: string): Promise<void> {
@@ -593,27 +635,28 @@ export class Broker {
   /** Names of the topics (internal ones only when asked). */
   listTopics(includeInternal = false): string[] {
     this.ensureOpen();
-    const local = [...this.topics.values()].filter((t) => (includeInternal || !t.internal) && (!this.cluster || t.internal)).map((t) => t.name);
-    return [...local, ...(this.cluster ? this.cluster.topics() : [])].sort();
+    const local = [...this.topics.values()].filter((t) => (includeInternal || !t.internal) && (!this.cluster || t.name === METADATA_TOPIC)).map((t) => t.name);
+    const clustered = this.cluster ? this.cluster.topics().filter((t) => includeInternal || !isInternalTopic(t)) : [];
+    return [...local, ...clustered].sort();
   }
 
   hasTopic(name: string): boolean {
-    if (this.cluster && !isInternalTopic(name)) return this.cluster.hasTopic(name);
+    if (this.cluster && name !== METADATA_TOPIC) return this.cluster.hasTopic(name);
     return this.topics.has(name);
   }
 
   partitionCount(name: string): number {
-    if (this.cluster && !isInternalTopic(name)) return this.cluster.partitionCount(name);
+    if (this.cluster && name !== METADATA_TOPIC) return this.cluster.partitionCount(name);
     return this.topicOrThrow(name).partitions.length;
   }
 
   describeTopic(name: string): TopicDescription {
     this.ensureOpen();
-    if (this.cluster && !isInternalTopic(name)) {
+    if (this.cluster && name !== METADATA_TOPIC) {
       const local = this.topics.get(name);
       return {
         name,
-        internal: false,
+        internal: isInternalTopic(name),
         partitions: this.cluster.describe(name).map((p) => {
           const replica = local?.partitions[p.partition];
           return {
@@ -648,8 +691,8 @@ export class Broker {
 
   describeConfigs(name: string): DescribedConfig[] {
     this.ensureOpen();
-    const clusterConfigs = this.cluster && !isInternalTopic(name) ? this.cluster.configs(name) : undefined;
-    if (this.cluster && !isInternalTopic(name) && !clusterConfigs) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `unknown topic ${name}`, { topic: name });
+    const clusterConfigs = this.cluster && name !== METADATA_TOPIC ? this.cluster.configs(name) : undefined;
+    if (this.cluster && name !== METADATA_TOPIC && !clusterConfigs) throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `unknown topic ${name}`, { topic: name });
     return describeTopicConfigs(clusterConfigs ?? this.topicOrThrow(name).configs, this.topicDefaults);
   }
 
@@ -698,7 +741,7 @@ export class Broker {
   }
 
   private partitionOrThrow(topic: string, partition: number): Partition {
-    if (this.cluster && !isInternalTopic(topic)) this.cluster.checkLeader(topic, partition);
+    if (this.cluster && topic !== METADATA_TOPIC) this.cluster.checkLeader(topic, partition);
     const state = this.topicOrThrow(topic).partitions[partition];
     if (!state || !Number.isInteger(partition)) {
       throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
@@ -905,7 +948,8 @@ export class Broker {
         const policy = topic.name === CONSUMER_OFFSETS_TOPIC ? 'compact' : (topic.configs['cleanup.policy'] ?? this.topicDefaults['cleanup.policy'] ?? 'delete');
         if (!policy.split(',').includes('compact')) continue;
         for (const p of topic.partitions) {
-          if (this.isClosed || p.log.closed) continue;
+          // A cluster topic's array has holes where other brokers hold the replicas.
+          if (!p || this.isClosed || p.log.closed) continue;
           try {
             const result = await p.log.compact({ now });
             if (!result.cleaned) continue;
@@ -936,6 +980,7 @@ export class Broker {
   close(): Promise<void> {
     if (!this.closing) {
       this.isClosed = true;
+      this.coordinatorLeadership?.close();
       this.cluster?.close();
       const replicationClosed = this.replication?.close().catch(() => undefined);
       if (this.retentionTimer) clearInterval(this.retentionTimer);

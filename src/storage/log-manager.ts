@@ -171,6 +171,27 @@ export class LogManager {
     return aside;
   }
 
+  /**
+   * Closes the log `from` (if open) and renames its folder to `to`, in one atomic step (a crash
+   * leaves either name, never both). Refused when `to` exists.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    this.ensureOpen();
+    checkName(from);
+    checkName(to);
+    const target = join(this.dir, to);
+    if (existsSync(target)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `cannot rename log ${from} to ${to}: ${to} exists`, { path: target });
+    await this.opening.get(from)?.catch(() => undefined);
+    const log = this.logs.get(from);
+    this.logs.delete(from);
+    if (log) await log.close();
+    try {
+      renameSync(join(this.dir, from), target);
+    } catch (err) {
+      throw fromSystemError(err as NodeJS.ErrnoException, `cannot rename log ${from} to ${to}`, { path: target });
+    }
+  }
+
   get(name: string): PartitionLog | undefined {
     return this.logs.get(name);
   }

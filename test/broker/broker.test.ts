@@ -142,7 +142,10 @@ test('auto-creation, internal topics and closed brokers', async () => {
   assert.is(broker.partitionCount('auto'), 3);
   assert.is(await code(() => broker.ensureTopic('manual', false)), 'SKEIN_UNKNOWN_TOPIC_OR_PARTITION');
   assert.is(await code(() => broker.ensureTopic('bad/name')), 'SKEIN_INVALID_TOPIC');
+  assert.not.ok(broker.listTopics(true).includes('__consumer_offsets'), 'created at first use, as in Kafka');
+  await broker.findCoordinator('g');
   assert.ok(broker.listTopics(true).includes('__consumer_offsets'));
+  assert.is(broker.partitionCount('__consumer_offsets'), 50, "Kafka's offsets.topic.num.partitions");
   assert.not.ok(broker.listTopics().includes('__consumer_offsets'));
   assert.is(await code(() => broker.produce('__consumer_offsets', 0, batch('x'), 1)), 'SKEIN_INVALID_TOPIC');
   assert.is(await code(() => broker.createTopic({ topic: '__consumer_offsets' })), 'SKEIN_INVALID_TOPIC');

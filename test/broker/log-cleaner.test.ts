@@ -15,7 +15,8 @@ import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 test.after(cleanupTempDirs);
 
-const OPTIONS = { logCleanerIntervalMs: 0, offsetsSegmentBytes: 8192 };
+// One offsets partition, so partition 0 holds every commit these tests count.
+const OPTIONS = { logCleanerIntervalMs: 0, offsetsSegmentBytes: 8192, offsetsTopicPartitions: 1 };
 
 async function values(broker: Broker, topic: string): Promise<Array<[number, string, string | null]>> {
   const out: Array<[number, string, string | null]> = [];

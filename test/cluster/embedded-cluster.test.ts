@@ -81,7 +81,7 @@ it('every broker names the same coordinator for a group (FindCoordinator), sprea
   const groups = Array.from({ length: 30 }, (_, i) => `group-${i}`);
   const chosen = new Set<number>();
   for (const g of groups) {
-    const answers = skeins.map((s) => s.broker.coordinatorFor(g).nodeId);
+    const answers = await Promise.all(skeins.map(async (s) => (await s.broker.findCoordinator(g)).nodeId));
     assert.is(new Set(answers).size, 1, `one coordinator for ${g}: ${answers}`);
     chosen.add(answers[0]!);
   }

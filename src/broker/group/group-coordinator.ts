@@ -11,6 +11,14 @@
  * first waits for it), use, `close()` (stops every timer; parked joins and syncs fail with
  * SKEIN_CLOSED; every later call throws SKEIN_CLOSED).
  *
+ * Partitioned stores (`__consumer_offsets`, offsets-topic-store.ts): the coordinator serves
+ * a group only while it owns the group's partition, as Kafka's coordinator serves the groups
+ * of the offsets partitions its broker leads. `becomeCoordinator(p)` loads a partition's
+ * groups and offsets (requests for its groups get SKEIN_COORDINATOR_LOAD_IN_PROGRESS
+ * meanwhile), `resign(p)` drops them (parked requests and later ones get
+ * SKEIN_NOT_COORDINATOR, so clients look the coordinator up again). Who calls these: the
+ * broker, for every partition at open (one broker) or on leader changes (cluster).
+ *
  * Concurrency: event loop only. Once offsets are loaded, every call takes effect before it
  * returns its promise (a describeGroups right after a joinGroup sees the join), and
  * membership calls run synchronously up to the promise they park. Offset writes are the only awaited work; those of one group go to the store one at a
@@ -33,7 +41,8 @@ import type {
 } from '../types.js';
 import { Group } from './group.js';
 import type { MemberJoinDetails } from './group-member.js';
-import type { OffsetStore, StoredOffset } from './offset-store.js';
+import { isPartitioned, type OffsetStore, type PartitionedOffsetStore, type StoredGroup, type StoredOffset } from './offset-store.js';
+import type { GroupMetadataValue } from './offsets-records.js';
 
 export interface GroupCoordinatorOptions {
   offsetStore: OffsetStore;
@@ -67,6 +76,9 @@ export class GroupCoordinator {
   private loading: Promise<void> | null = null;
   private loaded = false;
   private closed = false;
+  /** Set for a partitioned store: the partitions owned, each loading (its promise) or loaded. */
+  private readonly partitioned: PartitionedOffsetStore | undefined;
+  private readonly owned = new Map<number, { loaded: boolean; done: Promise<void> }>();
 
   constructor(options: GroupCoordinatorOptions) {
     this.store = options.offsetStore;
@@ -74,6 +86,7 @@ export class GroupCoordinator {
     this.minSessionTimeoutMs = nonNegativeInteger(options.minSessionTimeoutMs ?? 6000, 'minSessionTimeoutMs');
     this.maxSessionTimeoutMs = nonNegativeInteger(options.maxSessionTimeoutMs ?? 1_800_000, 'maxSessionTimeoutMs');
     this.topicIdOf = options.topicIdOf ?? (() => undefined);
+    this.partitioned = isPartitioned(this.store) ? this.store : undefined;
     if (this.minSessionTimeoutMs > this.maxSessionTimeoutMs) {
       throw new SkeinError('SKEIN_INVALID_ARGUMENT', `minSessionTimeoutMs ${this.minSessionTimeoutMs} is above maxSessionTimeoutMs ${this.maxSessionTimeoutMs}`);
     }
@@ -86,6 +99,11 @@ export class GroupCoordinator {
   }
 
   private async load(): Promise<void> {
+    // A partitioned store is loaded partition by partition (becomeCoordinator).
+    if (this.partitioned) {
+      this.loaded = true;
+      return;
+    }
     for (const offset of await this.store.load()) {
       this.rememberOffset(offset);
       // A group known only by its offsets is an Empty group, as in Kafka.
@@ -94,11 +112,71 @@ export class GroupCoordinator {
     this.loaded = true;
   }
 
+  /* ---- Ownership of __consumer_offsets partitions ---- */
+
+  /**
+   * Takes over the groups of partition `p` of a partitioned store: loads its groups and
+   * offsets (requests for them get SKEIN_COORDINATOR_LOAD_IN_PROGRESS until then). Idempotent.
+   */
+  becomeCoordinator(p: number): Promise<void> {
+    const store = this.partitioned;
+    if (!store) return Promise.resolve();
+    this.checkOpen();
+    const current = this.owned.get(p);
+    if (current) return current.done;
+    const entry = { loaded: false, done: Promise.resolve() };
+    entry.done = (async () => {
+      const loaded = await store.loadPartition(p);
+      // Resigned (or closed) while loading: what was read is dropped.
+      if (this.owned.get(p) !== entry || this.closed) return;
+      for (const g of loaded.groups) this.groups.set(g.groupId, this.newGroup(g.groupId, g));
+      for (const offset of loaded.offsets) {
+        this.rememberOffset(offset);
+        if (!this.groups.has(offset.groupId)) this.groups.set(offset.groupId, this.newGroup(offset.groupId));
+      }
+      entry.loaded = true;
+    })();
+    this.owned.set(p, entry);
+    entry.done.catch(() => {
+      // A failed load leaves the partition unowned: the next leadership change tries again.
+      if (this.owned.get(p) === entry) this.owned.delete(p);
+    });
+    return entry.done;
+  }
+
+  /** Gives up partition `p`: its groups are dropped; their members get SKEIN_NOT_COORDINATOR and look the coordinator up again. */
+  resign(p: number): void {
+    const store = this.partitioned;
+    if (!store || !this.owned.delete(p)) return;
+    for (const [groupId, group] of [...this.groups]) {
+      if (store.partitionOf(groupId) !== p) continue;
+      group.shutdown(new SkeinError('SKEIN_NOT_COORDINATOR', `this broker no longer coordinates group ${groupId}`, { groupId, partition: p }));
+      this.groups.delete(groupId);
+      this.offsets.delete(groupId);
+    }
+  }
+
+  /** The partitions of a partitioned store this coordinator owns (loaded or loading). */
+  ownedPartitions(): number[] {
+    return [...this.owned.keys()].sort((a, b) => a - b);
+  }
+
+  /** Throws unless this coordinator serves `groupId` now (always true for an unpartitioned store). */
+  private checkCoordinator(groupId: string): void {
+    const store = this.partitioned;
+    if (!store || typeof groupId !== 'string' || groupId === '') return;
+    const p = store.partitionOf(groupId);
+    const owned = this.owned.get(p);
+    if (!owned) throw new SkeinError('SKEIN_NOT_COORDINATOR', `this broker does not coordinate group ${groupId} (partition ${p} of __consumer_offsets)`, { groupId, partition: p });
+    if (!owned.loaded) throw new SkeinError('SKEIN_COORDINATOR_LOAD_IN_PROGRESS', `partition ${p} of __consumer_offsets, which holds group ${groupId}, is still loading`, { groupId, partition: p });
+  }
+
   /* ---- Membership ---- */
 
   async joinGroup(request: JoinGroupRequest): Promise<JoinGroupResult> {
     if (!this.loaded) await this.start();
     this.checkOpen();
+    this.checkCoordinator(request.groupId);
     checkGroupId(request.groupId);
     const details = this.joinDetails(request);
     let group = this.groups.get(request.groupId);
@@ -124,6 +202,7 @@ export class GroupCoordinator {
   async syncGroup(request: SyncGroupRequest): Promise<SyncGroupResult> {
     if (!this.loaded) await this.start();
     this.checkOpen();
+    this.checkCoordinator(request.groupId);
     const group = this.existingGroup(request.groupId, request.memberId);
     for (const a of request.assignments) {
       if (typeof a.memberId !== 'string' || !Buffer.isBuffer(a.assignment)) {
@@ -136,6 +215,7 @@ export class GroupCoordinator {
   async heartbeat(request: HeartbeatRequest): Promise<void> {
     if (!this.loaded) await this.start();
     this.checkOpen();
+    this.checkCoordinator(request.groupId);
     this.existingGroup(request.groupId, request.memberId).heartbeat(request.memberId, request.groupInstanceId ?? null, request.generationId);
   }
 
@@ -147,6 +227,7 @@ export class GroupCoordinator {
   async leaveGroup(request: LeaveGroupRequest): Promise<void> {
     if (!this.loaded) await this.start();
     this.checkOpen();
+    this.checkCoordinator(request.groupId);
     checkGroupId(request.groupId);
     const group = this.groups.get(request.groupId);
     const memberErrors = request.members.map(({ memberId, groupInstanceId }) => {
@@ -174,6 +255,7 @@ export class GroupCoordinator {
   async commitOffsets(request: OffsetCommitRequest): Promise<void> {
     if (!this.loaded) await this.start();
     this.checkOpen();
+    this.checkCoordinator(request.groupId);
     checkGroupId(request.groupId);
     for (const o of request.offsets) checkOffset(o);
     let group = this.groups.get(request.groupId);
@@ -217,6 +299,7 @@ export class GroupCoordinator {
   async fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]> {
     if (!this.loaded) await this.start();
     this.checkOpen();
+    this.checkCoordinator(request.groupId);
     checkGroupId(request.groupId);
     if (request.partitions === null) return this.committedOffsets(request.groupId);
     const byTopic = this.offsets.get(request.groupId);
@@ -294,8 +377,11 @@ export class GroupCoordinator {
     for (const groupId of groupIds) {
       if (results.has(groupId)) continue;
       const group = this.groups.get(groupId);
+      const notServed = this.notServed(groupId);
       if (groupId === '') {
         results.set(groupId, new SkeinError('SKEIN_INVALID_GROUP_ID', 'the group id is empty', { groupId }));
+      } else if (notServed) {
+        results.set(groupId, notServed);
       } else if (!group) {
         results.set(groupId, new SkeinError('SKEIN_GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`, { groupId }));
       } else if (group.state !== 'Empty') {
@@ -326,12 +412,41 @@ export class GroupCoordinator {
 
   /* ---- Helpers ---- */
 
+  private notServed(groupId: string): SkeinError | undefined {
+    try {
+      this.checkCoordinator(groupId);
+      return undefined;
+    } catch (error) {
+      return error as SkeinError;
+    }
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new SkeinError('SKEIN_CLOSED', 'the group coordinator is closed');
   }
 
-  private newGroup(groupId: string): Group {
-    return new Group({ groupId, initialRebalanceDelayMs: this.initialRebalanceDelayMs });
+  private newGroup(groupId: string, stored?: StoredGroup): Group {
+    const store = this.store;
+    return new Group({
+      groupId,
+      initialRebalanceDelayMs: this.initialRebalanceDelayMs,
+      restored: stored && { protocolType: stored.protocolType, generation: stored.generation },
+      onGeneration: store.storeGroup && ((value: GroupMetadataValue) => this.storeGeneration(groupId, value)),
+    });
+  }
+
+  /**
+   * Writes a group's new generation in store order. Kafka answers the SyncGroups only once it
+   * is stored; here the members get their assignments at once and a failed write is only
+   * warned about: the generation is for tools and for a coordinator that takes the group over,
+   * and members whose coordinator moves rejoin anyway.
+   */
+  private storeGeneration(groupId: string, value: GroupMetadataValue): void {
+    const group = this.groups.get(groupId);
+    void this.inStoreOrder(groupId, async () => {
+      if (this.closed || (group !== undefined && this.groups.get(groupId) !== group)) return;
+      await this.store.storeGroup!({ groupId, ...value });
+    }).catch(() => undefined);
   }
 
   private existingGroup(groupId: string, memberId: string): Group {

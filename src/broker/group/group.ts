@@ -45,10 +45,22 @@ import type {
 } from '../types.js';
 import { GroupMember, Parked, type MemberJoinDetails } from './group-member.js';
 import { candidateProtocols, selectProtocol } from './protocol-selection.js';
+import type { GroupMetadataValue } from './offsets-records.js';
 
 export interface GroupOptions {
   groupId: string;
   initialRebalanceDelayMs: number;
+  /**
+   * Told each new generation once it is settled (Stable with the leader's assignments, or
+   * Empty after the last member left), to store it as Kafka's GroupMetadataValue.
+   */
+  onGeneration?: (value: GroupMetadataValue) => void;
+  /**
+   * The generation loaded from the store (a group whose coordinator moved, or after a
+   * restart): the group starts Empty in that generation with that protocol type. Its members
+   * are not restored: they rejoin (their next heartbeat gets UNKNOWN_MEMBER_ID).
+   */
+  restored?: { protocolType: string; generation: number };
 }
 
 export class Group {
@@ -68,10 +80,16 @@ export class Group {
   /** Set while the first join of an Empty group waits for others (Kafka's InitialDelayedJoin). */
   private initialDelay: { remainingMs: number; newMemberAdded: boolean } | null = null;
   private readonly initialRebalanceDelayMs: number;
+  private readonly onGeneration: ((value: GroupMetadataValue) => void) | undefined;
 
   constructor(options: GroupOptions) {
     this.groupId = options.groupId;
     this.initialRebalanceDelayMs = options.initialRebalanceDelayMs;
+    this.onGeneration = options.onGeneration;
+    if (options.restored) {
+      this.currentGeneration = options.restored.generation;
+      this.protocolType = options.restored.protocolType === '' ? null : options.restored.protocolType;
+    }
   }
 
   get state(): GroupState {
@@ -277,6 +295,7 @@ export class Group {
       this.currentState = 'Empty';
       this.protocolName = null;
       this.leaderId = null;
+      this.onGeneration?.(this.metadataValue());
       return;
     }
     if (this.leaderId === null || !this.members.has(this.leaderId)) this.leaderId = this.members.keys().next().value!;
@@ -341,6 +360,28 @@ export class Group {
       for (const sync of member.pendingSyncs) sync.resolve(this.syncResultFor(member));
       member.pendingSyncs = [];
     }
+    this.onGeneration?.(this.metadataValue());
+  }
+
+  /** The group as Kafka stores it in __consumer_offsets (GroupMetadataValue). */
+  metadataValue(): GroupMetadataValue {
+    return {
+      protocolType: this.protocolType ?? '',
+      generation: this.currentGeneration,
+      protocol: this.protocolName,
+      leader: this.leaderId,
+      currentStateTimestamp: Date.now(),
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeout: m.rebalanceTimeoutMs,
+        sessionTimeout: m.sessionTimeoutMs,
+        subscription: this.protocolName === null ? Buffer.alloc(0) : m.metadataFor(this.protocolName),
+        assignment: m.assignment,
+      })),
+    };
   }
 
   private syncResultFor(member: GroupMember): SyncGroupResult {

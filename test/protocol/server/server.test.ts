@@ -322,7 +322,10 @@ test('topics are created by Metadata when allowed, never by Produce; bad names a
   assert.is(created.body.topics[1]!.errorCode, KAFKA_ERRORS.INVALID_TOPIC_EXCEPTION);
   assert.equal(created.body.brokers, [{ nodeId: 0, host: '127.0.0.1', port: server.address.port, rack: null }]);
   const all = await client.request(3, 0, (w) => encodeMetadataRequest(w, 0, { topics: [] }), decodeMetadataResponse);
-  assert.equal(all.body.topics.map((t) => t.name).sort(), ['__consumer_offsets', 'later']);
+  assert.equal(all.body.topics.map((t) => t.name).sort(), ['later'], '__consumer_offsets appears at the first group use');
+  await broker.findCoordinator('g');
+  const withOffsets = await client.request(3, 0, (w) => encodeMetadataRequest(w, 0, { topics: [] }), decodeMetadataResponse);
+  assert.equal(withOffsets.body.topics.map((t) => t.name).sort(), ['__consumer_offsets', 'later']);
   const again = await client.request(0, 7, produceBody('later', 0, encodeRecordBatch([{ value: 'x' }])), decodeProduceResponse);
   assert.is(again.body.responses[0]!.partitionResponses[0]!.errorCode, 0);
   await client.close();

@@ -1,0 +1,163 @@
+/**
+ * Group coordinators in a cluster of three real broker processes on a real etcd: the first
+ * FindCoordinator creates `__consumer_offsets` through the controller (50 partitions, 3
+ * replicas, compacted), every broker names the same coordinator for a group — the leader of
+ * partition abs(javaHash(group)) % 50 — different groups land on different brokers, a group
+ * request to another broker gets NOT_COORDINATOR, and a kafkajs group commits through its
+ * coordinator. Then the coordinator is SIGKILLed: with no in-sync follower yet (replication is
+ * not built, docs/cluster.md) its partition has no leader and FindCoordinator answers
+ * COORDINATOR_NOT_AVAILABLE; once it restarts it leads again, loads the partition, and the
+ * committed offsets are served.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import kafkajs, { type Admin } from 'kafkajs';
+import { startEtcd, stopAllEtcd, type EtcdServer } from '../helpers/cluster/etcd.js';
+import { BrokerProcess } from '../helpers/cluster/broker-process.js';
+import { until, within } from '../helpers/cluster/wait.js';
+import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+import { RawClient } from '../protocol/server/helpers/raw-client.js';
+import { decodeFindCoordinatorResponse, encodeFindCoordinatorRequest } from '../../src/protocol/messages/find-coordinator.js';
+import { decodeOffsetFetchResponse, encodeOffsetFetchRequest } from '../../src/protocol/messages/offset-fetch.js';
+import { KAFKA_ERRORS } from '../../src/protocol/error-codes.js';
+
+const { Kafka, logLevel } = kafkajs;
+const it = suite('group coordinators in a cluster (real etcd, broker processes)');
+let etcd: EtcdServer;
+let brokers: BrokerProcess[] = [];
+let admin: Admin | undefined;
+
+function javaHash(s: string): number {
+  let h = 0n;
+  for (let i = 0; i < s.length; i++) h = (h * 31n + BigInt(s.charCodeAt(i))) % 2n ** 32n;
+  return Number(BigInt.asIntN(32, h));
+}
+const partitionOf = (group: string) => {
+  const h = javaHash(group);
+  return (h === -2147483648 ? 0 : Math.abs(h)) % 50;
+};
+
+function kafka() {
+  return new Kafka({
+    clientId: 'coordinators',
+    brokers: brokers.filter((b) => b.running).map((b) => b.bootstrap),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+  });
+}
+
+/** FindCoordinator v1 asked of one broker: [errorCode, nodeId]. */
+async function findCoordinator(broker: BrokerProcess, group: string): Promise<[number, number]> {
+  const client = await RawClient.connect(broker.proxy.port);
+  try {
+    const { body } = await within(client.request(10, 1, (w) => encodeFindCoordinatorRequest(w, 1, { key: group, keyType: 0 }), decodeFindCoordinatorResponse), 15_000, 'FindCoordinator');
+    return [body.errorCode ?? -1, body.nodeId ?? -1];
+  } finally {
+    await client.close();
+  }
+}
+
+it.before(async () => {
+  etcd = await startEtcd();
+  const root = tempDir('skein-coordinators-');
+  brokers = await Promise.all(
+    [1, 2, 3].map((nodeId) => BrokerProcess.start({ nodeId, dir: join(root, `b${nodeId}`), etcd: etcd.url, args: ['--session-timeout-ms', '2000', '--log-level', 'warn'] })),
+  );
+  admin = kafka().admin();
+  await within(admin.connect(), 20_000, 'admin connect');
+  await until(async () => (await admin!.describeCluster()).brokers.length === 3, 'three brokers', 30_000, 200);
+});
+
+it.after(async () => {
+  await admin?.disconnect().catch(() => undefined);
+  await Promise.allSettled(brokers.map((b) => b.close()));
+  await stopAllEtcd();
+  cleanupTempDirs();
+});
+
+const GROUPS = Array.from({ length: 12 }, (_, i) => `orders-${i}`);
+
+it('the first FindCoordinator creates __consumer_offsets; every broker names the leader of the group\'s partition', async () => {
+  // Until the topic's replicas are open and loaded, brokers may answer COORDINATOR_NOT_AVAILABLE.
+  await until(async () => (await findCoordinator(brokers[0]!, GROUPS[0]!))[0] === KAFKA_ERRORS.NONE, 'a first coordinator', 30_000, 200);
+  const metadata = (await admin!.fetchTopicMetadata({ topics: ['__consumer_offsets'] })).topics[0]!;
+  assert.is(metadata.partitions.length, 50);
+  for (const p of metadata.partitions) assert.is(new Set(p.replicas).size, 3, 'offsets.topic.replication.factor 3');
+  const leaders = new Map(metadata.partitions.map((p) => [p.partitionId, p.leader]));
+  const chosen = new Set<number>();
+  for (const group of GROUPS) {
+    const answers = await Promise.all(brokers.map((b) => findCoordinator(b, group)));
+    for (const [error] of answers) assert.is(error, KAFKA_ERRORS.NONE, group);
+    assert.is(new Set(answers.map(([, node]) => node)).size, 1, `one coordinator for ${group}: ${JSON.stringify(answers)}`);
+    assert.is(answers[0]![1], leaders.get(partitionOf(group)), `${group}: the leader of partition ${partitionOf(group)}`);
+    chosen.add(answers[0]![1]);
+  }
+  assert.ok(chosen.size > 1, `groups spread over brokers: ${[...chosen]}`);
+});
+
+it('a group request to a broker that is not the coordinator gets NOT_COORDINATOR', async () => {
+  const group = GROUPS[1]!;
+  const [, coordinator] = await findCoordinator(brokers[0]!, group);
+  const other = brokers.find((b) => b.nodeId !== coordinator)!;
+  const ask = async (broker: BrokerProcess) => {
+    const client = await RawClient.connect(broker.proxy.port);
+    try {
+      const { body } = await client.request(9, 3, (w) => encodeOffsetFetchRequest(w, 3, { groupId: group, topics: [{ name: 't', partitionIndexes: [0] }] }), decodeOffsetFetchResponse);
+      return body.errorCode;
+    } finally {
+      await client.close();
+    }
+  };
+  assert.is(await ask(other), KAFKA_ERRORS.NOT_COORDINATOR);
+  assert.is(await ask(brokers.find((b) => b.nodeId === coordinator)!), KAFKA_ERRORS.NONE);
+});
+
+it('a kafkajs group commits through its coordinator; the offsets survive the coordinator\'s SIGKILL and restart', async () => {
+  const group = 'survivors';
+  await admin!.createTopics({ topics: [{ topic: 'work', numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+  const client = kafka();
+  const producer = client.producer();
+  await producer.connect();
+  for (let p = 0; p < 2; p++) await producer.send({ topic: 'work', acks: 1, messages: Array.from({ length: 5 }, (_, i) => ({ partition: p, value: `${p}-${i}` })) });
+  await producer.disconnect();
+  const consumer = client.consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
+  let seen = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'work', fromBeginning: true });
+  await consumer.run({ eachMessage: async () => void seen++ });
+  const committed = async () => (await admin!.fetchOffsets({ groupId: group, topics: ['work'] }))[0]!.partitions.map((p) => Number(p.offset)).sort();
+  try {
+    await until(() => seen >= 10, 'ten records consumed', 30_000);
+    await until(async () => (await committed()).join() === '5,5', 'offsets 5,5 committed', 30_000, 200);
+  } finally {
+    await consumer.disconnect();
+  }
+
+  const [, coordinatorId] = await findCoordinator(brokers[0]!, group);
+  const coordinator = brokers.find((b) => b.nodeId === coordinatorId)!;
+  const other = brokers.find((b) => b.nodeId !== coordinatorId)!;
+  await coordinator.kill();
+  // No follower is in sync yet (no replication): the partition goes offline, no other broker coordinates the group.
+  await until(async () => (await findCoordinator(other, group))[0] === KAFKA_ERRORS.COORDINATOR_NOT_AVAILABLE, 'COORDINATOR_NOT_AVAILABLE while the leader is down', 30_000, 200);
+  await coordinator.restart();
+  await until(async () => {
+    const [error, node] = await findCoordinator(other, group);
+    return error === KAFKA_ERRORS.NONE && node === coordinatorId;
+  }, 'the restarted broker coordinates the group again', 30_000, 200);
+  const fresh = kafka().admin();
+  await fresh.connect();
+  try {
+    const offsets = await until(async () => {
+      const o = (await fresh.fetchOffsets({ groupId: group, topics: ['work'] }))[0]!.partitions.map((p) => Number(p.offset)).sort();
+      return o.join() === '5,5' ? o : undefined;
+    }, 'the committed offsets, loaded by the restarted coordinator', 30_000, 200);
+    assert.equal(offsets, [5, 5]);
+  } finally {
+    await fresh.disconnect();
+  }
+});
+
+it.run();
