@@ -15,11 +15,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as hdr from 'hdr-histogram-js';
 import { Skein } from '../src/client/skein.js';
 import { encodeRecordBatch } from '../src/records/encode-record-batch.js';
 import { defaultPoolSize } from '../src/workers/pool.js';
 import { printEnvironment, formatRate, QUICK } from './harness.js';
+import { DelayProbe } from './event-loop-probe.js';
 
 const root = mkdtempSync(join(tmpdir(), 'skein-bench-pool-'));
 const PARTITIONS = 8;
@@ -37,31 +37,6 @@ function values(n: number): Buffer[] {
     while (s.length < 100) s += rand() < 0.5 ? words[Math.floor(rand() * words.length)] + ':' : Math.floor(rand() * 1e6).toString(36) + ',';
     return Buffer.from(s.slice(0, 100));
   });
-}
-
-/** Event-loop delay: how late a 1 ms interval timer fires, recorded per tick and for the final gap. */
-class DelayProbe {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  private last = process.hrtime.bigint();
-  private readonly timer: NodeJS.Timeout;
-
-  constructor() {
-    this.timer = setInterval(() => this.tick(), 1);
-  }
-
-  private tick(): void {
-    const now = process.hrtime.bigint();
-    const lateUs = Math.max(1, Number(now - this.last) / 1000 - 1000);
-    this.histogram.recordValue(lateUs);
-    this.last = now;
-  }
-
-  /** Stops; p99 and max lateness in ms. */
-  stop(): { p99: number; max: number } {
-    clearInterval(this.timer);
-    this.tick();
-    return { p99: this.histogram.getValueAtPercentile(99) / 1000, max: this.histogram.maxValue / 1000 };
-  }
 }
 
 interface Figures {
