@@ -106,8 +106,14 @@ async function main(): Promise<void> {
   printEnvironment();
   console.log(`pool size ${defaultPoolSize()} (cores less one); ${PARTITIONS} partitions x ${BATCHES_PER_PARTITION} batches of ${RECORDS_PER_BATCH} x 100 B`);
   console.log('\n## compressed traffic on 8 partitions: worker pool vs inline');
+  console.log('(consumer decompression thresholds per codec: client/pooled-decompression.ts; snappy and zstd batches of 2000 records stay inline)');
   console.log('| codec | mode | produce | event-loop delay p99 / max (produce) | consume (eachBatch) | event-loop delay p99 (consume) |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  // The noise floor: the same probe over an idle second (other processes on these cores show here).
+  const idle = new DelayProbe();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const floor = idle.stop();
+  console.log(`idle event loop (noise floor), 1 s: delay p99 ${floor.p99.toFixed(1)} ms, max ${floor.max.toFixed(1)} ms`);
   // Thread start and module loading are paid once per broker, not per batch: not measured.
   const pool = new WorkerPool();
   await pool.warmUp();
