@@ -21,9 +21,10 @@ const ALLOWED: Record<string, string[]> = {
   // One topic-partition: the log, producer state, high watermark, the append pipeline and its
   // events. Over storage; never the broker above it (the broker subscribes to its events).
   partition: ['workers', 'storage', 'records', 'native', '.'],
-  // Worker threads with partition affinity and the CPU tasks they run: over records and native
-  // only (a task gets bytes and returns bytes; it never sees a log or a partition).
-  workers: ['records', 'native', '.'],
+  // Worker threads with partition affinity and the CPU tasks they run: over records and native,
+  // and storage's file-level recovery scan (a task gets bytes or a file path and returns plain
+  // data; it never sees a PartitionLog or a partition).
+  workers: ['storage', 'records', 'native', '.'],
   // Cluster coordination through etcd and replication over partitions: no Kafka API types, no
   // files (DESIGN.md, "Layers"); it tells partitions to lead or follow and where to truncate.
   cluster: ['partition', 'records', '.'],

@@ -123,7 +123,7 @@ export class BrokerMetrics {
         },
       });
     poolGauge('skein_workerpool_queued_tasks', 'Tasks waiting for a worker thread of the partitions\' pool (decompression, validation)', (pool) => pool.queued);
-    poolGauge('skein_workerpool_running_tasks', 'Tasks running on the partitions\' worker threads', (pool) => pool.running);
+    poolGauge('skein_workerpool_running_tasks', 'Tasks handed to the partitions\' worker threads (one running per thread, the rest next in line there)', (pool) => pool.running);
     poolGauge('skein_workerpool_threads', 'Worker threads (lanes) of the partitions\' pool', (pool) => pool.size);
     const logGauge = (name: string, help: string, read: (p: { sizeBytes: number; segments: number; logStartOffset: number; highWatermark: number }) => number) =>
       new Gauge({

@@ -16,6 +16,8 @@ import { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { MappingLru } from '../storage/mapping-lru.js';
 import { Partition } from '../partition/partition.js';
+import { partitionKey, poolScanner } from '../partition/pooled-recovery.js';
+import type { SegmentScanner } from '../storage/segment-recovery.js';
 import { WorkerPool } from '../workers/pool.js';
 import type { ClusterMember } from '../cluster/cluster-member.js';
 import type { LeaderEndpointFactory } from '../cluster/leader-endpoint.js';
@@ -395,8 +397,8 @@ export class Broker {
     }
     if (topic.partitions[partition]) return;
     const logConfig = name === CONSUMER_OFFSETS_TOPIC ? offsetsLogConfig(this.offsetsSettings.segmentBytes) : logConfigOf(configs, this.topicDefaults);
-    const log = await this.logs.open(partitionLogName(name, partition), logConfig);
-    const replica = this.partitionOf(name, partition, log);
+    const log = await this.logs.open(partitionLogName(name, partition), logConfig, undefined, this.scannerOf(name, partition));
+    const replica = await this.partitionOf(name, partition, log);
     // Replicated: the HW moves as followers catch up, and followers' long polls wake on appends.
     replica.followLogEnd = false;
     replica.on('appended', () => this.waiters.notify(replicaFetchKey(replica.key)));
@@ -446,11 +448,19 @@ export class Broker {
     for (const o of this.observers) for (const p of partitions) o.partitionAdded?.(p);
   }
 
-  /** Wraps a log in its Partition; long-poll fetches wake when its high watermark moves. */
-  private partitionOf(topic: string, partition: number, log: PartitionLog): Partition {
-    const state = new Partition(topic, partition, log, { onWarning: this.onWarning, pool: this.pool });
+  /**
+   * Wraps a log in its Partition (its producer state rebuilt on the partition's worker lane);
+   * long-poll fetches wake when its high watermark moves.
+   */
+  private async partitionOf(topic: string, partition: number, log: PartitionLog): Promise<Partition> {
+    const state = await Partition.open(topic, partition, log, { onWarning: this.onWarning, pool: this.pool });
     state.on('highWatermark', () => this.waiters.notify(state.key));
     return state;
+  }
+
+  /** Where the scans of a partition's segments run at open: its worker lane, if there is a pool. */
+  private scannerOf(topic: string, partition: number): SegmentScanner | undefined {
+    return this.pool ? poolScanner(this.pool, partitionKey(topic, partition)) : undefined;
   }
 
   /**
@@ -467,8 +477,8 @@ export class Broker {
         // Opening a log finishes without reaching the event loop: let sockets, timers and close() in.
         if ((partition - from) % 16 === 15) await nextTurn();
         if (this.isClosed) throw new SkeinError('SKEIN_CLOSED', `the broker closed while opening topic ${name}`, { topic: name });
-        const log = await this.logs.open(partitionLogName(name, partition), logConfig, topicId);
-        opened.push(this.partitionOf(name, partition, log));
+        const log = await this.logs.open(partitionLogName(name, partition), logConfig, topicId, this.scannerOf(name, partition));
+        opened.push(await this.partitionOf(name, partition, log));
       }
       return opened;
     } catch (err) {

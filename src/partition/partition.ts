@@ -35,6 +35,7 @@ import { unwrapOutcome, type TaskOutcome } from '../workers/tasks/task-errors.js
 import { PartitionEvents } from './events.js';
 import { ProducerStateTable, REBUILD_RECORDS } from './producer-state.js';
 import { checkSequences, producerHeaders, producerHeaderOf } from './producer-batches.js';
+import { partitionKey, rebuildProducerStateOnPool } from './pooled-recovery.js';
 import {
   EARLIEST_TIMESTAMP,
   LATEST_TIMESTAMP,
@@ -100,10 +101,22 @@ export class Partition {
   private queued = 0;
   private hw: number;
 
-  constructor(topic: string, partition: number, log: PartitionLog, options: PartitionOptions = {}) {
+  /**
+   * A partition over an open log. With a pool, its producer state is rebuilt on the
+   * partition's worker lane (pooled-recovery.ts) instead of on the calling thread, as the
+   * constructor does.
+   */
+  static async open(topic: string, partition: number, log: PartitionLog, options: PartitionOptions = {}): Promise<Partition> {
+    const opened = new Partition(topic, partition, log, options, options.pool === undefined);
+    if (options.pool) await rebuildProducerStateOnPool(options.pool, opened.key, log, opened.producers);
+    return opened;
+  }
+
+  /** `rebuild` false: the caller rebuilds the producer state (Partition.open). */
+  constructor(topic: string, partition: number, log: PartitionLog, options: PartitionOptions = {}, rebuild = true) {
     this.topic = topic;
     this.partition = partition;
-    this.key = `${topic}\u0000${partition}`;
+    this.key = partitionKey(topic, partition);
     this.log = log;
     const warn = options.onWarning;
     this.events = new PartitionEvents((err) => warn?.(`a listener of ${topic}-${partition} threw: ${String(err)}`));
@@ -125,7 +138,7 @@ export class Partition {
         if (this.hw < logStartOffset) this.moveHighWatermark(logStartOffset);
       },
     });
-    this.rebuildProducerState();
+    if (rebuild) this.rebuildProducerState();
   }
 
   /* ------------------------------- offsets ------------------------------- */

@@ -21,6 +21,7 @@ import { readOwnerId, writeOwnerId } from './partition-metadata-file.js';
 /** Suffix of folders set aside (not served, not deleted). */
 export const STRAY_SUFFIX = '.stray';
 import type { LogConfig } from './log-config.js';
+import type { SegmentScanner } from './segment-recovery.js';
 
 export interface LogManagerOptions {
   /** The folder holding one sub-folder per log. Created if missing (its parent must exist). */
@@ -92,9 +93,10 @@ export class LogManager {
    * With `owner`, the folder belongs to that owner id (partition.metadata): a new folder is
    * stamped with it before any data goes in, a folder without one is adopted, and a folder
    * stamped with another id is stale (a deleted incarnation) and is removed first, so its
-   * records are never served.
+   * records are never served. With `scanner`, the scans of its segments run there (the
+   * partition's worker lane; PartitionLogOptions.scanner).
    */
-  async open(name: string, config: Partial<LogConfig> = {}, owner?: string): Promise<PartitionLog> {
+  async open(name: string, config: Partial<LogConfig> = {}, owner?: string, scanner?: SegmentScanner): Promise<PartitionLog> {
     this.ensureOpen();
     checkName(name);
     const existing = this.logs.get(name);
@@ -103,14 +105,14 @@ export class LogManager {
     // this manager must open each name once: concurrent opens of one name share one.
     const pending = this.opening.get(name);
     if (pending) return pending;
-    const opening = this.openLog(name, config, owner).finally(() => this.opening.delete(name));
+    const opening = this.openLog(name, config, owner, scanner).finally(() => this.opening.delete(name));
     this.opening.set(name, opening);
     return opening;
   }
 
-  private async openLog(name: string, config: Partial<LogConfig>, owner: string | undefined): Promise<PartitionLog> {
+  private async openLog(name: string, config: Partial<LogConfig>, owner: string | undefined, scanner: SegmentScanner | undefined): Promise<PartitionLog> {
     if (owner !== undefined) this.claim(name, owner);
-    const options: PartitionLogOptions = { config, mappingLru: this.lru, onWarning: this.onWarning, coveredByParentLock: true };
+    const options: PartitionLogOptions = { config, mappingLru: this.lru, onWarning: this.onWarning, coveredByParentLock: true, scanner };
     const log = await PartitionLog.open(join(this.dir, name), options);
     if (this.closed) {
       await log.close();

@@ -23,6 +23,7 @@ import { CompressionCodec, compressionCodecOf } from '../records/batch-header.js
 import { BatchSummaries, S, SUMMARY_FIELDS } from '../records/batch-summary.js';
 import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
 import { Segment } from './segment.js';
+import type { SegmentScanner } from './segment-recovery.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { sharedMappingLru, type MappingLru } from './mapping-lru.js';
@@ -57,6 +58,13 @@ export interface PartitionLogOptions {
    * which at 1,000 partitions was half the fds of a start-up.
    */
   coveredByParentLock?: boolean;
+  /**
+   * Where the CRC scan and index walk of segments being loaded run (the partition's worker
+   * lane, given by the broker). Without one the scan is addon async work and the walk runs on
+   * the event loop. Only segments that are scanned use it: after an unclean stop, those from
+   * the recovery point on; otherwise the tails after their last index entries.
+   */
+  scanner?: SegmentScanner;
 }
 
 export interface CloseOptions {
@@ -214,7 +222,7 @@ export class PartitionLog {
     const path = prepareDir(dir, options.create ?? true);
     const lock = options.coveredByParentLock ? undefined : FolderLock.acquire(path);
     try {
-      const segments = await loadSegments(path, config, lru, warn);
+      const segments = await loadSegments(path, config, lru, warn, options.scanner);
       return new PartitionLog(path, config, lru, segments, lock);
     } catch (err) {
       lock?.release();
@@ -234,6 +242,17 @@ export class PartitionLog {
   /** Base offset of the segment being appended to (where rebuilding recent per-batch state starts). */
   get activeSegmentBaseOffset(): number {
     return this.active.baseOffset;
+  }
+
+  /**
+   * Where the active segment's batches from `offset` are: the file, the position of the offset
+   * index entry at or before it, and the end of the valid data. For walks of recent headers on
+   * another thread (the producer-state rebuild on the partition's worker lane).
+   */
+  activeSegmentTail(offset: number): { path: string; position: number; end: number } {
+    const active = this.active;
+    const position = offset <= active.baseOffset ? 0 : active.offsetIndex.lookup(offset).position;
+    return { path: active.path, position, end: active.size };
   }
 
   /** Bytes of batches held in all segments. */
@@ -918,6 +937,7 @@ async function loadSegments(
   config: LogConfig,
   lru: MappingLru,
   warn: (message: string) => void,
+  scanner: SegmentScanner | undefined,
 ): Promise<Segment[]> {
   let names: string[];
   try {
@@ -945,7 +965,7 @@ async function loadSegments(
       const isLast = i === bases.length - 1;
       const recover = !clean && (isLast || bases[i + 1]! > recoveryPoint);
       // Sealed segments may have offset gaps (left by the log cleaner); the last one may not.
-      const segment = await Segment.load(dir, base, config, lru, recover, !isLast);
+      const segment = await Segment.load(dir, base, config, lru, recover, !isLast, scanner);
       const previous = segments[segments.length - 1];
       if (previous && previous.nextOffset > segment.baseOffset) {
         segment.close();

@@ -6,8 +6,9 @@
  * `capacity` bytes of address space, disk reserved in extents by fallocate), appended to,
  * sealed when the log rolls, then read until retention deletes it. A sealed segment is
  * mapped only on demand and may be unmapped and closed by the MappingLru at any time; the
- * next read reopens it. Runs on the event loop; flushes and recovery scans go to the addon's
- * async work.
+ * next read reopens it. Runs on the event loop; flushes go to the addon's async work, and
+ * the scan and index walk of a load (segment-recovery.ts) to the addon's async work or, given a
+ * SegmentScanner, to the partition's worker lane.
  *
  * Positions and offsets: a *position* locates bytes in this file, an *offset* numbers a
  * record; `size` is the logical end (bytes of whole valid batches), `nextOffset` the offset
@@ -35,6 +36,7 @@ import {
   PARTITION_LEADER_EPOCH,
 } from '../records/batch-header.js';
 import { OffsetIndex } from './offset-index.js';
+import { walkScannedSegment, type SegmentScanRequest, type SegmentScanResult, type SegmentScanner } from './segment-recovery.js';
 import { TimeIndex } from './time-index.js';
 import { DELETED_SUFFIX, TEMP_SUFFIX, indexFile, logFile, timeIndexFile } from './file-names.js';
 import type { LogConfig } from './log-config.js';
@@ -69,9 +71,6 @@ const POPULATE_MIN_BYTES = 256 * 1024;
 const POPULATE_MAX_BYTES = 8 * 1024 * 1024;
 /** The largest extent a segment reserves at once (see Segment.extentBytes). */
 const MAX_EXTENT_BYTES = 256 * 1024 * 1024;
-
-/** Bytes read per step when walking batch headers through copies (recovery, copy mode). */
-const WALK_CHUNK_BYTES = 1024 * 1024;
 
 export class Segment {
   readonly baseOffset: number;
@@ -189,13 +188,24 @@ export class Segment {
    * checks and only the bytes after the last index entry are checked. Either way the first
    * invalid batch and everything after it are cut off, so `size` ends on a valid batch.
    * The returned segment is sealed and unmapped; `activate()` makes it the active one.
+   * With a `scanner` the scan and the header walk run there (a worker thread) and only their
+   * small result is applied here; without one the scan is addon async work and the walk runs
+   * on this thread.
    */
-  static async load(dir: string, baseOffset: number, config: LogConfig, lru: MappingLru, recover: boolean, gapsAllowed = false): Promise<Segment> {
+  static async load(
+    dir: string,
+    baseOffset: number,
+    config: LogConfig,
+    lru: MappingLru,
+    recover: boolean,
+    gapsAllowed = false,
+    scanner?: SegmentScanner,
+  ): Promise<Segment> {
     const segment = new Segment(dir, baseOffset, config, lru, config.segmentBytes, false);
     segment.gapsAllowed = gapsAllowed;
     const file = new native.MappedFile(segment.path, { create: false, writable: true });
     try {
-      await segment.loadFrom(file, recover);
+      await segment.loadFrom(file, recover, scanner);
     } catch (err) {
       file.close();
       throw err;
@@ -224,7 +234,7 @@ export class Segment {
           file.unmap();
         }
       }
-      segment.finishLoad(file, true, false, 0, fileSize, scan);
+      segment.finishLoad(file, true, false, 0, fileSize, walkScannedSegment(file, segment.scanRequest(0, fileSize, false), scan));
       segment.writeIndexes();
     } catch (err) {
       file.close();
@@ -233,54 +243,68 @@ export class Segment {
     return segment;
   }
 
-  private async loadFrom(file: NativeMappedFile, recover: boolean): Promise<void> {
+  private async loadFrom(file: NativeMappedFile, recover: boolean, scanner: SegmentScanner | undefined): Promise<void> {
     const fileSize = file.fileSize;
     const tailOnly = !recover && this.readPersistedIndexes(file, fileSize);
     const start = tailOnly ? this.offsetIndex.lastPosition : 0;
-
-    // MappedFile.scan reports validEnd as a file position, also when the scan starts mid-file
-    // (native/conversions.cc, test/native/mapped-file.test.ts); adding `start` again cut or
-    // misplaced the tail of every segment opened from its persisted indexes.
-    let scan: ScanResult = { validEnd: start, batches: 0, stop: ScanStop.END };
-    if (fileSize > start) {
-      file.map(fileSize);
-      try {
-        scan = await file.scanAsync(start, fileSize);
-      } finally {
-        // No buffer() was taken, so this releases the mapping now and the truncate below is immediate.
-        file.unmap();
+    const request = this.scanRequest(start, fileSize, tailOnly);
+    let walked: SegmentScanResult;
+    if (scanner && fileSize > start) {
+      walked = await scanner(request);
+    } else {
+      // MappedFile.scan reports validEnd as a file position, also when the scan starts mid-file
+      // (native/conversions.cc, test/native/mapped-file.test.ts); adding `start` again cut or
+      // misplaced the tail of every segment opened from its persisted indexes.
+      let scan: ScanResult = { validEnd: start, batches: 0, stop: ScanStop.END };
+      if (fileSize > start) {
+        file.map(fileSize);
+        try {
+          scan = await file.scanAsync(start, fileSize);
+        } finally {
+          // No buffer() was taken, so this releases the mapping now and the truncate below is immediate.
+          file.unmap();
+        }
       }
+      walked = walkScannedSegment(file, request, scan);
     }
-    if (!this.finishLoad(file, recover, tailOnly, start, fileSize, scan)) {
+    if (!this.finishLoad(file, recover, tailOnly, start, fileSize, walked)) {
       // The persisted indexes point past the valid data (damaged index, cut file): rebuild from scratch.
       this.resetDerivedState();
-      await this.loadFrom(file, true);
+      await this.loadFrom(file, true, scanner);
     }
   }
 
-  /** The synchronous rest of a load after the scan; false when the indexes must be rebuilt. */
-  private finishLoad(file: NativeMappedFile, recover: boolean, tailOnly: boolean, start: number, fileSize: number, scan: ScanResult): boolean {
-    let validEnd = scan.validEnd;
-    this.nextOffset = this.baseOffset;
-    // The CRC does not cover baseOffset, so a batch can pass the scan with offsets that do not
-    // follow the previous batch: a kill between copying a batch into the mapping and patching
-    // its baseOffset leaves the producer's (usually 0), and a flipped bit there goes unseen.
-    // Accepting it moved logEndOffset back (or far ahead) and served records under wrong
-    // offsets, so the valid data ends at the first batch that does not continue the offsets.
-    // (The batch at an index entry, where a tail-only walk starts, was checked against it.)
-    let expectedBase = tailOnly && start > 0 ? -1 : this.baseOffset;
-    walkWithCopies(file, start, validEnd, (buf, at, position, batchSize) => {
-      const baseOffset = readBaseOffset(buf, at);
-      if (expectedBase >= 0 && (this.gapsAllowed ? baseOffset < expectedBase : baseOffset !== expectedBase)) {
-        validEnd = position;
-        return false;
-      }
-      const lastOffset = baseOffset + readLastOffsetDelta(buf, at);
-      this.noteBatch(position, batchSize, lastOffset, readMaxTimestamp(buf, at));
-      this.nextOffset = lastOffset + 1;
-      expectedBase = lastOffset + 1;
-      return true;
-    });
+  /** What a load scans and walks from `start`, with the index state it continues from. */
+  private scanRequest(start: number, fileSize: number, tailOnly: boolean): SegmentScanRequest {
+    return {
+      path: this.path,
+      start,
+      fileSize,
+      baseOffset: this.baseOffset,
+      // The CRC does not cover baseOffset, so a batch can pass the scan with offsets that do not
+      // follow the previous batch: a kill between copying a batch into the mapping and patching
+      // its baseOffset leaves the producer's (usually 0), and a flipped bit there goes unseen.
+      // Accepting it moved logEndOffset back (or far ahead) and served records under wrong
+      // offsets, so the valid data ends at the first batch that does not continue the offsets.
+      // (The batch at an index entry, where a tail-only walk starts, was checked against it.)
+      expectedBase: tailOnly && start > 0 ? -1 : this.baseOffset,
+      gapsAllowed: this.gapsAllowed,
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      maxTimestamp: this.maxTimestamp,
+      offsetOfMaxTimestamp: this.offsetOfMaxTimestamp,
+      bytesSinceIndexEntry: this.bytesSinceIndexEntry,
+    };
+  }
+
+  /** The synchronous rest of a load after the scan and walk; false when the indexes must be rebuilt. */
+  private finishLoad(file: NativeMappedFile, recover: boolean, tailOnly: boolean, start: number, fileSize: number, walked: SegmentScanResult): boolean {
+    const { scan, validEnd, offsetEntries, timeEntries } = walked;
+    for (let i = 0; i < offsetEntries.length; i += 2) this.offsetIndex.append(offsetEntries[i]!, offsetEntries[i + 1]!);
+    for (let i = 0; i < timeEntries.length; i += 2) this.timeIndex.maybeAppend(timeEntries[i]!, timeEntries[i + 1]!);
+    this.maxTimestamp = walked.maxTimestamp;
+    this.offsetOfMaxTimestamp = walked.offsetOfMaxTimestamp;
+    this.bytesSinceIndexEntry = walked.bytesSinceIndexEntry;
+    this.nextOffset = walked.nextOffset;
     const indexBeyondData = tailOnly && start > 0 && (scan.batches === 0 || this.timeIndexLastOffset() >= this.nextOffset);
     if (indexBeyondData) return false;
     this.size = validEnd;
@@ -885,37 +909,6 @@ function writeAtomically(path: string, bytes: Buffer): void {
     renameSync(path + TEMP_SUFFIX, path);
   } catch (err) {
     throw fromSystemError(err as NodeJS.ErrnoException, `cannot write ${path}`);
-  }
-}
-
-/**
- * Calls `visit` for each batch in [start, end) of a file whose framing was already validated,
- * until it returns false, reading through copies of up to 1 MiB so no external buffer pins the
- * mapping (recovery must be able to cut the file right after).
- */
-function walkWithCopies(
-  file: NativeMappedFile,
-  start: number,
-  end: number,
-  visit: (buf: Buffer, at: number, position: number, batchSize: number) => boolean,
-): void {
-  if (end <= start) return;
-  file.map(end);
-  try {
-    let position = start;
-    while (position < end) {
-      const chunk = file.readCopy(position, Math.min(WALK_CHUNK_BYTES, end - position));
-      let at = 0;
-      while (at + HEADER_SIZE <= chunk.length) {
-        const batchSize = LOG_OVERHEAD + readBatchLength(chunk, at);
-        if (!visit(chunk, at, position + at, batchSize)) return;
-        at += batchSize;
-      }
-      if (at === 0) break;
-      position += at;
-    }
-  } finally {
-    file.unmap();
   }
 }
 

@@ -1,13 +1,19 @@
 /**
- * The module every pool worker loads (piscina calls its named exports by task name). One task
- * per file under tasks/; this file only lists them. Runs on worker threads only.
+ * The module every pool worker loads: piscina calls its `dispatch` export, which runs the task
+ * named in the message (dispatch.ts). One task per file under tasks/; this file only lists
+ * them. Runs on worker threads only.
  */
-export { summarize } from './tasks/summarize.js';
-export { validateCompressed } from './tasks/validate-compressed.js';
-export { decompress } from './tasks/decompress.js';
-export { compress } from './tasks/compress.js';
+import { dispatcher } from './dispatch.js';
+import { summarize } from './tasks/summarize.js';
+import { validateCompressed } from './tasks/validate-compressed.js';
+import { decompress } from './tasks/decompress.js';
+import { compress } from './tasks/compress.js';
+import { recoverSegment } from './tasks/recover-segment.js';
+import { producerHeaders } from './tasks/producer-headers.js';
 
-/** Answers once the worker has loaded this module (WorkerPool.warmUp). */
-export function ready(): boolean {
+/** Answers once the worker has loaded this module (WorkerPool's lane gate and warmUp). */
+function ready(): boolean {
   return true;
 }
+
+export const dispatch = dispatcher({ summarize, validateCompressed, decompress, compress, recoverSegment, producerHeaders, ready });

@@ -20,8 +20,8 @@ for (const pooled of [true, false]) {
     await skein.admin.createTopics({ topics: [{ topic: 't' }] });
     const expected: string[] = [];
     for (const codec of [1, 2, 3, 4] as const) {
-      // 1500 records: over the pool threshold; 3: under it.
-      for (const n of [1500, 3]) {
+      // 5000 records: over every codec's pool thresholds (produce and consume); 3: under them.
+      for (const n of [5000, 3]) {
         const records = Array.from({ length: n }, (_, i) => ({ key: `k${codec}`, value: `c${codec}-${n}-${i}`, headers: { h: `${i}` } }));
         expected.push(...records.map((r) => r.value));
         await skein.broker.produce('t', 0, compressedBatch(records, codec), 1);

@@ -16,7 +16,9 @@
  * batch visible decodes with a valid CRC and is whole; offsets run contiguously from 0;
  * logEndOffset > the last acknowledged offset; appending goes on at logEndOffset. It closes
  * the log and the next round continues in the same folder. Every fourth round skips the
- * parent's check, so the next child itself opens a folder left by a kill.
+ * parent's check, so the next child itself opens a folder left by a kill. Every other check
+ * opens with the scans on a worker pool lane (the broker's way, partition/pooled-recovery.ts)
+ * instead of on the event loop: the same checks hold for both.
  */
 import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
@@ -28,6 +30,8 @@ import { CRASH_PROFILE, batchForBase, checkWholeLog } from '../helpers/offset-ba
 import { Random } from '../helpers/random.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { CRASH_LOG_CONFIG } from './crash-log-config.js';
+import { WorkerPool } from '../../src/workers/pool.js';
+import { poolScanner } from '../../src/partition/pooled-recovery.js';
 
 test.after(cleanupTempDirs);
 
@@ -126,7 +130,9 @@ test(`SIGKILL during append, roll and close loses no acknowledged record (${ROUN
   /** Every acknowledged batch so far: base offset → last offset. */
   const acked = new Map<number, number>();
   let maxAcked = -1;
-  const stats = { append: 0, roll: 0, close: 0, closedCleanly: 0, unackedKept: 0, checks: 0 };
+  const stats = { append: 0, roll: 0, close: 0, closedCleanly: 0, unackedKept: 0, checks: 0, pooledChecks: 0 };
+  const pool = new WorkerPool({ size: 1 });
+  const scanner = poolScanner(pool, 'crash\u00000');
   const killPoints = new Set<string>();
   let closeStep = 0;
 
@@ -157,7 +163,13 @@ test(`SIGKILL during append, roll and close loses no acknowledged record (${ROUN
     if (round % 4 === 2 && round !== ROUNDS - 1) continue;
 
     const warnings: string[] = [];
-    const log = await PartitionLog.open(dir, { config: CRASH_LOG_CONFIG, onWarning: (m) => warnings.push(m) });
+    const pooled = stats.checks % 2 === 1;
+    const tasksBefore = pool.completed;
+    const log = await PartitionLog.open(dir, { config: CRASH_LOG_CONFIG, onWarning: (m) => warnings.push(m), scanner: pooled ? scanner : undefined });
+    if (pooled) {
+      stats.pooledChecks += 1;
+      assert.ok(pool.completed > tasksBefore, `the recovery scan ran on the pool — ${where}`);
+    }
     try {
       stats.checks += 1;
       assert.is(log.logStartOffset, 0, where);
@@ -187,6 +199,8 @@ test(`SIGKILL during append, roll and close loses no acknowledged record (${ROUN
     }
   }
 
+  await pool.close();
+  assert.ok(stats.pooledChecks > 0, 'some recoveries ran on the pool');
   // A final clean open sees exactly the same log.
   const log = await PartitionLog.open(dir, { config: CRASH_LOG_CONFIG });
   const batches = checkWholeLog(log, t0, CRASH_PROFILE);
@@ -196,7 +210,7 @@ test(`SIGKILL during append, roll and close loses no acknowledged record (${ROUN
   assert.ok(segments > ROUNDS / 2, `the rounds rolled many segments (${segments})`);
   console.log(
     `  crash: seed ${seed}, ${ROUNDS} rounds (${stats.append} append, ${stats.roll} roll, ${stats.close} close of which ` +
-      `${stats.closedCleanly} finished), ${stats.checks} parent checks, ${acked.size} batches acknowledged, ` +
+      `${stats.closedCleanly} finished), ${stats.checks} parent checks (${stats.pooledChecks} recovered on a pool lane), ${acked.size} batches acknowledged, ` +
       `${stats.unackedKept} written but unacknowledged batches kept, ${segments} segments`,
   );
   console.log(`  self-kills just before: ${[...killPoints].sort().join('; ')}`);

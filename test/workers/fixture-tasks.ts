@@ -3,6 +3,7 @@
  * a thread busy, and kill their worker, so affinity, order and worker exit can be observed.
  */
 import { threadId } from 'node:worker_threads';
+import { dispatcher } from '../../src/workers/dispatch.js';
 
 let ran = 0;
 
@@ -23,3 +24,5 @@ export function spin(input: { ms: number }): number {
 export function die(): never {
   process.exit(7);
 }
+
+export const dispatch = dispatcher({ whoami, spin, die, ready: () => true });

@@ -41,8 +41,8 @@ test('a key runs on one thread, in order; keys spread over lanes', async () => {
   await pool.close();
 });
 
-test('a worker that dies fails its task only; the key goes on, in order, on a fresh thread', async () => {
-  const pool = new WorkerPool({ size: 1, filename: fixture });
+test('a worker that dies fails its task only (one task in flight); the key goes on, in order, on a fresh thread', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture, tasksInFlight: 1 });
   const first = await pool.run<Who>('k', 'whoami', { key: 'k', seq: 0 });
   const died = pool.run('k', 'die', {});
   const after = [1, 2, 3].map((seq) => pool.run<Who>('k', 'whoami', { key: 'k', seq }));
@@ -54,6 +54,47 @@ test('a worker that dies fails its task only; the key goes on, in order, on a fr
   assert.equal(rest.map((r) => r.ranBefore), [0, 1, 2], 'a fresh thread, in order');
   assert.is.not(rest[0]!.threadId, first.threadId);
   await pool.close();
+});
+
+test('a worker that dies fails the tasks it was handed (at most tasksInFlight); later ones run in order on a fresh thread', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture, tasksInFlight: 3 });
+  const first = await pool.run<Who>('k', 'whoami', { key: 'k', seq: 0 });
+  const died = pool.run('k', 'die', {});
+  const handedAlong = [1, 2, 3, 4, 5].map((seq) => pool.run<Who>('k', 'whoami', { key: 'k', seq }).then((who) => who, () => undefined));
+  let failure: unknown;
+  await within(10_000, died).catch((err: unknown) => (failure = err));
+  assert.ok(failure instanceof Error, 'the dying task rejects');
+  const along = await within(10_000, Promise.all(handedAlong));
+  const failed = along.filter((r) => r === undefined).length;
+  assert.ok(failed <= 2, `at most the two handed along with the dying task fail (${failed} did)`);
+  // Whatever survived ran after the death, on a fresh thread, in order.
+  const survived = along.filter((r): r is Who => r !== undefined);
+  assert.ok(survived.length >= 3, 'tasks queued behind the ones in flight go on');
+  for (const who of survived) assert.is.not(who.threadId, first.threadId);
+  for (let i = 1; i < survived.length; i++) assert.ok(survived[i]!.seq > survived[i - 1]!.seq && survived[i]!.ranBefore > survived[i - 1]!.ranBefore, 'in order');
+  const after = await within(10_000, pool.run<Who>('k', 'whoami', { key: 'k', seq: 6 }));
+  assert.is(after.seq, 6);
+  await pool.close();
+});
+
+test('tasks handed ahead still run one at a time, in submission order', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture, tasksInFlight: 8 });
+  const runs = Array.from({ length: 40 }, (_, seq) => pool.run<Who>('k', 'whoami', { key: 'k', seq }));
+  const results = await within(20_000, Promise.all(runs));
+  assert.equal(results.map((r) => r.ranBefore), results.map((_, i) => results[0]!.ranBefore + i), 'each ran after the previous one');
+  assert.is(new Set(results.map((r) => r.threadId)).size, 1);
+  await pool.close();
+});
+
+test('tasksInFlight is checked', () => {
+  for (const bad of [0, -1, 1.5, 2000]) {
+    try {
+      new WorkerPool({ tasksInFlight: bad });
+      assert.unreachable(`${bad} accepted`);
+    } catch (err) {
+      assert.ok(err instanceof SkeinError && err.code === 'SKEIN_INVALID_ARGUMENT', String(err));
+    }
+  }
 });
 
 // The stall bound: one lane spinning for 1.5 s (a long compressed burst) must not hold back
@@ -88,7 +129,7 @@ test('the summarize task gives the same summaries as the inline scan', async () 
 });
 
 test('queued and running count the tasks not yet settled (the metrics read them)', async () => {
-  const pool = new WorkerPool({ size: 1, filename: fixture });
+  const pool = new WorkerPool({ size: 1, filename: fixture, tasksInFlight: 1 });
   await within(20_000, pool.run('k', 'whoami', { key: 'k', seq: 0 })); // the lane's thread is up
   assert.equal([pool.queued, pool.running], [0, 0]);
   let settled = 0;

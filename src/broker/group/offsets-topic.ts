@@ -46,7 +46,7 @@ export class LocalOffsetsTopic implements OffsetsPartitions {
   readonly partitionCount: number;
   private readonly logs: LogManager;
   private readonly config: Partial<LogConfig>;
-  private readonly wrap: (partition: number, log: PartitionLog) => Partition;
+  private readonly wrap: (partition: number, log: PartitionLog) => Partition | Promise<Partition>;
   private readonly opened: (partitions: Partition[]) => void;
   private partitions: Partition[] | undefined;
   private creating: Promise<void> | undefined;
@@ -55,7 +55,7 @@ export class LocalOffsetsTopic implements OffsetsPartitions {
    * `wrap` makes the broker's Partition of a log; `opened` is told once the topic exists
    * (the broker lists it and serves reads of it).
    */
-  constructor(logs: LogManager, partitionCount: number, config: Partial<LogConfig>, wrap: (partition: number, log: PartitionLog) => Partition, opened: (partitions: Partition[]) => void) {
+  constructor(logs: LogManager, partitionCount: number, config: Partial<LogConfig>, wrap: (partition: number, log: PartitionLog) => Partition | Promise<Partition>, opened: (partitions: Partition[]) => void) {
     this.logs = logs;
     this.partitionCount = partitionCount;
     this.config = config;
@@ -84,7 +84,7 @@ export class LocalOffsetsTopic implements OffsetsPartitions {
       const partitions: Partition[] = [];
       for (let p = 0; p < this.partitionCount; p++) {
         const log = await this.logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, p), this.config);
-        partitions.push(this.wrap(p, log));
+        partitions.push(await this.wrap(p, log));
       }
       this.partitions = partitions;
       this.opened(partitions);
