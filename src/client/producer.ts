@@ -22,17 +22,10 @@ import { compressOnPool, isLargeBatch, type CompressedRecords } from './pooled-c
 import { sealCompressedBatch } from '../records/seal-compressed-batch.js';
 import type { CompressionName } from '../records/batch-header.js';
 import { array, nonEmptyString, object, optionalBoolean, optionalFunction, optionalInteger, timestamp as checkTimestamp } from './arguments.js';
+import { addTopicMessages, recordSize, type Message, type PartitionPiece } from './send-pieces.js';
 
+export type { Message } from './send-pieces.js';
 export type MessageValue = Buffer | string | null;
-
-export interface Message {
-  key?: Buffer | string | null;
-  value: MessageValue;
-  partition?: number;
-  headers?: Record<string, Buffer | string | undefined>;
-  /** Milliseconds since the epoch, as a number or a decimal string (kafkajs accepts both). Default: now. */
-  timestamp?: number | string;
-}
 
 export interface ProducerRecord {
   topic: string;
@@ -82,20 +75,16 @@ interface Waiter {
   index: number;
 }
 
-/** The records of one send bound for one partition. */
-interface PartitionPiece {
-  topic: string;
-  partition: number;
-  records: RecordInput[];
-  sizes: number[];
-}
-
 interface OpenBatch {
   topic: string;
   partition: number;
   acks: Acks;
   compression: CompressionName;
   records: RecordInput[];
+  /** The time of the send of the first record: the timestamp of records that carry none. */
+  sentAt: number;
+  /** Per record, when records from sends made at different times share the batch. */
+  sentAts: number[] | undefined;
   bytes: number;
   waiters: Waiter[];
 }
@@ -163,6 +152,9 @@ export class Producer {
   }
 
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    // The timestamp of every record in this send that has none: the moment of the call (as
+    // Kafka's producer stamps at send()), read once, not per record nor after the awaits below.
+    const now = Date.now();
     this.ensureConnected();
     array(object(batch, 'sendBatch batch').topicMessages, 'topicMessages').forEach((entry, i) => {
       object(entry, `topicMessages[${i}]`);
@@ -190,8 +182,7 @@ export class Producer {
     // Records are grouped per partition as they are read: no object, key string or clock
     // reading per record (each of those showed in produce profiles; one clock reading serves
     // the whole send, as every record in it was sent at the same moment).
-    const now = Date.now();
-    const perPartition = new Map<string, PartitionPiece[]>();
+    const perTopic = new Map<string, PartitionPiece[]>();
     const groups: PartitionPiece[] = [];
     for (const { topic, messages } of batch.topicMessages) {
       if (typeof topic !== 'string' || !Array.isArray(messages)) {
@@ -199,28 +190,16 @@ export class Producer {
       }
       await this.broker.ensureTopic(topic, this.allowAutoTopicCreation);
       const numPartitions = this.broker.partitionCount(topic);
-      let pieces = perPartition.get(topic);
-      if (!pieces) perPartition.set(topic, (pieces = []));
+      let byPartition = perTopic.get(topic);
+      if (!byPartition) perTopic.set(topic, (byPartition = []));
       // The default partitioner has nothing to choose on a one-partition topic.
       const partitioner = numPartitions === 1 && this.defaultPartitioner ? undefined : this.partitioner;
-      for (let m = 0; m < messages.length; m++) {
-        const message = messages[m]!;
-        const record = toRecordInput(message, topic, now);
-        const size = recordSize(record);
-        const partition = message.partition ?? (partitioner ? partitioner({ topic, numPartitions, key: record.key as Buffer | null, size }) : 0);
-        if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions) {
-          throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${String(partition)}`, { topic, partition });
-        }
-        let piece = pieces[partition];
-        if (!piece) groups.push((piece = pieces[partition] = { topic, partition, records: [], sizes: [] }));
-        piece.records.push(record);
-        piece.sizes.push(size);
-      }
+      addTopicMessages(topic, messages, numPartitions, partitioner, now, byPartition, groups);
     }
     this.ensureConnected();
     // One promise per partition piece of this send, not per record: a send of 1000 records
     // into one partition costs one or two promises, whatever batch they end up in.
-    const results = await Promise.all(groups.map((g) => this.enqueue(g.topic, g.partition, acks, compression, g.records, g.sizes)));
+    const results = await Promise.all(groups.map((g) => this.enqueue(g, acks, compression)));
     return groups.map((g, i) => ({
       topicName: g.topic,
       partition: g.partition,
@@ -235,35 +214,35 @@ export class Producer {
    * Adds records for one partition to its open batch, starting new batches when batchSize is
    * reached. Resolves with the offset of the first record once every piece is acknowledged.
    */
-  private async enqueue(
-    topic: string,
-    partition: number,
-    acks: Acks,
-    compression: CompressionName,
-    records: RecordInput[],
-    sizes: number[],
-  ): Promise<{ baseOffset: number; logStartOffset: number }> {
+  private async enqueue(piece: PartitionPiece, acks: Acks, compression: CompressionName): Promise<{ baseOffset: number; logStartOffset: number }> {
+    const { topic, partition, records, sentAt } = piece;
     // Sends with different acks or codecs never share a batch: both are per-batch properties.
     const key = `${topic}\u0000${partition}\u0000${acks}\u0000${compression}`;
     const pieces: Promise<{ baseOffset: number; logStartOffset: number }>[] = [];
     let i = 0;
+    let size = recordSize(records[0]!);
     while (i < records.length) {
       let batch = this.open.get(key);
-      if (batch && batch.records.length > 0 && batch.bytes + sizes[i]! > this.batchSize) {
+      if (batch && batch.records.length > 0 && batch.bytes + size > this.batchSize) {
         this.dispatch(key, batch);
         batch = undefined;
       }
       if (!batch) {
-        batch = { topic, partition, acks, compression, records: [], bytes: 0, waiters: [] };
+        batch = { topic, partition, acks, compression, records: [], sentAt, sentAts: undefined, bytes: 0, waiters: [] };
         this.open.set(key, batch);
       }
       const index = batch.records.length;
+      // Records sent at another time than the batch's first: each gets its own send time.
+      if (index > 0 && sentAt !== batch.sentAt && batch.sentAts === undefined) batch.sentAts = new Array<number>(index).fill(batch.sentAt);
+      const sentAts = batch.sentAts;
       // Take records while they fit (always at least one, so an oversized record travels alone).
       do {
         batch.records.push(records[i]!);
-        batch.bytes += sizes[i]!;
+        if (sentAts) sentAts.push(sentAt);
+        batch.bytes += size;
         i += 1;
-      } while (i < records.length && batch.bytes + sizes[i]! <= this.batchSize);
+        if (i < records.length) size = recordSize(records[i]!);
+      } while (i < records.length && batch.bytes + size <= this.batchSize);
       const target = batch;
       pieces.push(new Promise((resolve, reject) => target.waiters.push({ resolve, reject, index })));
       if (batch.bytes >= this.batchSize) this.dispatch(key, batch);
@@ -305,7 +284,7 @@ export class Producer {
     let compressed: Promise<CompressedRecords> | undefined;
     if (pooled) {
       try {
-        compressed = compressOnPool(pool, sequenceKey, batch.records, batch.compression, this.producerId, this.producerEpoch);
+        compressed = compressOnPool(pool, sequenceKey, withTimestamps(batch), batch.compression, this.producerId, this.producerEpoch);
       } catch (err) {
         for (const w of batch.waiters) w.reject(err);
         return;
@@ -349,6 +328,10 @@ export class Producer {
             producerEpoch: this.producerEpoch,
             baseSequence,
             compression: batch.compression,
+            defaultTimestamp: batch.sentAt,
+            defaultTimestamps: batch.sentAts,
+            // produceNow copies the bytes into the log before it returns (Partition.produceNow).
+            reuseOutput: true,
           });
       if (this.producerId >= 0) this.sequences.set(sequenceKey, (baseSequence + batch.records.length) % 2 ** 31);
     } catch (err) {
@@ -405,45 +388,15 @@ export class Producer {
   }
 }
 
-function toBytes(value: unknown, field: string, topic: string): Buffer | null {
-  // Buffer first: it is what nearly every record carries (a Buffer is a Uint8Array).
-  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return Buffer.from(value);
-  throw new SkeinError('SKEIN_INVALID_ARGUMENT', `message ${field} must be a Buffer, a string or null, got ${typeof value}`, { topic, field });
-}
-
-/** `now`: the timestamp of a record that has none (the time of the send). */
-function toRecordInput(message: Message, topic: string, now: number): RecordInput {
-  if (!message || typeof message !== 'object') {
-    throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'each message must be an object with a value', { topic });
-  }
-  const value = message.value;
-  if (value === undefined && !('value' in message)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'a message needs a value (null for a tombstone)', { topic });
-  const key = message.key;
-  const given = message.headers;
-  let headers: Record<string, Buffer | null> | undefined;
-  if (given !== undefined) {
-    if (typeof given !== 'object' || given === null) {
-      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'message headers must be an object', { topic });
-    }
-    headers = {};
-    for (const [name, v] of Object.entries(given)) headers[name] = toBytes(v, `header ${name}`, topic);
-  }
-  const timestamp = message.timestamp === undefined ? now : checkTimestamp(message.timestamp, 'message timestamp');
-  return {
-    key: toBytes(key, 'key', topic),
-    value: toBytes(value, 'value', topic),
-    headers,
-    timestamp,
-  };
-}
-
-/** Approximate bytes a record adds to a batch (for batch.size and the sticky partitioner). */
-function recordSize(record: RecordInput): number {
-  let size = 16 + ((record.key as Buffer | null)?.length ?? 0) + ((record.value as Buffer | null)?.length ?? 0);
-  if (record.headers && !Array.isArray(record.headers)) {
-    for (const [name, v] of Object.entries(record.headers)) size += name.length + 4 + ((v as Buffer | null)?.length ?? 0);
-  }
-  return size;
+/**
+ * The batch's records as plain RecordInputs with their timestamps, for the worker: a plain
+ * message (send-pieces.ts) carries neither its send time nor only cloneable fields.
+ */
+function withTimestamps(batch: OpenBatch): RecordInput[] {
+  return batch.records.map((record, i) => ({
+    key: record.key ?? null,
+    value: record.value,
+    headers: record.headers,
+    timestamp: record.timestamp ?? batch.sentAts?.[i] ?? batch.sentAt,
+  }));
 }

@@ -108,6 +108,17 @@ export interface BatchOptions {
   timestampType?: TimestampType;
   /** Codec of the records section (attributes bits 0-2). Default 'none'. */
   compression?: CompressionName;
+  /** Timestamp of the records that carry none (a producer passes the time of the send). Default: the time of this call. */
+  defaultTimestamp?: number;
+  /** Per record (index-aligned with `records`), the timestamp to use when it carries none; overrides defaultTimestamp. */
+  defaultTimestamps?: ArrayLike<number>;
+  /**
+   * Write an uncompressed batch into a buffer this module reuses: the result is valid only
+   * until the next call with this option. For a caller that copies the bytes away at once
+   * (the embedded producer appends them synchronously): a fresh buffer per batch was
+   * allocation and page faults the producer paid per batch. Default false.
+   */
+  reuseOutput?: boolean;
 }
 
 /** batchLength is an int32. */
@@ -147,6 +158,16 @@ class Scratch {
 
 const shared = new Scratch();
 let sharedInUse = false;
+
+/** The buffer behind `reuseOutput` results; batches above REUSED_OUTPUT_MAX get their own. */
+let reusedOutput: Buffer | undefined;
+const REUSED_OUTPUT_MAX = 8 * 1024 * 1024;
+
+function outputBuffer(total: number, reuse: boolean): Buffer {
+  if (!reuse || total > REUSED_OUTPUT_MAX) return Buffer.allocUnsafe(total);
+  if (!reusedOutput || reusedOutput.length < total) reusedOutput = Buffer.allocUnsafe(Math.max(total, 64 * 1024, (reusedOutput?.length ?? 0) * 2));
+  return reusedOutput.subarray(0, total);
+}
 
 function invalid(message: string, context: Record<string, unknown> = {}): SkeinError {
   return new SkeinError('SKEIN_INVALID_ARGUMENT', message, context);
@@ -249,9 +270,18 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
   }
   const attributes = (timestampType === 'log-append' ? TIMESTAMP_TYPE_MASK : 0) | (isTransactional === true ? TRANSACTIONAL_FLAG_MASK : 0);
 
-  // Records without a timestamp all get the same clock reading, taken at most once.
+  // Records without a timestamp all get the same clock reading, taken at most once, unless
+  // the caller says when they were sent.
   let now = 0;
   let haveNow = false;
+  if (options.defaultTimestamp !== undefined) {
+    now = checkTimestamp(options.defaultTimestamp, 'options.defaultTimestamp');
+    haveNow = true;
+  }
+  const defaultTimestamps = options.defaultTimestamps;
+  if (defaultTimestamps !== undefined && (typeof defaultTimestamps !== 'object' || defaultTimestamps === null || defaultTimestamps.length !== count)) {
+    throw invalid(`options.defaultTimestamps must hold one timestamp per record (${count})`, { option: 'defaultTimestamps' });
+  }
   // Without the option, the first record's timestamp, set when pass 1 reads it.
   const givenBaseTimestamp = options.baseTimestamp;
   const baseTimestampGiven = givenBaseTimestamp !== undefined;
@@ -277,11 +307,16 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
       let timestamp: number;
       const ts = record.timestamp;
       if (ts == null) {
-        if (!haveNow) {
-          now = Date.now();
-          haveNow = true;
+        if (defaultTimestamps !== undefined) {
+          timestamp = defaultTimestamps[i]!;
+          if (!Number.isSafeInteger(timestamp)) timestamp = checkTimestamp(timestamp, `options.defaultTimestamps[${i}]`);
+        } else {
+          if (!haveNow) {
+            now = Date.now();
+            haveNow = true;
+          }
+          timestamp = now;
         }
-        timestamp = now;
       } else if (typeof ts === 'number' && Number.isSafeInteger(ts)) {
         timestamp = ts;
       } else {
@@ -369,7 +404,7 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
     }
 
     // ---- pass 2: write ---------------------------------------------------------------
-    const buf = Buffer.allocUnsafe(total);
+    const buf = outputBuffer(total, options.reuseOutput === true && codec === 0);
     writeHeader(buf, total, baseOffset, partitionLeaderEpoch, attributes, count, baseTimestamp, maxTimestamp, producerId, producerEpoch, baseSequence);
     let pos = HEADER_SIZE;
     ip = 0;
