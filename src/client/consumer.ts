@@ -35,8 +35,9 @@ import { assignorByName, type Assignor } from './assignors.js';
 import { array, integer, nonEmptyString, object, offset as checkOffset, optionalBoolean, optionalFunction, optionalInteger, string, stringArray } from './arguments.js';
 
 export type { KafkaMessage } from './consumed-message.js';
-export type { Batch, ConsumerHealth, ConsumerOptions, ConsumerStatus, EachBatchPayload, EachMessagePayload, RunOptions } from './consumer-types.js';
+export type { Batch, BatchRecords, ConsumerHealth, ConsumerOptions, ConsumerStatus, EachBatchPayload, EachMessagePayload, RunOptions } from './consumer-types.js';
 import type { Batch, ConsumerHealth, ConsumerOptions, ConsumerStatus, RunOptions, PartitionCursor } from './consumer-types.js';
+import { batchEntry, deliverableRecords, DeliveredBatch, lastRecordOffset, type BatchEntry } from './delivered-batch.js';
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -486,10 +487,11 @@ export class Consumer extends EventEmitter {
     const epoch = cursor.seekEpoch;
     const options = this.runOptions!;
     const stillOwned = () => this.running && this.cursors.get(cursor.key) === cursor && cursor.seekEpoch === epoch && !this.pausedKeys.has(cursor.key);
-    // Messages are made as they are handed out, and eachBatch gets them in slices of at most
-    // MAX_BATCH_MESSAGES: a fetch of megabytes would otherwise build tens of thousands of
-    // objects at once, which outlive the young generation and made consuming GC-bound.
-    let slice: ConsumedMessage[] = [];
+    // eachBatch gets runs of record batches of at most about MAX_BATCH_MESSAGES records (a
+    // fetch of megabytes would otherwise hand out tens of thousands of messages at once, which
+    // outlive the young generation: GC-bound). Its messages are made only if it reads them.
+    let slice: BatchEntry[] = [];
+    let sliceCount = 0;
     // Large compressed batches are decompressed on the partition's worker, all of this fetch's
     // at once (the lane keeps their order) while the ones before them are delivered.
     const decompressed = startDecompressions(this.broker.workerPool, cursor.key, result.records, cursor.position);
@@ -504,16 +506,24 @@ export class Consumer extends EventEmitter {
         if (batchLast < cursor.position) continue;
         batchesEnd = Math.max(batchesEnd, batchLast + 1);
         const pending = decompressed?.get(readBaseOffset(batch, 0));
-        const messages = new BatchMessages(batch, cursor.position, pending ? await pending : undefined);
+        const entry = batchEntry(batch, cursor.position, pending ? await pending : undefined);
         if (options.eachBatch) {
-          // Nothing runs between the messages of one batch, so ownership is checked per batch.
+          // Nothing runs between the batches of one slice, so ownership is checked per batch.
           if (!stillOwned()) return;
-          for (let message = messages.next(); message !== undefined; message = messages.next()) {
-            slice.push(message);
-            recordsEnd = message.offsetNumber + 1;
+          const count = deliverableRecords(entry);
+          if (count === 0) continue;
+          slice.push(entry);
+          sliceCount += count;
+          recordsEnd = lastRecordOffset(entry) + 1;
+          if (sliceCount >= MAX_BATCH_MESSAGES) {
+            await this.deliverBatch(cursor, result, slice, sliceCount);
+            slice = [];
+            sliceCount = 0;
           }
+          continue;
         }
-        for (let message = options.eachBatch ? undefined : messages.next(); message !== undefined; message = messages.next()) {
+        const messages = new BatchMessages(entry.batch, entry.fromOffset, entry.section);
+        for (let message = messages.next(); message !== undefined; message = messages.next()) {
           recordsEnd = message.offsetNumber + 1;
           if (!stillOwned()) return;
           const offset = message.offsetNumber;
@@ -531,33 +541,19 @@ export class Consumer extends EventEmitter {
           this.processedSinceCommit += 1;
           await this.maybeAutoCommit();
         }
-        if (slice.length >= MAX_BATCH_MESSAGES) {
-          await this.deliverBatch(cursor, result, slice, stillOwned);
-          slice = [];
-        }
       }
     }
-    if (slice.length > 0 && stillOwned()) await this.deliverBatch(cursor, result, slice, stillOwned);
+    if (slice.length > 0 && stillOwned()) await this.deliverBatch(cursor, result, slice, sliceCount);
     if (stillOwned() && cursor.position >= recordsEnd && batchesEnd > cursor.position) cursor.position = batchesEnd;
   }
 
-  private async deliverBatch(cursor: PartitionCursor, result: FetchPartitionResult, messages: ConsumedMessage[], stillOwned: () => boolean): Promise<void> {
+  private async deliverBatch(cursor: PartitionCursor, result: FetchPartitionResult, entries: BatchEntry[], count: number): Promise<void> {
     const options = this.runOptions!;
     const epoch = cursor.seekEpoch;
-    const high = result.highWatermark;
     let resolved = cursor.position - 1;
-    const batch: Batch = {
-      topic: cursor.topic,
-      partition: cursor.partition,
-      highWatermark: String(high),
-      messages,
-      isEmpty: () => messages.length === 0,
-      firstOffset: () => (messages.length > 0 ? messages[0]!.offset : null),
-      lastOffset: () => (messages.length > 0 ? messages[messages.length - 1]!.offset : String(high - 1)),
-      offsetLag: () => String(Math.max(0, high - 1 - Number(messages[messages.length - 1]?.offset ?? high - 1))),
-      offsetLagLow: () => String(Math.max(0, high - 1 - Number(messages[0]?.offset ?? high - 1))),
-    };
-    await this.runHandler(cursor, messages[0]!.offsetNumber, () =>
+    const batch = new DeliveredBatch(cursor.topic, cursor.partition, result.highWatermark, entries, count);
+    const stillOwned = () => this.running && this.cursors.get(cursor.key) === cursor && cursor.seekEpoch === epoch && !this.pausedKeys.has(cursor.key);
+    await this.runHandler(cursor, batch.firstOffsetNumber(), () =>
       options.eachBatch!({
         batch,
         resolveOffset: (offset) => {
@@ -572,8 +568,8 @@ export class Consumer extends EventEmitter {
       }),
     );
     if (cursor.seekEpoch !== epoch) return;
-    if (options.eachBatchAutoResolve) cursor.position = Math.max(cursor.position, messages[messages.length - 1]!.offsetNumber + 1);
-    this.processedSinceCommit += messages.length;
+    if (options.eachBatchAutoResolve) cursor.position = Math.max(cursor.position, lastRecordOffset(entries[entries.length - 1]!) + 1);
+    this.processedSinceCommit += count;
   }
 
   /**
