@@ -1,5 +1,5 @@
 /**
- * eachBatch's batch (client/delivered-batch.ts): records() reads the same records as the
+ * eachBatch's batch (client/consumer/delivered-batch.ts): records() reads the same records as the
  * lazily built messages, in place; from a seek into the middle of a record batch both start at
  * the seek offset; the kafkajs helpers (isEmpty, firstOffset, lastOffset, offsetLag(Low))
  * agree with the messages; compressed batches read through records() too; on a compacted

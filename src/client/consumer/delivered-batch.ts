@@ -12,12 +12,12 @@
  * The bytes are views of the log (verified at append or recovery: no CRC pass here) or a
  * compressed batch's decompressed records. Event-loop thread; knows nothing of groups or fetches.
  */
-import { SkeinError } from '../errors.js';
-import { ATTRIBUTES, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC, readBaseOffset, readInt16BE, readInt32BE, readLastOffsetDelta, RECORDS_COUNT } from '../records/batch-header.js';
-import { RecordCursor, type RecordBytes } from '../records/record-cursor.js';
-import { recordsOf } from '../records/decode-record-batch.js';
+import { SkeinError } from '../../errors.js';
+import { ATTRIBUTES, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC, readBaseOffset, readInt16BE, readInt32BE, readLastOffsetDelta, RECORDS_COUNT } from '../../records/batch-header.js';
+import { RecordCursor, type RecordBytes } from '../../records/record-cursor.js';
+import { recordsOf } from '../../records/decode-record-batch.js';
 import { BatchMessages, type ConsumedMessage } from './consumed-message.js';
-import type { Batch, BatchRecords } from './consumer-types.js';
+import type { Batch, BatchRecords } from './types.js';
 
 /** One record batch of the run, and where delivery starts in it. */
 export interface BatchEntry {

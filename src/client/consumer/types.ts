@@ -3,7 +3,7 @@
  * eachBatch, its health report, and the per-partition cursor the fetch loop keeps. Types only;
  * consumer.ts re-exports the public ones.
  */
-import type { TopicPartition } from '../broker/types.js';
+import type { TopicPartition } from '../../broker/types.js';
 import type { KafkaMessage } from './consumed-message.js';
 
 export interface EachMessagePayload {
