@@ -18,13 +18,22 @@ export class OffsetCommits {
     this.onGroupError = onGroupError;
   }
 
-  async maybeAutoCommit(): Promise<void> {
+  /**
+   * Commits when auto-commit is due; undefined when it is not. Checked after every message in
+   * eachMessage mode, so the common answer (not yet) allocates nothing: no promise to await.
+   */
+  maybeAutoCommit(): Promise<void> | undefined {
     const state = this.state;
     const options = state.runOptions;
-    if (!options?.autoCommit) return;
+    if (!options?.autoCommit) return undefined;
     const byThreshold = options.autoCommitThreshold !== null && state.processedSinceCommit >= options.autoCommitThreshold;
     const byInterval = options.autoCommitInterval !== null && Date.now() - state.lastCommitAt >= options.autoCommitInterval;
-    if (!byThreshold && !byInterval) return;
+    if (!byThreshold && !byInterval) return undefined;
+    return this.autoCommit();
+  }
+
+  private async autoCommit(): Promise<void> {
+    const state = this.state;
     try {
       await this.commitCursors([...state.cursors.values()]);
     } catch (err) {

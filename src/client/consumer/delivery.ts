@@ -42,6 +42,14 @@ export class Delivery {
     const state = this.state;
     const work = results.filter((r) => r.bytes > 0 || r.error);
     const concurrency = state.runOptions!.partitionsConsumedConcurrently;
+    if (concurrency === 1 || work.length <= 1) {
+      // One at a time: no workers, no Promise.all (a tail consumer comes here once per record).
+      for (const r of work) {
+        if (!state.running || state.needsJoin) return;
+        await this.deliverPartition(r);
+      }
+      return;
+    }
     let next = 0;
     const worker = async () => {
       while (next < work.length && state.running && !state.needsJoin) {
@@ -80,6 +88,9 @@ export class Delivery {
     // position moves past the range, or the next fetch would return the same batch forever.
     let batchesEnd = cursor.position;
     let recordsEnd = cursor.position;
+    // eachMessage's payload functions, made once per partition and fetch, not per message.
+    const heartbeat = () => this.membership.heartbeatNow();
+    const pause = () => this.positions.pauseOne(cursor);
     for (const view of result.records) {
       for (const batch of iterateBatches(view)) {
         const batchLast = readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0);
@@ -112,14 +123,15 @@ export class Delivery {
               topic: cursor.topic,
               partition: cursor.partition,
               message,
-              heartbeat: () => this.membership.heartbeatNow(),
-              pause: () => this.positions.pauseOne(cursor),
+              heartbeat,
+              pause,
             }),
           );
           if (cursor.seekEpoch !== epoch) return;
           cursor.position = offset + 1;
           state.processedSinceCommit += 1;
-          await this.commits.maybeAutoCommit();
+          const committing = this.commits.maybeAutoCommit();
+          if (committing) await committing;
         }
       }
     }
@@ -142,7 +154,7 @@ export class Delivery {
           if (cursor.seekEpoch === epoch) cursor.position = Math.max(cursor.position, resolved + 1);
         },
         heartbeat: () => this.membership.heartbeatNow(),
-        commitOffsetsIfNecessary: () => this.commits.maybeAutoCommit(),
+        commitOffsetsIfNecessary: () => this.commits.maybeAutoCommit() ?? Promise.resolve(),
         isRunning: () => state.running,
         isStale: () => !stillOwned(),
         pause: () => this.positions.pauseOne(cursor),

@@ -63,7 +63,8 @@ export class FetchLoop {
         throw err;
       }
       await this.delivery.deliverAll(result.partitions);
-      await this.commits.maybeAutoCommit();
+      const committing = this.commits.maybeAutoCommit();
+      if (committing) await committing;
     }
   }
 

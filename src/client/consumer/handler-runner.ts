@@ -14,7 +14,11 @@ import type { PartitionCursor } from './types.js';
 
 export class HandlerRunner {
   private readonly state: ConsumerState;
-  /** Handler calls in progress, for the stall watchdog. */
+  /**
+   * Per cursor, the handler call in progress (started -1: none), for the stall watchdog. An
+   * entry stays while its cursor is assigned and is reused call after call: a Map entry added
+   * and removed per call was garbage per message. The watchdog drops entries of cursors gone.
+   */
   private readonly running = new Map<PartitionCursor, { offset: number; started: number }>();
   private watchdog: NodeJS.Timeout | undefined;
 
@@ -29,8 +33,12 @@ export class HandlerRunner {
   async run(cursor: PartitionCursor, offset: number, call: () => Promise<void> | void): Promise<void> {
     const state = this.state;
     const { maxRestarts, retryBackoffMs } = state.config;
+    let entry = this.running.get(cursor);
+    if (entry === undefined) this.running.set(cursor, (entry = { offset, started: -1 }));
+    const current = entry;
     for (;;) {
-      this.running.set(cursor, { offset, started: Date.now() });
+      current.offset = offset;
+      current.started = Date.now();
       try {
         await call();
         state.restarts = 0;
@@ -54,7 +62,7 @@ export class HandlerRunner {
         await sleep(retryBackoffMs * 2 ** Math.min(state.restarts - 1, 10));
         if (!state.running || state.cursors.get(cursor.key) !== cursor) return;
       } finally {
-        this.running.delete(cursor);
+        current.started = -1;
         if (state.status === 'stalled' && !this.anyStalled()) {
           state.status = 'consuming';
           state.stalled = undefined;
@@ -69,6 +77,10 @@ export class HandlerRunner {
     this.watchdog = setInterval(() => {
       const now = Date.now();
       for (const [cursor, { offset, started }] of this.running) {
+        if (started < 0) {
+          if (state.cursors.get(cursor.key) !== cursor) this.running.delete(cursor);
+          continue;
+        }
         const runningMs = now - started;
         if (runningMs < handlerTimeoutMs) continue;
         state.stalled = { topic: cursor.topic, partition: cursor.partition, offset, runningMs };
@@ -88,7 +100,7 @@ export class HandlerRunner {
 
   private anyStalled(): boolean {
     const now = Date.now();
-    for (const { started } of this.running.values()) if (now - started >= this.state.config.handlerTimeoutMs) return true;
+    for (const { started } of this.running.values()) if (started >= 0 && now - started >= this.state.config.handlerTimeoutMs) return true;
     return false;
   }
 }
