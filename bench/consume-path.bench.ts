@@ -4,7 +4,7 @@
  * every value touched. Same run, ratios to the old path:
  *  - old: iterateRecords with its default CRC check of every batch (a second pass: the broker
  *    checked it at append) and a DecodedRecord per record, wrapped in a message object;
- *  - new: BatchMessages (src/client/consumed-message.ts): no second CRC pass, a RecordCursor
+ *  - new: BatchMessages (src/client/consumer/consumed-message.ts): no second CRC pass, a RecordCursor
  *    that allocates nothing per record, messages whose value view is made when read.
  * Baseline: reading 100-byte Buffers out of a JS array (an in-memory queue).
  * Target (issue 10): 10 M records/s embedded.
@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { PartitionLog } from '../src/storage/partition-log.js';
 import { encodeRecordBatch } from '../src/records/encode-record-batch.js';
 import { iterateBatches, iterateRecords } from '../src/records/record-iterator.js';
-import { BatchMessages } from '../src/client/consumed-message.js';
+import { BatchMessages } from '../src/client/consumer/consumed-message.js';
 import { printEnvironment, printTable, timeLoop, QUICK, formatRate, type Measured } from './harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'skein-bench-consume-'));

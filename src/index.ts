@@ -12,6 +12,7 @@ export type {
   EachMessagePayload,
   EachBatchPayload,
   Batch,
+  BatchRecords,
   KafkaMessage,
   ConsumerHealth,
   ConsumerStatus,

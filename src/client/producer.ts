@@ -22,17 +22,10 @@ import { compressOnPool, isLargeBatch, type CompressedRecords } from './pooled-c
 import { sealCompressedBatch } from '../records/seal-compressed-batch.js';
 import type { CompressionName } from '../records/batch-header.js';
 import { array, nonEmptyString, object, optionalBoolean, optionalFunction, optionalInteger, timestamp as checkTimestamp } from './arguments.js';
+import { addTopicMessages, recordSize, type Message, type PartitionPiece } from './send-pieces.js';
 
+export type { Message } from './send-pieces.js';
 export type MessageValue = Buffer | string | null;
-
-export interface Message {
-  key?: Buffer | string | null;
-  value: MessageValue;
-  partition?: number;
-  headers?: Record<string, Buffer | string | undefined>;
-  /** Milliseconds since the epoch, as a number or a decimal string (kafkajs accepts both). Default: now. */
-  timestamp?: number | string;
-}
 
 export interface ProducerRecord {
   topic: string;
@@ -88,6 +81,10 @@ interface OpenBatch {
   acks: Acks;
   compression: CompressionName;
   records: RecordInput[];
+  /** The time of the send of the first record: the timestamp of records that carry none. */
+  sentAt: number;
+  /** Per record, when records from sends made at different times share the batch. */
+  sentAts: number[] | undefined;
   bytes: number;
   waiters: Waiter[];
 }
@@ -99,6 +96,7 @@ export class Producer {
   private readonly lingerMs: number;
   private readonly allowAutoTopicCreation: boolean;
   private readonly partitioner: Partitioner;
+  private readonly defaultPartitioner: boolean;
   private readonly compression: CompressionName;
   private readonly open = new Map<string, OpenBatch>();
   private readonly sequences = new Map<string, number>();
@@ -109,6 +107,8 @@ export class Producer {
   private producerId = -1;
   private producerEpoch = -1;
   private connecting: Promise<void> | undefined;
+  /** True once connect() finished (the producer id is known). */
+  private connected = false;
   private disconnected = false;
 
   constructor(broker: Broker, options: ProducerOptions = {}) {
@@ -127,6 +127,7 @@ export class Producer {
     }
     if (!(this.lingerMs >= 0)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `lingerMs must be >= 0, got ${String(options.lingerMs)}`);
     this.partitioner = (options.createPartitioner ?? createDefaultPartitioner)(this.batchSize);
+    this.defaultPartitioner = options.createPartitioner === undefined;
     this.compression = compressionNameOf(options.compression, 'options.compression') ?? 'none';
   }
 
@@ -138,8 +139,11 @@ export class Producer {
         ? this.broker.initProducerId().then(({ producerId, producerEpoch }) => {
             this.producerId = producerId;
             this.producerEpoch = producerEpoch;
+            this.connected = true;
           })
-        : Promise.resolve();
+        : Promise.resolve().then(() => {
+            this.connected = true;
+          });
     }
     return this.connecting;
   }
@@ -153,6 +157,9 @@ export class Producer {
   }
 
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    // The timestamp of every record in this send that has none: the moment of the call (as
+    // Kafka's producer stamps at send()), read once, not per record nor after the awaits below.
+    const now = Date.now();
     this.ensureConnected();
     array(object(batch, 'sendBatch batch').topicMessages, 'topicMessages').forEach((entry, i) => {
       object(entry, `topicMessages[${i}]`);
@@ -175,38 +182,31 @@ export class Producer {
     }
     if (!batch || !Array.isArray(batch.topicMessages)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'sendBatch takes { topicMessages: [...] }');
     const compression = compressionNameOf(batch.compression, 'compression') ?? this.compression;
-    await this.connect();
+    // Once connected, no await: each one is a promise and a turn of the microtask queue per
+    // send (end-to-end latency with one record per send counts them).
+    if (!this.connected) await this.connect();
     // Validate everything before queuing anything, so a bad message fails the whole send alone.
-    const prepared: Array<{ topic: string; partition: number; record: RecordInput; size: number }> = [];
+    // Records are grouped per partition as they are read: no object, key string or clock
+    // reading per record (each of those showed in produce profiles; one clock reading serves
+    // the whole send, as every record in it was sent at the same moment).
+    const perTopic = new Map<string, PartitionPiece[]>();
+    const groups: PartitionPiece[] = [];
     for (const { topic, messages } of batch.topicMessages) {
       if (typeof topic !== 'string' || !Array.isArray(messages)) {
         throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'each topicMessages entry needs { topic, messages: [] }');
       }
-      await this.broker.ensureTopic(topic, this.allowAutoTopicCreation);
+      if (!this.broker.hasTopic(topic)) await this.broker.ensureTopic(topic, this.allowAutoTopicCreation);
       const numPartitions = this.broker.partitionCount(topic);
-      for (const message of messages) {
-        const record = toRecordInput(message, topic);
-        const size = recordSize(record);
-        const partition = message.partition ?? this.partitioner({ topic, numPartitions, key: record.key as Buffer | null, size });
-        if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions) {
-          throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${String(partition)}`, { topic, partition });
-        }
-        prepared.push({ topic, partition, record, size });
-      }
+      let byPartition = perTopic.get(topic);
+      if (!byPartition) perTopic.set(topic, (byPartition = []));
+      // The default partitioner has nothing to choose on a one-partition topic.
+      const partitioner = numPartitions === 1 && this.defaultPartitioner ? undefined : this.partitioner;
+      addTopicMessages(topic, messages, numPartitions, partitioner, now, byPartition, groups);
     }
     this.ensureConnected();
     // One promise per partition piece of this send, not per record: a send of 1000 records
     // into one partition costs one or two promises, whatever batch they end up in.
-    const perPartition = new Map<string, { topic: string; partition: number; records: RecordInput[]; sizes: number[] }>();
-    for (const { topic, partition, record, size } of prepared) {
-      const key = `${topic}\u0000${partition}`;
-      let group = perPartition.get(key);
-      if (!group) perPartition.set(key, (group = { topic, partition, records: [], sizes: [] }));
-      group.records.push(record);
-      group.sizes.push(size);
-    }
-    const groups = [...perPartition.values()];
-    const results = await Promise.all(groups.map((g) => this.enqueue(g.topic, g.partition, acks, compression, g.records, g.sizes)));
+    const results = groups.length === 1 ? [await this.enqueue(groups[0]!, acks, compression)] : await Promise.all(groups.map((g) => this.enqueue(g, acks, compression)));
     return groups.map((g, i) => ({
       topicName: g.topic,
       partition: g.partition,
@@ -221,42 +221,52 @@ export class Producer {
    * Adds records for one partition to its open batch, starting new batches when batchSize is
    * reached. Resolves with the offset of the first record once every piece is acknowledged.
    */
-  private async enqueue(
-    topic: string,
-    partition: number,
-    acks: Acks,
-    compression: CompressionName,
-    records: RecordInput[],
-    sizes: number[],
-  ): Promise<{ baseOffset: number; logStartOffset: number }> {
+  private enqueue(piece: PartitionPiece, acks: Acks, compression: CompressionName): Promise<{ baseOffset: number; logStartOffset: number }> {
+    // Not an async function: a send of one record into one batch returns its one waiter's
+    // promise as it is, without an async wrapper and Promise.all around it.
+    try {
+      return this.enqueueNow(piece, acks, compression);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private enqueueNow(piece: PartitionPiece, acks: Acks, compression: CompressionName): Promise<{ baseOffset: number; logStartOffset: number }> {
+    const { topic, partition, records, sentAt } = piece;
     // Sends with different acks or codecs never share a batch: both are per-batch properties.
     const key = `${topic}\u0000${partition}\u0000${acks}\u0000${compression}`;
     const pieces: Promise<{ baseOffset: number; logStartOffset: number }>[] = [];
     let i = 0;
+    let size = recordSize(records[0]!);
     while (i < records.length) {
       let batch = this.open.get(key);
-      if (batch && batch.records.length > 0 && batch.bytes + sizes[i]! > this.batchSize) {
+      if (batch && batch.records.length > 0 && batch.bytes + size > this.batchSize) {
         this.dispatch(key, batch);
         batch = undefined;
       }
       if (!batch) {
-        batch = { topic, partition, acks, compression, records: [], bytes: 0, waiters: [] };
+        batch = { topic, partition, acks, compression, records: [], sentAt, sentAts: undefined, bytes: 0, waiters: [] };
         this.open.set(key, batch);
       }
       const index = batch.records.length;
+      // Records sent at another time than the batch's first: each gets its own send time.
+      if (index > 0 && sentAt !== batch.sentAt && batch.sentAts === undefined) batch.sentAts = new Array<number>(index).fill(batch.sentAt);
+      const sentAts = batch.sentAts;
       // Take records while they fit (always at least one, so an oversized record travels alone).
       do {
         batch.records.push(records[i]!);
-        batch.bytes += sizes[i]!;
+        if (sentAts) sentAts.push(sentAt);
+        batch.bytes += size;
         i += 1;
-      } while (i < records.length && batch.bytes + sizes[i]! <= this.batchSize);
+        if (i < records.length) size = recordSize(records[i]!);
+      } while (i < records.length && batch.bytes + size <= this.batchSize);
       const target = batch;
       pieces.push(new Promise((resolve, reject) => target.waiters.push({ resolve, reject, index })));
       if (batch.bytes >= this.batchSize) this.dispatch(key, batch);
     }
     this.schedule();
-    const results = await Promise.all(pieces);
-    return results[0]!;
+    if (pieces.length === 1) return pieces[0]!;
+    return Promise.all(pieces).then((results) => results[0]!);
   }
 
   private schedule(): void {
@@ -291,7 +301,7 @@ export class Producer {
     let compressed: Promise<CompressedRecords> | undefined;
     if (pooled) {
       try {
-        compressed = compressOnPool(pool, sequenceKey, batch.records, batch.compression, this.producerId, this.producerEpoch);
+        compressed = compressOnPool(pool, sequenceKey, withTimestamps(batch), batch.compression, this.producerId, this.producerEpoch);
       } catch (err) {
         for (const w of batch.waiters) w.reject(err);
         return;
@@ -335,6 +345,10 @@ export class Producer {
             producerEpoch: this.producerEpoch,
             baseSequence,
             compression: batch.compression,
+            defaultTimestamp: batch.sentAt,
+            defaultTimestamps: batch.sentAts,
+            // produceNow copies the bytes into the log before it returns (Partition.produceNow).
+            reuseOutput: true,
           });
       if (this.producerId >= 0) this.sequences.set(sequenceKey, (baseSequence + batch.records.length) % 2 ** 31);
     } catch (err) {
@@ -391,38 +405,15 @@ export class Producer {
   }
 }
 
-function toBytes(value: unknown, field: string, topic: string): Buffer | null {
-  if (value === null || value === undefined) return null;
-  if (Buffer.isBuffer(value)) return value;
-  if (typeof value === 'string') return Buffer.from(value);
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  throw new SkeinError('SKEIN_INVALID_ARGUMENT', `message ${field} must be a Buffer, a string or null, got ${typeof value}`, { topic, field });
-}
-
-function toRecordInput(message: Message, topic: string): RecordInput {
-  if (!message || typeof message !== 'object') {
-    throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'each message must be an object with a value', { topic });
-  }
-  if (!('value' in message)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'a message needs a value (null for a tombstone)', { topic });
-  const value = toBytes(message.value, 'value', topic);
-  const key = toBytes(message.key, 'key', topic);
-  let headers: Record<string, Buffer | null> | undefined;
-  if (message.headers !== undefined) {
-    if (typeof message.headers !== 'object' || message.headers === null) {
-      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'message headers must be an object', { topic });
-    }
-    headers = {};
-    for (const [name, v] of Object.entries(message.headers)) headers[name] = toBytes(v, `header ${name}`, topic);
-  }
-  const timestamp = message.timestamp === undefined ? undefined : checkTimestamp(message.timestamp, 'message timestamp');
-  return { key, value, headers, timestamp: timestamp ?? Date.now() };
-}
-
-/** Approximate bytes a record adds to a batch (for batch.size and the sticky partitioner). */
-function recordSize(record: RecordInput): number {
-  let size = 16 + ((record.key as Buffer | null)?.length ?? 0) + ((record.value as Buffer | null)?.length ?? 0);
-  if (record.headers && !Array.isArray(record.headers)) {
-    for (const [name, v] of Object.entries(record.headers)) size += name.length + 4 + ((v as Buffer | null)?.length ?? 0);
-  }
-  return size;
+/**
+ * The batch's records as plain RecordInputs with their timestamps, for the worker: a plain
+ * message (send-pieces.ts) carries neither its send time nor only cloneable fields.
+ */
+function withTimestamps(batch: OpenBatch): RecordInput[] {
+  return batch.records.map((record, i) => ({
+    key: record.key ?? null,
+    value: record.value,
+    headers: record.headers,
+    timestamp: record.timestamp ?? batch.sentAts?.[i] ?? batch.sentAt,
+  }));
 }

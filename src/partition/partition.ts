@@ -228,7 +228,9 @@ export class Partition {
    * and changes nothing. Recording the sequence before returning matters: the next batch of
    * the same producer may arrive before any promise settles, and must see this one. It does
    * not wait behind produce() calls queued on pool work: those belong to other producers (one
-   * producer uses one path), and order is only promised per producer.
+   * producer uses one path), and order is only promised per producer. It does not keep
+   * `records` once it returns (the bytes are copied into the log): the embedded producer
+   * reuses one encode buffer for all its batches on that promise.
    */
   produceNow(records: Buffer, acks: Acks = -1): ProduceOutcome {
     checkProduceArguments(records, acks);

@@ -4,9 +4,9 @@
  * batch's handler resolves then), so the loop's pace is the consumer's. Ends when the consumer
  * stops; throws what made it fail. Runs on the event loop; only the consumer's public calls.
  */
-import { SkeinError } from '../errors.js';
-import type { Consumer } from './consumer.js';
-import type { Batch } from './consumer-types.js';
+import { SkeinError } from '../../errors.js';
+import type { Consumer } from '../consumer.js';
+import type { Batch } from './types.js';
 
 export function batchIterator(consumer: Consumer, running: () => boolean): AsyncIterator<Batch> {
   const queue: Array<{ batch: Batch; done: () => void }> = [];

@@ -10,11 +10,11 @@
  * uncompressed batches straight from their bytes, compressed ones from their decompressed
  * records (made here, or on the partition's worker by the caller for large batches). Runs on the event loop; knows nothing of groups or fetches.
  */
-import { SkeinError } from '../errors.js';
-import { ATTRIBUTES, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC, readInt16BE } from '../records/batch-header.js';
-import { RecordCursor, readHeadersAt, type RecordBytes } from '../records/record-cursor.js';
-import { bufferView } from '../records/buffer-view.js';
-import { recordsOf } from '../records/decode-record-batch.js';
+import { SkeinError } from '../../errors.js';
+import { ATTRIBUTES, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC, readInt16BE } from '../../records/batch-header.js';
+import { RecordCursor, readHeadersAt, type RecordBytes } from '../../records/record-cursor.js';
+import { bufferView } from '../../records/buffer-view.js';
+import { recordsOf } from '../../records/decode-record-batch.js';
 
 export interface KafkaMessage {
   key: Buffer | null;

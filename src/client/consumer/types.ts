@@ -3,7 +3,7 @@
  * eachBatch, its health report, and the per-partition cursor the fetch loop keeps. Types only;
  * consumer.ts re-exports the public ones.
  */
-import type { TopicPartition } from '../broker/types.js';
+import type { TopicPartition } from '../../broker/types.js';
 import type { KafkaMessage } from './consumed-message.js';
 
 export interface EachMessagePayload {
@@ -18,12 +18,38 @@ export interface Batch {
   topic: string;
   partition: number;
   highWatermark: string;
-  messages: KafkaMessage[];
+  /** kafkajs's messages; made on first read (a handler that uses records() never pays for them). */
+  readonly messages: KafkaMessage[];
   isEmpty(): boolean;
   firstOffset(): string | null;
   lastOffset(): string;
   offsetLag(): string;
   offsetLagLow(): string;
+  /** Skein's own: the same records in place, nothing allocated per record (BatchRecords). */
+  records(): BatchRecords;
+}
+
+/**
+ * A cursor over the records of a Batch that allocates nothing per record: `next()` moves to
+ * the next record (false after the last) and sets the fields below. Key and value are ranges
+ * of `bytes`: `bytes.subarray(valueStart, valueStart + valueLength)` is the value (a length of
+ * -1 is null). `bytes` may change from one record to the next (one buffer per record batch);
+ * the bytes stay valid after the handler returns, like a message's value.
+ */
+export interface BatchRecords {
+  next(): boolean;
+  readonly offset: number;
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number;
+  readonly attributes: number;
+  readonly bytes: Buffer;
+  readonly keyStart: number;
+  readonly keyLength: number;
+  readonly valueStart: number;
+  readonly valueLength: number;
+  /** Where the headers start in `bytes` and how many there are (read them through `messages` when needed). */
+  readonly headersStart: number;
+  readonly headerCount: number;
 }
 
 export interface EachBatchPayload {

@@ -1,0 +1,186 @@
+/**
+ * What one eachBatch call gets: a kafkajs-shaped Batch over a run of record batches of one
+ * partition, whose `messages` array is built on first read, and, Skein's own, `records()`: a
+ * cursor that walks the same records allocating nothing per record (offsets, timestamps and
+ * positions of key and value in the bytes, read in place).
+ *
+ * Why: on the embedded consume path every message object and every Buffer view of a value is
+ * an allocation (a view costs 50-80 ns here, more than decoding the record), and a handler that
+ * reads records in place should not pay for objects it never reads. A handler that reads
+ * `batch.messages` gets exactly the messages it got before (lazy fields, consumed-message.ts).
+ *
+ * The bytes are views of the log (verified at append or recovery: no CRC pass here) or a
+ * compressed batch's decompressed records. Event-loop thread; knows nothing of groups or fetches.
+ */
+import { SkeinError } from '../../errors.js';
+import { ATTRIBUTES, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC, readBaseOffset, readInt16BE, readInt32BE, readLastOffsetDelta, RECORDS_COUNT } from '../../records/batch-header.js';
+import { RecordCursor, type RecordBytes } from '../../records/record-cursor.js';
+import { recordsOf } from '../../records/decode-record-batch.js';
+import { BatchMessages, type ConsumedMessage } from './consumed-message.js';
+import type { Batch, BatchRecords } from './types.js';
+
+/** One record batch of the run, and where delivery starts in it. */
+export interface BatchEntry {
+  batch: Buffer;
+  /** Records below this offset were delivered before (the first batch of a fetch may start mid-batch). */
+  fromOffset: number;
+  /** A compressed batch's records, decompressed (on the pool or here); undefined: uncompressed. */
+  section: RecordBytes | undefined;
+}
+
+/**
+ * An entry for `batch` (a v2 batch from the local log); a compressed batch without its
+ * decompressed records (`section`, from the pool) is decompressed here.
+ */
+export function batchEntry(batch: Buffer, fromOffset: number, section?: RecordBytes): BatchEntry {
+  if (batch[MAGIC] !== CURRENT_MAGIC) {
+    throw new SkeinError('SKEIN_UNSUPPORTED_MESSAGE_FORMAT', `a batch with magic ${batch[MAGIC]} reached the consumer`);
+  }
+  if (section === undefined && (readInt16BE(batch, ATTRIBUTES) & COMPRESSION_CODEC_MASK) !== 0) section = recordsOf(batch);
+  return { batch, fromOffset, section };
+}
+
+/** Records of `entry` at or after its fromOffset (walks only a batch that starts before it). */
+export function deliverableRecords(entry: BatchEntry): number {
+  const { batch, fromOffset } = entry;
+  if (readBaseOffset(batch, 0) >= fromOffset) return entry.section ? entry.section.count : readInt32BE(batch, RECORDS_COUNT);
+  const cursor = new RecordCursor(batch, entry.section);
+  let n = 0;
+  while (cursor.next()) if (cursor.offset >= fromOffset) n += 1;
+  return n;
+}
+
+/**
+ * Offset of the last record of `entry` (read from the header unless the log cleaner removed
+ * records from the batch: then walked). -1 for a batch with none.
+ */
+export function lastRecordOffset(entry: BatchEntry): number {
+  const { batch, section } = entry;
+  const lastOffsetDelta = readLastOffsetDelta(batch, 0);
+  const count = section ? section.count : readInt32BE(batch, RECORDS_COUNT);
+  if (count === lastOffsetDelta + 1) return readBaseOffset(batch, 0) + lastOffsetDelta;
+  const cursor = new RecordCursor(batch, section);
+  let last = -1;
+  while (cursor.next()) last = cursor.offset;
+  return last;
+}
+
+export class DeliveredBatch implements Batch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly highWatermark: string;
+  /** Records handed out (at or after each entry's fromOffset). */
+  readonly count: number;
+  private readonly entries: readonly BatchEntry[];
+  private readonly high: number;
+  private built: ConsumedMessage[] | undefined;
+
+  constructor(topic: string, partition: number, highWatermark: number, entries: readonly BatchEntry[], count: number) {
+    this.topic = topic;
+    this.partition = partition;
+    this.high = highWatermark;
+    this.highWatermark = String(highWatermark);
+    this.entries = entries;
+    this.count = count;
+  }
+
+  /** kafkajs's messages, made on first read (then the same array every time). */
+  get messages(): ConsumedMessage[] {
+    if (this.built === undefined) {
+      const out: ConsumedMessage[] = [];
+      for (const entry of this.entries) {
+        const messages = new BatchMessages(entry.batch, entry.fromOffset, entry.section);
+        for (let m = messages.next(); m !== undefined; m = messages.next()) out.push(m);
+      }
+      this.built = out;
+    }
+    return this.built;
+  }
+
+  /** The records in place, with nothing allocated per record; a new cursor from the first record each call. */
+  records(): BatchRecords {
+    return new RecordViews(this.entries);
+  }
+
+  /** Offset of the first record handed out. */
+  firstOffsetNumber(): number {
+    const cursor = this.records();
+    return cursor.next() ? cursor.offset : -1;
+  }
+
+  isEmpty(): boolean {
+    return this.count === 0;
+  }
+
+  firstOffset(): string | null {
+    return this.count > 0 ? String(this.firstOffsetNumber()) : null;
+  }
+
+  lastOffset(): string {
+    const messages = this.messages;
+    return messages.length > 0 ? messages[messages.length - 1]!.offset : String(this.high - 1);
+  }
+
+  offsetLag(): string {
+    const messages = this.messages;
+    return String(Math.max(0, this.high - 1 - Number(messages[messages.length - 1]?.offset ?? this.high - 1)));
+  }
+
+  offsetLagLow(): string {
+    return String(Math.max(0, this.high - 1 - (this.count > 0 ? this.firstOffsetNumber() : this.high - 1)));
+  }
+}
+
+/** BatchRecords over the entries of a DeliveredBatch, one RecordCursor per record batch. */
+class RecordViews implements BatchRecords {
+  offset = -1;
+  timestamp = -1;
+  attributes = 0;
+  bytes: Buffer = EMPTY;
+  keyStart = 0;
+  keyLength = -1;
+  valueStart = 0;
+  valueLength = -1;
+  headersStart = 0;
+  headerCount = 0;
+  private readonly entries: readonly BatchEntry[];
+  private index = -1;
+  private cursor: RecordCursor | undefined;
+  private fromOffset = 0;
+
+  constructor(entries: readonly BatchEntry[]) {
+    this.entries = entries;
+  }
+
+  next(): boolean {
+    for (;;) {
+      const cursor = this.cursor;
+      if (cursor !== undefined) {
+        while (cursor.next()) {
+          if (cursor.offset < this.fromOffset) continue;
+          this.offset = cursor.offset;
+          this.timestamp = cursor.timestamp;
+          this.attributes = cursor.attributes;
+          this.keyStart = cursor.keyStart;
+          this.keyLength = cursor.keyLength;
+          this.valueStart = cursor.valueStart;
+          this.valueLength = cursor.valueLength;
+          this.headersStart = cursor.headersStart;
+          this.headerCount = cursor.headerCount;
+          return true;
+        }
+      }
+      this.index += 1;
+      const entry = this.entries[this.index];
+      if (entry === undefined) {
+        this.cursor = undefined;
+        return false;
+      }
+      this.cursor = new RecordCursor(entry.batch, entry.section);
+      this.bytes = this.cursor.bytes;
+      this.fromOffset = entry.fromOffset;
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
