@@ -12,7 +12,9 @@ import { test as uvuTest } from 'uvu';
 import { hasTimeout, withTimeout } from './timeout.js';
 
 export const DEFAULT_TEST_TIMEOUT_MS = Number(process.env.SKEIN_TEST_TIMEOUT_MS ?? 120_000);
-const EXIT_GRACE_MS = 5_000;
+// The clock starts at the first after-hook, so it also covers the others (a sweep of thousands
+// of temp folders took over 5 s on a loaded 2-core machine): generous, still seconds not minutes.
+const EXIT_GRACE_MS = 20_000;
 
 uvuTest.after(() => {
   setTimeout(() => {
