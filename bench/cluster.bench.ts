@@ -246,6 +246,7 @@ async function failover(cluster: Cluster, topic: string, sessionMs: number, trig
   let killedAt = 0;
   let firstAckAfter = 0;
   const acks: number[] = [];
+  const errors = new Map<string, number>();
   let sent = 0;
   const writer = (async () => {
     while (!stopping) {
@@ -255,7 +256,12 @@ async function failover(cluster: Cluster, topic: string, sessionMs: number, trig
         const now = Date.now();
         acks.push(now);
         if (killedAt > 0 && startedAt >= killedAt && firstAckAfter === 0) firstAckAfter = now;
-      } catch {
+      } catch (err) {
+        if (killedAt > 0) {
+          const e = err as { type?: string; name?: string; message?: string };
+          const key = `${e.type ?? e.name}: ${(e.message ?? '').slice(0, 60)}`;
+          errors.set(key, (errors.get(key) ?? 0) + 1);
+        }
         await sleep(20);
       }
       await sleep(5);
@@ -290,7 +296,11 @@ async function failover(cluster: Cluster, topic: string, sessionMs: number, trig
     gapMs: around.length > 1 ? gap : undefined,
     electedMs: elected ? elected - killedAt : undefined,
     firstAckMs: firstAckAfter ? firstAckAfter - killedAt : undefined,
-    note: elected ? undefined : `no new leader within ${Math.max(4 * sessionMs, 20_000) / 1000} s (etcd: ${JSON.stringify(await partitionState(cluster, topic, 0))})`,
+    note: [
+      elected ? '' : `no new leader within ${Math.max(4 * sessionMs, 20_000) / 1000} s (etcd: ${JSON.stringify(await partitionState(cluster, topic, 0))})`,
+      firstAckAfter ? '' : `no write sent after the signal acknowledged within ${Math.max(4 * sessionMs, 20_000) / 1000} s`,
+      errors.size ? `failed sends: ${[...errors].map(([k, n]) => `${k} x${n}`).join('; ')}` : '',
+    ].filter(Boolean).join('; ') || undefined,
   };
 }
 
