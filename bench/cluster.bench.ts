@@ -17,7 +17,8 @@
  *   session timeout.
  *
  * Never fails on a poor figure: a step that cannot finish (e.g. replication not working, so the
- * ISR never fills) prints what it saw and the run goes on. BENCH_QUICK=1 shortens it.
+ * ISR never fills) prints what it saw and the run goes on. BENCH_QUICK=1 shortens it;
+ * BENCH_TRACE=1 prints the first failed sends of each failover with their time after the signal.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -261,6 +262,7 @@ async function failover(cluster: Cluster, topic: string, sessionMs: number, trig
           const e = err as { type?: string; name?: string; message?: string };
           const key = `${e.type ?? e.name}: ${(e.message ?? '').slice(0, 60)}`;
           errors.set(key, (errors.get(key) ?? 0) + 1);
+          if (process.env.BENCH_TRACE && errors.size <= 6 && (errors.get(key) ?? 0) <= 2) console.log(`  ${trigger} +${Date.now() - killedAt} ms: ${key}`);
         }
         await sleep(20);
       }

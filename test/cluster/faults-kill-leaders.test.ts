@@ -128,14 +128,19 @@ it('one kafkajs idempotent producer (never replaced, one record per send) carrie
     await load.progress(20, 30_000, 'writes before any fault');
     for (const how of ['SIGKILL', 'SIGTERM'] as const) {
       const { leader } = await cluster.partition(topic, 0);
-      const stop = how === 'SIGKILL' ? cluster.killAndRestart.bind(cluster) : cluster.terminateAndRestart.bind(cluster);
-      await stop(leader, async () => {
-        await until(async () => {
-          const now = await cluster.partition(topic, 0);
-          return now.leader >= 0 && now.leader !== leader;
-        }, `a new leader after ${how} of broker ${leader}`, 30_000, 100);
+      const victim = cluster.broker(leader);
+      if (how === 'SIGKILL') await victim.kill();
+      else assert.is(await victim.terminate(), 0, `broker ${leader} exits 0 after SIGTERM`);
+      await until(async () => {
+        const now = await cluster.partition(topic, 0);
+        return now.leader >= 0 && now.leader !== leader;
+      }, `a new leader after ${how} of broker ${leader}`, 30_000, 100);
+      // While the stopped broker is still down: the same producer id goes on with the new leader.
+      await load.progress(10, 30_000, `writes by the same producer after ${how} of broker ${leader}, while it is down`).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await cluster.describeState(topic, 1)}`);
       });
-      await load.progress(10, 30_000, `writes by the same producer after ${how} of broker ${leader}`);
+      await cluster.waitUnregistered(leader);
+      await victim.start();
       await cluster.waitForIsr(topic, 1, 3, 60_000);
     }
   } finally {
