@@ -122,8 +122,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   private reconcileRunning: Promise<void> | undefined;
   private reconcileAgain = false;
   private closed = false;
-  /** Set by a controlled shutdown: no more campaigning, no more controller passes. */
-  private leaving = false;
+  /** Set once a controlled shutdown resigned the controllership: this broker campaigns no more. */
+  private resigned = false;
   private readonly directoryId: string;
   /** Create revision of this broker's current registration (its broker epoch). */
   private registeredAt = 0;
@@ -440,7 +440,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       const key = kv.key.toString();
       if (key === CONTROLLER) {
         this.setController(undefined);
-        if (this.sessionOk && !this.leaving) void this.campaign().catch((err: unknown) => this.emit('warning', `controller campaign failed: ${(err as Error).message}`));
+        if (this.sessionOk && !this.resigned) void this.campaign().catch((err: unknown) => this.emit('warning', `controller campaign failed: ${(err as Error).message}`));
         return;
       }
       const change = this.cache.remove(key, Number(kv.mod_revision));
@@ -468,7 +468,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   // ---- controller -----------------------------------------------------------------------
 
   private async campaign(): Promise<void> {
-    if (!this.lease || this.closed || this.leaving) return;
+    if (!this.lease || this.closed || this.resigned) return;
     const leaseId = await this.lease.grant();
     const result = await withTimeout(
       this.ns.if(CONTROLLER, 'Create', '==', 0).then(this.ns.put(CONTROLLER).value(String(this.nodeId)).lease(leaseId)).commit(),
@@ -489,7 +489,6 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   private requestReconcile(): void {
-    if (this.leaving && !this.isController) return;
     if (this.reconcileRunning) {
       this.reconcileAgain = true;
       return;
@@ -684,7 +683,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       resigned,
     });
     if (this.closed || !this.sessionOk || !this.lease || !this.options.controlledShutdownEnable) return result(this.ledPartitions(), false);
-    this.leaving = true;
+    // A leaving broker may still become controller (all brokers of a cluster stopping at once
+    // must still have one): it then moves what it can, its own partitions included, and resigns.
     let lastMove = started;
     for (let attempt = 1; attempt <= this.options.controlledShutdownMaxRetries; attempt++) {
       const leaseId = await this.lease.grant();
@@ -700,6 +700,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     }
     const remaining = this.ledPartitions();
     let resigned = false;
+    this.resigned = true;
     if (this.controllerNode === this.nodeId) {
       // Resign: the others see the key go and campaign; this broker no longer does.
       await withTimeout(this.ns.if(CONTROLLER, 'Value', '==', String(this.nodeId)).then(this.ns.delete().key(CONTROLLER)).commit(), 'resigning as controller').catch(() => undefined);
