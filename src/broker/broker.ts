@@ -756,7 +756,7 @@ export class Broker {
     for (let pass = 0; ; pass++) {
       const result = this.readPartitions(request, fromReplica ? pass === 0 : undefined);
       const bytes = result.partitions.reduce((n, p) => n + p.bytes, 0);
-      const failed = result.partitions.some((p) => p.error);
+      const failed = result.partitions.some((p) => p.error || p.divergingEpoch);
       const remaining = deadline - Date.now();
       if (bytes >= minBytes || failed || remaining <= 0 || request.signal?.aborted || this.isClosed) {
         for (const o of this.observers) o.fetched?.(result);
@@ -789,12 +789,17 @@ export class Broker {
       partitions.push(out);
       try {
         const state = this.partitionOrThrow(p.topic, p.partition);
-        if (replicaPass) this.replication!.onFollowerFetch(state, request.replicaId!, p.fetchOffset);
+        if (replicaPass !== undefined) {
+          // A follower whose log diverged learns where, and truncates; its fetch offset then
+          // says nothing of how far it is (Kafka does not count it either).
+          out.divergingEpoch = divergenceOf(state, p.lastFetchedEpoch, p.fetchOffset);
+          if (replicaPass && !out.divergingEpoch) this.replication!.onFollowerFetch(state, request.replicaId!, p.fetchOffset);
+        }
         out.highWatermark = state.highWatermark;
         out.lastStableOffset = state.highWatermark;
         out.logStartOffset = state.logStartOffset;
         const maxBytes = Math.min(p.maxBytes, budget);
-        if (maxBytes <= 0 && !first) continue;
+        if ((maxBytes <= 0 && !first) || out.divergingEpoch) continue;
         const read = replicaPass === undefined ? state.read(p.fetchOffset, maxBytes, first) : state.readForReplica(p.fetchOffset, maxBytes, first);
         out.records = read.records;
         out.bytes = read.bytes;
@@ -812,6 +817,19 @@ export class Broker {
   listOffsets(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } {
     this.ensureOpen();
     return this.partitionOrThrow(topic, partition).listOffsets(timestamp);
+  }
+
+  /**
+   * Kafka OffsetForLeaderEpoch for a partition this broker leads (NOT_LEADER_OR_FOLLOWER
+   * otherwise, in a cluster): a `currentLeaderEpoch` other than -1 is checked first (KIP-320:
+   * older than ours SKEIN_FENCED_LEADER_EPOCH, newer SKEIN_UNKNOWN_LEADER_EPOCH), then the
+   * largest epoch <= `leaderEpoch` and where it ends (Partition.endOffsetForEpoch).
+   */
+  offsetForLeaderEpoch(topic: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number): { leaderEpoch: number; endOffset: number } {
+    this.ensureOpen();
+    const p = this.partitionOrThrow(topic, partition);
+    p.checkLeaderEpoch(currentLeaderEpoch);
+    return p.endOffsetForEpoch(leaderEpoch);
   }
 
   /**
@@ -925,6 +943,20 @@ export class Broker {
   private ensureOpen(): void {
     if (this.isClosed) throw new SkeinError('SKEIN_CLOSED', 'the broker is closed');
   }
+}
+
+/**
+ * Where a follower's log diverges from the leader's (Kafka's validateFetchOffsetAndMaybeGetDivergingEpoch):
+ * the leader's end of the follower's last epoch, when that is before the fetch offset or the
+ * leader knows only an older epoch. Nothing for a follower that sent no epoch, or when the
+ * leader has no epoch to compare.
+ */
+function divergenceOf(replica: Partition, lastFetchedEpoch: number | undefined, fetchOffset: number): { epoch: number; endOffset: number } | undefined {
+  if (lastFetchedEpoch === undefined || lastFetchedEpoch < 0) return undefined;
+  const end = replica.endOffsetForEpoch(lastFetchedEpoch);
+  if (end.leaderEpoch < 0 || end.endOffset < 0) return undefined;
+  if (end.leaderEpoch < lastFetchedEpoch || end.endOffset < fetchOffset) return { epoch: end.leaderEpoch, endOffset: end.endOffset };
+  return undefined;
 }
 
 /** The waiters' key of follower fetches of a partition: woken by appends, not by the high watermark. */

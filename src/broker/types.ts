@@ -22,6 +22,12 @@ export interface FetchPartitionRequest {
   fetchOffset: number;
   /** Per-partition cap on bytes (the first batch is returned whole even if larger). */
   maxBytes: number;
+  /**
+   * A follower's fetch only: the leader epoch of the last batch it holds (Fetch v12). The
+   * leader answers `divergingEpoch` instead of records when its log does not hold that epoch
+   * up to the fetch offset.
+   */
+  lastFetchedEpoch?: number;
 }
 
 export interface FetchRequest {
@@ -54,6 +60,12 @@ export interface FetchPartitionResult {
   records: Buffer[];
   /** Total bytes in `records`. */
   bytes: number;
+  /**
+   * A follower's fetch only: the follower's log diverged from the leader's after this epoch's
+   * end offset (the largest epoch <= its lastFetchedEpoch that the leader knows, and where it
+   * ends there). The follower truncates before fetching again (KIP-595's fetch-based truncation).
+   */
+  divergingEpoch?: { epoch: number; endOffset: number };
 }
 
 export interface FetchResult {

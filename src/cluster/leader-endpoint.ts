@@ -20,6 +20,8 @@ export interface ReplicaFetchPartition {
   currentLeaderEpoch: number;
   /** The follower's log start offset. */
   logStartOffset: number;
+  /** Leader epoch of the follower's last batch (-1: none): lets the leader detect a diverged log. */
+  lastFetchedEpoch: number;
   maxBytes: number;
 }
 
@@ -41,6 +43,8 @@ export interface ReplicaFetchResult {
   logStartOffset: number;
   /** Whole batches from the leader's log, as received (one view of the response). */
   records: Buffer | undefined;
+  /** The follower's log diverged after this epoch's end on the leader: truncate, then fetch again. */
+  divergingEpoch?: { epoch: number; endOffset: number };
 }
 
 export interface LeaderEndpoint {

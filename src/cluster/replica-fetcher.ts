@@ -50,6 +50,12 @@ export interface ReplicaFetcherOptions {
   onWarning(message: string): void;
 }
 
+/** Leader epoch of the last batch a replica holds (-1: none known). */
+function lastEpochOf(replica: Partition): number {
+  const entries = replica.epochEntries;
+  return entries.length > 0 ? entries[entries.length - 1]!.epoch : -1;
+}
+
 /** Wait after a truncation that could not be done before trying the partition again. */
 const STUCK_BACKOFF_MS = 5000;
 
@@ -131,6 +137,7 @@ export class ReplicaFetcher {
             topic: p.topic,
             partition: p.partition,
             fetchOffset: p.replica.logEndOffset,
+            lastFetchedEpoch: lastEpochOf(p.replica),
             currentLeaderEpoch: p.leaderEpoch,
             logStartOffset: p.replica.logStartOffset,
             maxBytes: this.options.partitionMaxBytes,
@@ -167,6 +174,10 @@ export class ReplicaFetcher {
         this.handleError(followed, result);
         return;
       }
+      if (result.divergingEpoch) {
+        this.truncateDiverged(followed, result.divergingEpoch);
+        return;
+      }
       if (result.records) replica.appendAsFollower(result.records);
       replica.setHighWatermark(Math.min(result.highWatermark, replica.logEndOffset));
     } catch (err) {
@@ -181,6 +192,23 @@ export class ReplicaFetcher {
       }
       followed.delayedUntil = Date.now() + this.options.errorBackoffMs;
     }
+  }
+
+  /**
+   * The leader says this log diverged after `diverging` (its end of our last epoch): cut back
+   * to where both logs agree, as Kafka's fetcher does. If this replica knows that epoch, to
+   * the smaller of both ends of it; if not, to the end of the largest older epoch it knows
+   * (the next fetch then narrows it further); with no epochs at all, to the high watermark.
+   */
+  private truncateDiverged(followed: Followed, diverging: { epoch: number; endOffset: number }): void {
+    const replica = followed.replica;
+    const own = replica.endOffsetForEpoch(diverging.epoch);
+    let offset: number;
+    if (own.endOffset < 0) offset = replica.highWatermark;
+    else if (own.leaderEpoch !== diverging.epoch) offset = own.endOffset;
+    else offset = Math.min(own.endOffset, diverging.endOffset);
+    const reason = `leader ${this.leaderId} ends epoch ${diverging.epoch} at ${diverging.endOffset}`;
+    if (!this.options.truncate(replica, Math.min(offset, replica.logEndOffset), reason)) followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
   }
 
   private handleError(followed: Followed, result: ReplicaFetchResult): void {

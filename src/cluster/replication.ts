@@ -235,6 +235,13 @@ export class Replication {
   private becomeLeader(state: VersionedPartitionState, replica: Partition): void {
     // Followers' LEOs are unknown and their caught-up clocks start now (Kafka does the same);
     // the HW stays where it was until the ISR proves more.
+    try {
+      replica.becomeLeader(state.leaderEpoch);
+    } catch (err) {
+      // An epoch older than the log's own: etcd was reset under a kept data folder. Serve it,
+      // but say so (appends are stamped with the log's newer epoch).
+      this.options.onWarning(`${state.topic}-${state.partition}: leader epoch ${state.leaderEpoch} from etcd: ${(err as Error).message}`);
+    }
     const led: Led = {
       topic: state.topic,
       partition: state.partition,
@@ -353,9 +360,15 @@ export class Replication {
     this.stopFollowing(replica.key);
     const factory = this.options.leaderEndpoints;
     if (!factory) return;
-    // TODO(epochs): ask the leader where our latest epoch ends (OffsetForLeaderEpoch) and
-    // truncate there (KIP-101/279). Until Partition.truncateTo exists this replica keeps its
-    // tail; a fetch that finds it diverged truncates to the leader's HW (replica-fetcher.ts).
+    try {
+      replica.becomeFollower(state.leaderEpoch);
+    } catch (err) {
+      this.options.onWarning(`${state.topic}-${state.partition}: leader epoch ${state.leaderEpoch} from etcd: ${(err as Error).message}`);
+    }
+    // No truncation here: the first fetch carries the epoch of this log's last batch and the
+    // leader answers where that epoch ends on its side if this log diverged (Fetch v12's
+    // divergingEpoch, KIP-595: Kafka's followers stopped asking OffsetForLeaderEpoch first in
+    // 2.7); the fetcher truncates there before it appends anything (replica-fetcher.ts).
     this.followed.set(replica.key, { leaderId: state.leader, leaderEpoch: state.leaderEpoch });
     let fetcher = this.fetchers.get(state.leader);
     if (!fetcher) {
@@ -409,17 +422,27 @@ function sameMembers(tracker: ReplicaTracker, state: VersionedPartitionState): b
   return state.replicas.every((id) => id === tracker.leaderId || tracker.followerLogEndOffset(id) !== undefined) && tracker.followerCount === state.replicas.length - 1;
 }
 
-/**
- * Cuts a follower's diverged tail. TODO(epochs): Partition.truncateTo comes with the leader
- * epoch work; until it is merged the tail stays and this is reported.
- */
+/** Cuts a follower's diverged tail (Partition.truncateTo: log, epochs, producer state, HW). */
 function truncateReplica(replica: Partition, offset: number, reason: string, warn: (m: string) => void): boolean {
-  warn(`${replica.topic}-${replica.partition} should be truncated to ${offset} (${reason}), but truncation is not built yet`);
-  return false;
+  try {
+    const before = replica.logEndOffset;
+    const end = replica.truncateTo(offset);
+    if (end < before) warn(`${replica.topic}-${replica.partition}: truncated the diverged tail [${end}, ${before}) (${reason})`);
+    return true;
+  } catch (err) {
+    warn(`${replica.topic}-${replica.partition}: cannot truncate to ${offset} (${reason}): ${(err as Error).message}`);
+    return false;
+  }
 }
 
-/** Empties a follower that fell below the leader's log start. TODO(epochs): Partition.truncateFullyAndStartAt. */
+/** Empties a follower that fell below the leader's log start and restarts it there. */
 function startReplicaAt(replica: Partition, offset: number, warn: (m: string) => void): boolean {
-  warn(`${replica.topic}-${replica.partition} is below the leader's log start ${offset} and should start over there, but that is not built yet`);
-  return false;
+  try {
+    replica.truncateFullyAndStartAt(offset);
+    warn(`${replica.topic}-${replica.partition}: below the leader's log start; emptied and restarted at ${offset}`);
+    return true;
+  } catch (err) {
+    warn(`${replica.topic}-${replica.partition}: cannot restart at the leader's log start ${offset}: ${(err as Error).message}`);
+    return false;
+  }
 }

@@ -17,6 +17,7 @@ export class PartitionEvents {
     highWatermark: [],
     segmentRolled: [],
     segmentsDeleted: [],
+    truncated: [],
   };
 
   constructor(private readonly onListenerError: (err: unknown) => void = () => undefined) {}

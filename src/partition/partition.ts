@@ -8,6 +8,12 @@
  *
  * Every step after the scan reads the batch summaries (batch-summary.ts), never the headers.
  *
+ * Leader epochs (KIP-101/279): as leader, every appended batch is stamped with `leaderEpoch`
+ * (patched in the mapping beside baseOffset, no copy) and the LeaderEpochCache records where
+ * each epoch starts; a follower appends the leader's batches as they are (appendAsFollower)
+ * and learns their epochs. `endOffsetForEpoch` answers OffsetForLeaderEpoch; `truncateTo`
+ * removes a diverged tail (log, epochs, producer state, high watermark together).
+ *
  * High watermark: consumers read only below it. On one broker it follows the log end offset
  * (`followLogEnd`, the default); the cluster turns that off and moves it with
  * `setHighWatermark` as followers catch up. Events (types.ts, docs/partition.md) are how
@@ -21,6 +27,8 @@ import { SkeinError } from '../errors.js';
 import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
 import { BatchSummaries, S, SUMMARY_FIELDS } from '../records/batch-summary.js';
 import { ScanStop } from '../native/binding.js';
+import { readBaseOffset, readPartitionLeaderEpoch } from '../records/batch-header.js';
+import { LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
 import { validateCompressedBatches } from '../records/validate-compressed-batch.js';
 import type { WorkerPool } from '../workers/pool.js';
 import { unwrapOutcome, type TaskOutcome } from '../workers/tasks/task-errors.js';
@@ -74,11 +82,16 @@ export class Partition {
   /** `<topic>\0<partition>`: a key for maps of partitions. */
   readonly key: string;
   readonly log: PartitionLog;
-  /** Leader epoch of this replica (0 on a single broker; the cluster bumps it on leader change). */
-  leaderEpoch = 0;
+  /**
+   * Leader epoch of this replica: stamped into every batch it appends as leader. 0 on a
+   * single broker (or the latest epoch its log holds); set by becomeLeader / becomeFollower.
+   */
+  leaderEpoch: number;
   /** True while the high watermark follows the log end (one broker). */
   followLogEnd = true;
-  private readonly producers = new ProducerStateTable();
+  private role: 'leader' | 'follower' = 'leader';
+  private readonly epochs: LeaderEpochCache;
+  private producers = new ProducerStateTable();
   private readonly events: PartitionEvents;
   private readonly pool: WorkerPool | undefined;
   private readonly poolThreshold: PoolThreshold;
@@ -97,12 +110,19 @@ export class Partition {
     this.pool = options.pool;
     this.poolThreshold = options.poolThreshold ?? DEFAULT_POOL_THRESHOLD;
     this.hw = log.logEndOffset;
+    this.epochs = LeaderEpochCache.open(log, (message) => warn?.(message));
+    this.leaderEpoch = Math.max(0, this.epochs.latestEpoch);
     log.observe({
       segmentRolled: (baseOffset) => this.events.emit('segmentRolled', { baseOffset }),
       flushed: (seconds) => this.events.emit('flushed', { logEndOffset: this.log.logEndOffset, seconds }),
       segmentsDeleted: (result) => {
+        this.epochs.truncateFromStart(result.logStartOffset);
         if (this.hw < result.logStartOffset) this.moveHighWatermark(result.logStartOffset);
         this.events.emit('segmentsDeleted', result);
+      },
+      logStartMoved: (logStartOffset) => {
+        this.epochs.truncateFromStart(logStartOffset);
+        if (this.hw < logStartOffset) this.moveHighWatermark(logStartOffset);
       },
     });
     this.rebuildProducerState();
@@ -220,6 +240,9 @@ export class Partition {
    * it), producer-state check, append, producer-state record, events.
    */
   private appendChecked(records: Buffer, summaries: BatchSummaries, acks: Acks, validateInline: boolean): ProduceOutcome {
+    if (this.role !== 'leader') {
+      throw new SkeinError('SKEIN_NOT_LEADER_OR_FOLLOWER', `${this.topic}-${this.partition} is a follower here (epoch ${this.leaderEpoch}); produce to its leader`);
+    }
     // Decompress where needed: only compressed batches, to check count, offsets and size cap.
     // An invalid buffer goes straight to the log, which refuses it with the coded error.
     if (validateInline && summaries.complete && summaries.anyCompressed) {
@@ -231,8 +254,11 @@ export class Partition {
       const duplicate = checkSequences(this.producers, headers);
       if (duplicate) return { result: { ...duplicate, logAppendTime: -1, logStartOffset: this.log.logStartOffset }, durable: undefined };
     }
-    // Append (the log reads the same summaries: sizes, offset deltas, timestamps).
-    const { result, flushed } = this.log.appendNow(records, summaries);
+    // Append (the log reads the same summaries: sizes, offset deltas, timestamps), stamping
+    // our epoch into each batch; the first batch of a new epoch records where it starts.
+    const epoch = this.leaderEpoch;
+    const { result, flushed } = this.log.appendNow(records, summaries, epoch);
+    if (epoch !== this.epochs.latestEpoch) this.epochs.assign(epoch, result.baseOffset);
     let offset = result.baseOffset;
     for (const header of headers) {
       this.producers.record(header, offset, offset + header.lastOffsetDelta);
@@ -267,20 +293,116 @@ export class Partition {
     }
   }
 
-  /* ------------------------------ replication ------------------------------ */
+  /* ------------------------- leader epochs, followers ------------------------- */
+
+  /** True while this replica leads (the default: one broker). */
+  get isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** The epochs of this log and where each starts, oldest first (a copy). */
+  get epochEntries(): EpochEntry[] {
+    return this.epochs.entries;
+  }
 
   /**
-   * Appends batches a follower fetched from its leader, as they are: offsets, leader epochs,
-   * timestamps and producer ids stay what the leader wrote (the log writes the leader's own
-   * base offsets, because the first batch must start at this replica's log end and each next
-   * one where the previous ended). A fetch answers from the batch holding the fetch offset, so
-   * batches wholly below the log end are skipped, and a torn last batch (a size cap cut it) is
-   * left for the next fetch. Producer state is recorded from every batch without the sequence
-   * checks the leader made, so an idempotent producer carries on here after a failover.
-   * The high watermark is not moved: the follower takes it from the leader's answers.
-   * Returns the records appended (0 when the fetch held nothing new). Throws, changing
-   * nothing, when the batches do not continue this log (SKEIN_INVALID_RECORD: the caller
-   * truncates or starts over).
+   * Makes this replica the leader for `epoch` (Kafka's makeLeader): the epoch starts at the
+   * current log end offset (recorded now, so OffsetForLeaderEpoch answers it before anything
+   * is appended), and appends are stamped with it. An epoch older than the current one is
+   * refused (SKEIN_FENCED_LEADER_EPOCH: a stale order); the same epoch again changes nothing.
+   */
+  becomeLeader(epoch: number): void {
+    this.checkNewEpoch(epoch);
+    this.role = 'leader';
+    this.leaderEpoch = epoch;
+    this.epochs.assign(epoch, this.log.logEndOffset);
+  }
+
+  /**
+   * Makes this replica a follower in `epoch`: produce is refused (SKEIN_NOT_LEADER_OR_FOLLOWER)
+   * and the log grows only through appendAsFollower. The caller then asks the leader where its
+   * own latest epoch ends (endOffsetForEpoch on the leader) and truncates to that.
+   */
+  becomeFollower(epoch: number): void {
+    this.checkNewEpoch(epoch);
+    this.role = 'follower';
+    this.leaderEpoch = epoch;
+  }
+
+  private checkNewEpoch(epoch: number): void {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `a leader epoch must be an integer >= 0, got ${String(epoch)}`);
+    }
+    if (epoch < this.leaderEpoch) {
+      throw new SkeinError('SKEIN_FENCED_LEADER_EPOCH', `${this.topic}-${this.partition} is at leader epoch ${this.leaderEpoch}; epoch ${epoch} is older`, {
+        currentLeaderEpoch: this.leaderEpoch,
+        requestedLeaderEpoch: epoch,
+      });
+    }
+  }
+
+  /**
+   * KIP-320 fencing of a request that names the epoch it expects: -1 (none given) passes;
+   * older than ours: SKEIN_FENCED_LEADER_EPOCH; newer: SKEIN_UNKNOWN_LEADER_EPOCH.
+   */
+  checkLeaderEpoch(currentLeaderEpoch: number): void {
+    if (currentLeaderEpoch === UNDEFINED_EPOCH || currentLeaderEpoch === this.leaderEpoch) return;
+    const context = { currentLeaderEpoch: this.leaderEpoch, requestedLeaderEpoch: currentLeaderEpoch };
+    if (currentLeaderEpoch < this.leaderEpoch) {
+      throw new SkeinError('SKEIN_FENCED_LEADER_EPOCH', `${this.topic}-${this.partition}: epoch ${currentLeaderEpoch} is older than ${this.leaderEpoch}`, context);
+    }
+    throw new SkeinError('SKEIN_UNKNOWN_LEADER_EPOCH', `${this.topic}-${this.partition}: epoch ${currentLeaderEpoch} is newer than ${this.leaderEpoch} known here`, context);
+  }
+
+  /**
+   * Kafka's endOffsetForEpoch (OffsetForLeaderEpoch): the largest epoch <= `epoch` this log
+   * knows and where it ends (start of the next epoch, or the log end offset for the latest);
+   * for an epoch below every known one, (epoch, start of the first known); undefined
+   * (-1, -1) for -1, an epoch above the latest, or a log with no epochs. A leader whose epoch
+   * began at its log end answers for it even before anything was appended in it.
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    const end = this.log.logEndOffset;
+    if (epoch < 0) return { leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
+    if (this.role === 'leader' && this.leaderEpoch > this.epochs.latestEpoch) {
+      // The current epoch is not recorded yet (single broker, nothing appended since open):
+      // it starts at the log end, so it ends there, and every older epoch ends there too.
+      if (epoch === this.leaderEpoch) return { leaderEpoch: epoch, endOffset: end };
+      if (epoch > this.leaderEpoch) return { leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
+      if (epoch >= this.epochs.latestEpoch && this.epochs.latestEpoch >= 0) return { leaderEpoch: this.epochs.latestEpoch, endOffset: end };
+      if (this.epochs.latestEpoch < 0) return { leaderEpoch: epoch, endOffset: end };
+    }
+    return this.epochs.endOffsetFor(epoch, end);
+  }
+
+  /**
+   * Learns the leader epochs of batches this broker did not stamp (a follower's copy of its
+   * leader's batches, already appended at their own offsets): each batch whose epoch is not
+   * the latest known starts that epoch at its baseOffset. Batches of epoch -1 (never stamped)
+   * are skipped. `summaries` are of these very bytes.
+   */
+  recordEpochsOf(batches: Uint8Array, summaries: BatchSummaries): void {
+    const fields = summaries.fields;
+    for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+      const at = fields[f + S.POSITION]!;
+      const epoch = readPartitionLeaderEpoch(batches, at);
+      if (epoch >= 0 && epoch !== this.epochs.latestEpoch) this.epochs.assign(epoch, readBaseOffset(batches, at));
+    }
+  }
+
+  /**
+   * Appends batches a follower fetched from its leader, as they are (Kafka's
+   * appendAsFollower): offsets, leader epochs, timestamps and producer ids stay what the
+   * leader wrote (the log writes the leader's own base offsets, because the first batch must
+   * start at this replica's log end and each next one where the previous ended). A fetch
+   * answers from the batch holding the fetch offset, so batches wholly below the log end are
+   * skipped, and a torn last batch (a size cap cut it) is left for the next fetch. Producer
+   * state is recorded from every batch without the sequence checks the leader made, so an
+   * idempotent producer carries on here after a failover; the epochs of the batches are
+   * recorded (recordEpochsOf). The high watermark is not moved (unless followLogEnd): the
+   * follower takes it from the leader's answers. Returns the records appended (0 when the
+   * fetch held nothing new). Throws, changing nothing, when the batches do not continue this
+   * log (SKEIN_INVALID_RECORD: the caller truncates or starts over).
    */
   appendAsFollower(batches: Buffer): number {
     const scanned = BatchSummaries.of(batches);
@@ -290,7 +412,7 @@ export class Partition {
     let expected = logEnd;
     for (let i = 0, f = 0; i < scanned.count; i++, f += SUMMARY_FIELDS) {
       const at = fields[f + S.POSITION]!;
-      const baseOffset = Number(batches.readBigInt64BE(at));
+      const baseOffset = readBaseOffset(batches, at);
       const lastOffset = baseOffset + fields[f + S.LAST_OFFSET_DELTA]!;
       if (first < 0) {
         if (lastOffset < logEnd) continue;
@@ -312,16 +434,67 @@ export class Partition {
     const to = scanned.scan.stop === ScanStop.TRUNCATED ? scanned.scan.validEnd : batches.length;
     const bytes = from === 0 && to === batches.length ? batches : batches.subarray(from, to);
     const summaries = bytes === batches ? scanned : BatchSummaries.of(bytes);
+    // No leaderEpoch given: the log keeps the epochs the leader stamped.
     const { result, flushed } = this.log.appendNow(bytes, summaries);
     // Followers acknowledge by fetching, not by flushing (Kafka's replicas do not fsync either).
     flushed?.catch(() => undefined);
-    let offset = result.baseOffset;
-    for (const header of producerHeaders(summaries)) {
-      this.producers.record(header, offset, offset + header.lastOffsetDelta);
-      offset += header.lastOffsetDelta + 1;
+    // Every batch with a producer id, whatever the first batch is (one fetch mixes producers).
+    const sf = summaries.fields;
+    for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+      if (sf[f + S.PRODUCER_ID]! < 0) continue;
+      const baseOffset = readBaseOffset(bytes, sf[f + S.POSITION]!);
+      const header = {
+        producerId: sf[f + S.PRODUCER_ID]!,
+        producerEpoch: sf[f + S.PRODUCER_EPOCH]!,
+        baseSequence: sf[f + S.BASE_SEQUENCE]!,
+        lastOffsetDelta: sf[f + S.LAST_OFFSET_DELTA]!,
+      };
+      this.producers.record(header, baseOffset, baseOffset + header.lastOffsetDelta);
     }
+    this.recordEpochsOf(bytes, summaries);
     this.published(result, bytes.length);
     return result.recordCount;
+  }
+
+  /**
+   * Removes every record at or above `offset` (a diverged tail): the log (batches are
+   * atomic, so the cut falls on the start of the batch holding `offset`), the epochs that
+   * start at or past the new end, the producer state (rebuilt from what remains), and the
+   * high watermark (clamped to the new end). Publishes `truncated`. Returns the new log end
+   * offset. `offset` at or past the log end changes nothing.
+   */
+  truncateTo(offset: number): number {
+    const previous = this.log.logEndOffset;
+    const end = this.log.truncateTo(offset);
+    if (end === previous) return end;
+    this.epochs.truncateFromEnd(end);
+    this.afterTruncation(previous);
+    return end;
+  }
+
+  /**
+   * Empties the log and restarts it at `offset` (a follower whose leader's log starts past
+   * this log's end): no epochs, no producer state, the high watermark at `offset`.
+   * Publishes `truncated`.
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    const previous = this.log.logEndOffset;
+    this.log.truncateFullyAndStartAt(offset);
+    this.epochs.clear();
+    this.afterTruncation(previous);
+  }
+
+  private afterTruncation(previousEnd: number): void {
+    const log = this.log;
+    this.producers = new ProducerStateTable();
+    this.rebuildProducerState();
+    const end = log.logEndOffset;
+    if (this.hw > end || this.hw < log.logStartOffset) {
+      const previous = this.hw;
+      this.hw = end;
+      if (this.events.has('highWatermark')) this.events.emit('highWatermark', { highWatermark: end, previous });
+    }
+    this.events.emit('truncated', { logEndOffset: end, previousLogEndOffset: previousEnd, logStartOffset: log.logStartOffset });
   }
 
   /* --------------------------------- reads --------------------------------- */

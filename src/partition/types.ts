@@ -24,6 +24,8 @@ export interface PartitionEventMap {
   highWatermark: { highWatermark: number; previous: number };
   /** The active segment was sealed and a new one starts at baseOffset. */
   segmentRolled: { baseOffset: number };
+  /** The log lost its tail (truncateTo) or was emptied (truncateFullyAndStartAt); readers past the end must restart. */
+  truncated: { logEndOffset: number; previousLogEndOffset: number; logStartOffset: number };
   /** Whole segments were deleted (retention, or a snapshot made them redundant). */
   segmentsDeleted: { deletedSegments: number; deletedBytes: number; logStartOffset: number };
 }

@@ -37,6 +37,8 @@ export const CLEANED_SUFFIX = '.cleaned';
 export const SWAP_SUFFIX = '.swap';
 /** The log start offset when records below it were deleted inside a segment (DeleteRecords); absent otherwise. */
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
+/** Leader epochs and their start offsets (leader-epoch-file.ts), Kafka's name and text format. */
+export const LEADER_EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
 /** Holds the pid of the process that has the folder open. */
 export const LOCK_FILE = '.lock';
 

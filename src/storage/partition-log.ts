@@ -114,6 +114,8 @@ export interface LogObserver {
   /** Everything appended before the flush started is on disk; `seconds` from its start to here. */
   flushed?(seconds: number): void;
   segmentsDeleted?(result: RetentionResult): void;
+  /** DeleteRecords moved the log start offset (segments may or may not have gone too). */
+  logStartMoved?(logStartOffset: number): void;
 }
 
 export interface TimestampLookup {
@@ -182,6 +184,8 @@ export class PartitionLog {
   /** Offsets below this were cleaned by the log cleaner (persisted in cleaner-offset-checkpoint). */
   private firstDirtyOffset: number;
   private cleaning: Promise<CompactResult> | undefined;
+  /** Bumped by each truncation: a cleaning pass that started before one swaps nothing in. */
+  private truncations = 0;
 
   private constructor(dir: string, config: LogConfig, lru: MappingLru, segments: Segment[], lock: FolderLock | undefined) {
     this.dir = dir;
@@ -301,13 +305,18 @@ export class PartitionLog {
    * and nothing changed). `flushed` is the flush the policy asks this append to wait for, if
    * any. For callers that must act between the append and the flush (the broker records
    * producer state there, so the next batch of the same producer sees it).
+   *
+   * `leaderEpoch`: stamped into every batch's partitionLeaderEpoch (a leader's append; patched
+   * in the mapping beside baseOffset, outside the CRC). Undefined keeps what the batches carry
+   * (a follower's copy of its leader's batches, whose baseOffsets already equal the ones
+   * assigned here when they continue the log).
    */
-  appendNow(batches: Uint8Array, summaries?: BatchSummaries): { result: AppendResult; flushed: Promise<void> | undefined } {
-    const result = this.appendBytes(batches, summaries);
+  appendNow(batches: Uint8Array, summaries?: BatchSummaries, leaderEpoch?: number): { result: AppendResult; flushed: Promise<void> | undefined } {
+    const result = this.appendBytes(batches, summaries, leaderEpoch);
     return { result, flushed: this.flusher.appended(result.recordCount) };
   }
 
-  private appendBytes(batches: Uint8Array, given: BatchSummaries | undefined): AppendResult {
+  private appendBytes(batches: Uint8Array, given: BatchSummaries | undefined, leaderEpoch: number | undefined): AppendResult {
     this.ensureOpen();
     const summaries = this.validate(batches, given);
     const recordCount = summaries.records;
@@ -321,7 +330,7 @@ export class PartitionLog {
         firstOffset + recordCount - active.baseOffset > MAX_OFFSETS_PER_SEGMENT);
     if (needsRoll) active = this.rollTo(firstOffset, batches.length);
     else if (batches.length > active.remaining) active = this.growEmptyActive(batches.length);
-    const appended = active.append(batches, firstOffset, summaries);
+    const appended = active.append(batches, firstOffset, summaries, leaderEpoch);
     return {
       baseOffset: firstOffset,
       lastOffset: appended.lastOffset,
@@ -631,12 +640,15 @@ export class PartitionLog {
       maxDecompressedBytes: this.config.maxMessageBytes,
     };
     const step = options.onStep ?? (() => {});
+    const truncations = this.truncations;
     const outcome: CleanOutcome = options.inline ? cleanSegments(plan, step) : await runCleanTask(plan);
     step('mapped-and-written');
     let swapped = 0;
     let complete = true;
     for (const group of outcome.groups) {
-      if (!complete || this.isClosed || !this.swapIn(group, step)) {
+      // A truncation during the pass may have cut the very segments it read: its output would
+      // bring the cut records back.
+      if (!complete || this.isClosed || truncations !== this.truncations || !this.swapIn(group, step)) {
         complete = false;
         removeQuietly(group.cleanedPath);
         continue;
@@ -716,7 +728,101 @@ export class PartitionLog {
     if (offset <= this.startOffset) return { deletedSegments: 0, deletedBytes: 0, logStartOffset: this.startOffset };
     writeLogStartOffset(this.dir, offset);
     this.startOffset = offset;
-    return this.deleteSegmentsBefore(offset);
+    const result = this.deleteSegmentsBefore(offset);
+    if (!this.isClosed) this.observer.logStartMoved?.(this.startOffset);
+    return result;
+  }
+
+  /**
+   * Removes every batch at or above `offset` (Kafka's UnifiedLog.truncateTo), for a replica
+   * whose tail diverged from its leader's. Batches are atomic: when `offset` falls inside a
+   * batch, that whole batch goes too and the log ends at its base offset, below `offset`.
+   * Returns the new log end offset (== `offset` when it is a batch boundary, the usual case:
+   * epochs start on batch boundaries). `offset` >= logEndOffset changes nothing; at or below
+   * the log start (nothing would remain) it is truncateFullyAndStartAt(offset).
+   *
+   * Crash safety: a kill at any point leaves a folder that opens as the old log or as a prefix
+   * of it that still holds every batch below the cut. The order that ensures it: the recovery
+   * point is lowered to the cut segment (so an open rescans it instead of trusting its
+   * indexes), whole segments above the cut are deleted newest first (each deletion leaves a
+   * prefix) and the folder synced, then the segment holding the cut is shortened with one
+   * ftruncate and synced. Readers' views of removed bytes stay mapped (zeros or the unlinked
+   * file's pages), never a fault. Synchronous: no append or read sees half of it.
+   */
+  truncateTo(offset: number): number {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `a truncation offset must be an integer >= 0, got ${String(offset)}`, { path: this.dir });
+    }
+    if (offset >= this.logEndOffset) return this.logEndOffset;
+    if (offset <= this.startOffset) {
+      this.truncateFullyAndStartAt(offset);
+      return this.logEndOffset;
+    }
+    const at = this.segmentIndexFor(offset);
+    const holder = this.segments[at]!;
+    const cut = holder.cutPoint(offset);
+    if (cut.baseOffset <= this.startOffset) {
+      // The batch holding `offset` straddles the log start: nothing at or above the start remains.
+      this.truncateFullyAndStartAt(this.startOffset);
+      return this.logEndOffset;
+    }
+    this.truncations += 1;
+    const recoveryPoint = readRecoveryPoint(this.dir);
+    if (recoveryPoint > holder.baseOffset) writeRecoveryPoint(this.dir, holder.baseOffset);
+    let removed = false;
+    while (this.segments.length - 1 > at) {
+      this.segments.pop()!.delete();
+      removed = true;
+    }
+    if (removed) syncDir(this.dir);
+    holder.truncateAt(cut.position, cut.baseOffset);
+    syncFile(holder.path);
+    if (holder.size === 0 && at > 0) {
+      this.segments.pop();
+      holder.delete();
+      syncDir(this.dir);
+    }
+    const last = this.active;
+    if (!last.active) last.activate();
+    this.afterTruncation();
+    return this.logEndOffset;
+  }
+
+  /**
+   * Empties the log and restarts it at `offset` (Kafka's truncateFullyAndStartAt): for a
+   * replica whose leader's log starts past this log's end, or a truncation below the log
+   * start. Every segment goes (newest first) and one empty segment starts at `offset`.
+   * A kill midway leaves a prefix of the old log with no readable record (its start moved to
+   * its end) or the empty log at `offset`: the log start offset file is written first, and an
+   * open of a folder without segments starts the log at that offset.
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new SkeinError('SKEIN_INVALID_ARGUMENT', `a start offset must be an integer >= 0, got ${String(offset)}`, { path: this.dir });
+    }
+    this.truncations += 1;
+    // Never below the current start first: a kill before the segments go must not bring
+    // records removed by DeleteRecords back.
+    writeLogStartOffset(this.dir, Math.max(offset, this.startOffset));
+    while (this.segments.length > 0) this.segments.pop()!.delete();
+    syncDir(this.dir);
+    if (offset < this.startOffset) writeLogStartOffset(this.dir, offset);
+    this.segments.push(Segment.create(this.dir, offset, this.config, this.lru));
+    syncDir(this.dir);
+    this.startOffset = offset;
+    writeRecoveryPoint(this.dir, offset);
+    this.afterTruncation();
+  }
+
+  /** The cleaner's checkpoint never points past the end: new records there are dirty. */
+  private afterTruncation(): void {
+    const end = this.logEndOffset;
+    if (this.firstDirtyOffset > end) {
+      this.firstDirtyOffset = Math.max(this.startOffset, end);
+      writeCleanerCheckpoint(this.dir, this.firstDirtyOffset);
+    }
   }
 
   /** Flushes everything appended so far (group commit with concurrent callers). */
@@ -861,7 +967,8 @@ async function loadSegments(
       segments.push(segment);
     }
     if (segments.length === 0) {
-      segments.push(Segment.create(dir, 0, config, lru));
+      // A folder emptied by truncateFullyAndStartAt starts where the log start offset says.
+      segments.push(Segment.create(dir, readLogStartOffset(dir), config, lru));
     } else {
       segments[segments.length - 1]!.activate();
     }
@@ -906,6 +1013,16 @@ function removeQuietly(path: string): void {
     if (existsSync(path)) unlinkSync(path);
   } catch {
     // Left for the next open (a .cleaned file is a leftover it removes).
+  }
+}
+
+/** fsync of one file (a segment cut by truncateTo), so its new length is durable. */
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

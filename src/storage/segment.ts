@@ -31,6 +31,8 @@ import {
   readLastOffsetDelta,
   readMaxTimestamp,
   writeBaseOffset,
+  writeInt32BE,
+  PARTITION_LEADER_EPOCH,
 } from '../records/batch-header.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
@@ -123,6 +125,8 @@ export class Segment {
    */
   private gapsAllowed = false;
   private indexesDirty = false;
+  /** Bumped by every truncation: a flush that started before one must not move flushedEnd. */
+  private truncations = 0;
   private closed = false;
   private deleted = false;
 
@@ -406,8 +410,12 @@ export class Segment {
    * scan) to the end of the segment and assigns offsets from `firstOffset` by patching each
    * batch's baseOffset. Reads sizes, offset deltas and timestamps from `summaries`, never the
    * headers again. Throws SKEIN_DISK_FULL before writing anything when disk cannot be reserved.
+   *
+   * `leaderEpoch` (>= 0): also patched into each batch's partitionLeaderEpoch in the mapping,
+   * beside baseOffset (both lie outside the CRC, so the batches stay valid and nothing is
+   * copied twice). Undefined keeps the epochs the batches carry (a follower's append).
    */
-  append(src: Uint8Array, firstOffset: number, summaries: BatchSummaries): SegmentAppend {
+  append(src: Uint8Array, firstOffset: number, summaries: BatchSummaries, leaderEpoch?: number): SegmentAppend {
     const file = this.writableFile();
     const position = this.size;
     const end = position + src.length;
@@ -442,6 +450,10 @@ export class Segment {
       const lastOffset = offset + fields[f + S.LAST_OFFSET_DELTA]!;
       if (mapping) writeBaseOffset(mapping, position + at, offset);
       else file.writeInt64BE(position + at, offset);
+      if (leaderEpoch !== undefined) {
+        if (mapping) writeInt32BE(mapping, position + at + PARTITION_LEADER_EPOCH, leaderEpoch);
+        else file.write(epochBytes(leaderEpoch), position + at + PARTITION_LEADER_EPOCH);
+      }
       const batchMaxTimestamp = fields[f + S.MAX_TIMESTAMP]!;
       if (batchMaxTimestamp > maxTimestamp) {
         maxTimestamp = batchMaxTimestamp;
@@ -684,8 +696,105 @@ export class Segment {
   async flush(): Promise<void> {
     const end = this.size;
     if (end <= this.flushedEnd || !this.file) return;
+    const truncations = this.truncations;
     await this.file.flushAsync(this.flushedEnd, end);
-    if (end > this.flushedEnd) this.flushedEnd = end;
+    // A truncation meanwhile cut [.., end) away; what is appended there since is not flushed.
+    if (end > this.flushedEnd && truncations === this.truncations) this.flushedEnd = end;
+  }
+
+  /**
+   * Where a truncation to `offset` cuts this segment: the position and base offset of the
+   * batch that contains `offset` (batches are atomic, so the cut falls on its start), or of
+   * the first batch after it when `offset` lies in a gap the cleaner left; the segment's end
+   * when no batch reaches `offset`.
+   */
+  cutPoint(offset: number): { position: number; baseOffset: number } {
+    if (offset >= this.nextOffset || this.size === 0) return { position: this.size, baseOffset: this.nextOffset };
+    if (offset <= this.baseOffset) return { position: 0, baseOffset: this.baseOffset };
+    const found = this.locate(offset, this.bytes());
+    return found ? { position: found.position, baseOffset: found.baseOffset } : { position: this.size, baseOffset: this.nextOffset };
+  }
+
+  /**
+   * Cuts the segment at `position`, the start of the batch whose base offset is `cutBase`
+   * (both from cutPoint). The file is shortened on disk at once (ftruncate), then grown back
+   * to its former size with zeros, so a view a reader still holds past the cut reads zeros
+   * instead of faulting (SIGBUS) on pages past the end of the file; zeros after `size` are
+   * what a preallocated segment has anyway, and a scan at open stops there. The indexes keep
+   * their entries below the cut, and the end offset, max timestamp and index bookkeeping are
+   * derived again from the last kept index entry (a walk of at most index.interval.bytes).
+   * The segment stays active or sealed as it was. Not synced here: PartitionLog does that.
+   */
+  truncateAt(position: number, cutBase: number): void {
+    if (position >= this.size) return;
+    if (position < 0) throw new SkeinError('SKEIN_INVALID_ARGUMENT', `cannot cut segment ${this.path} at position ${position}`);
+    this.truncations += 1;
+    if (!this.active) {
+      // A sealed segment is read through a read-only handle made on demand: reopen it
+      // writable for the cut (views of the old mapping stay valid).
+      this.lru.forget(this);
+      this.evict();
+    }
+    const file = this.writableLoadedFile();
+    try {
+      const diskSize = Math.max(this.allocated, this.size, file.fileSize);
+      // The commit point: from here the data on disk ends at `position`.
+      file.truncate(position, true);
+      try {
+        file.allocate(diskSize);
+        if (this.active) this.allocated = diskSize;
+      } catch {
+        // Only stale views past the cut needed the zeros; the cut itself stands.
+        this.allocated = position;
+      }
+      if (!this.active) this.allocated = position;
+      this.size = position;
+      this.verifiedEnd = Math.min(this.verifiedEnd, position);
+      this.flushedEnd = Math.min(this.flushedEnd, position);
+      this.populatedEnd = Math.min(this.populatedEnd, position);
+      this.readHint.offset = -1;
+      this.readHint.position = 0;
+      this.rederiveBelow(position, cutBase);
+      this.indexesDirty = true;
+    } finally {
+      if (!this.active) {
+        this.file?.close();
+        this.file = undefined;
+        this.mapping = undefined;
+      }
+    }
+  }
+
+  /** End offset, max timestamp and index bookkeeping of the data [0, position) left by a cut. */
+  private rederiveBelow(position: number, cutBase: number): void {
+    this.offsetIndex.truncateToPosition(position);
+    this.timeIndex.truncateToOffset(cutBase);
+    const lastTime = this.timeIndex.lookupBefore(Infinity);
+    this.maxTimestamp = lastTime ? lastTime.timestamp : -1;
+    this.offsetOfMaxTimestamp = lastTime ? lastTime.offset : -1;
+    this.bytesSinceIndexEntry = 0;
+    if (position === 0) {
+      this.nextOffset = this.baseOffset;
+      this.firstBatchTimestamp = -1;
+      return;
+    }
+    const indexed = this.offsetIndex.entries > 0;
+    let at = indexed ? this.offsetIndex.lastPosition : 0;
+    let expectedBase = indexed ? -1 : this.baseOffset;
+    let expectedLast = indexed ? this.offsetIndex.lastOffset : -1;
+    // The batch at the last entry is walked again: that is how the bookkeeping stood after it.
+    const buf = this.active ? (this.mapping ?? null) : null;
+    let lastKept = this.baseOffset - 1;
+    this.nextOffset = cutBase;
+    while (at < position) {
+      const batch = this.headerAt(buf, at, expectedBase, expectedLast);
+      this.noteBatch(at, batch.size, batch.lastOffset, batch.maxTimestamp);
+      at += batch.size;
+      lastKept = batch.lastOffset;
+      expectedBase = batch.lastOffset + 1;
+      expectedLast = -1;
+    }
+    this.nextOffset = lastKept + 1;
   }
 
   /**
@@ -825,6 +934,13 @@ function batchEndsAt(file: NativeMappedFile, fileSize: number, offsets: OffsetIn
     position += LOG_OVERHEAD + length;
   }
   return false;
+}
+
+/** partitionLeaderEpoch as 4 big-endian bytes, for writes through pwrite (copy mode). */
+function epochBytes(epoch: number): Buffer {
+  const bytes = Buffer.allocUnsafe(4);
+  bytes.writeInt32BE(epoch, 0);
+  return bytes;
 }
 
 function stopName(stop: number): string {

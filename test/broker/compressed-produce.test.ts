@@ -41,9 +41,12 @@ test('compressed batches are stored as sent (bytes after the baseOffset equal) a
   const batches = [...iterateBatches(await stored(broker, 't'))];
   assert.is(batches.length, 4);
   for (const [i, batch] of batches.entries()) {
-    // The broker assigns baseOffset (bytes 0-7, outside the CRC) and leaves the rest alone.
+    // The broker assigns baseOffset (bytes 0-7) and partitionLeaderEpoch (bytes 12-15), both
+    // outside the CRC, and leaves the rest alone.
     assert.is(batch.readBigInt64BE(0), BigInt(i * 50));
-    assert.equal(batch.subarray(8), sent[i]!.subarray(8), `batch ${i} stored byte for byte`);
+    assert.is(batch.readInt32BE(12), 0);
+    assert.equal(batch.subarray(8, 12), sent[i]!.subarray(8, 12), `batch ${i} length as sent`);
+    assert.equal(batch.subarray(16), sent[i]!.subarray(16), `batch ${i} stored byte for byte`);
     assert.equal([...iterateRecords(batch)].map((r) => r.value!.toString()), records.map((r) => r.value));
   }
   await broker.close();

@@ -34,6 +34,8 @@ let etcd: EtcdServer;
 class Gate {
   private opened: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
+  /** Fetches held at the gate now: once one is, none of this follower's fetches is in flight. */
+  held = 0;
   close(): void {
     if (this.release) return;
     this.opened = new Promise((resolve) => (this.release = resolve));
@@ -53,7 +55,12 @@ function gated(gate: Gate): LeaderEndpointFactory {
     const endpoint: LeaderEndpoint = {
       leaderId,
       fetch: async (request) => {
-        await gate.wait();
+        gate.held += 1;
+        try {
+          await gate.wait();
+        } finally {
+          gate.held -= 1;
+        }
         return inner.fetch(request);
       },
       close: () => inner.close(),
@@ -63,6 +70,10 @@ function gated(gate: Gate): LeaderEndpointFactory {
 }
 
 interface Node {
+  nodeId: number;
+  dir: string;
+  prefix: string;
+  options: ClusterSettings;
   broker: Broker;
   member: ClusterMember;
   server: ProtocolServer;
@@ -72,34 +83,45 @@ interface Node {
 
 let prefixCount = 0;
 
-async function startCluster(ids: number[], options: { replicaLagTimeMaxMs: number; minInsyncReplicas: number }): Promise<Node[]> {
+interface ClusterSettings {
+  replicaLagTimeMaxMs: number;
+  minInsyncReplicas: number;
+}
+
+/** One in-process broker of a cluster: data folder, protocol listener, etcd membership, gated fetchers. */
+async function startNode(nodeId: number, dir: string, prefix: string, options: ClusterSettings): Promise<Node> {
+  const warnings: string[] = [];
+  const broker = await Broker.open({ dir, nodeId, workerPool: false, onWarning: (m) => warnings.push(m) });
+  const server = await ProtocolServer.listen({ broker, host: '127.0.0.1', port: 0 });
+  const member = await within(
+    ClusterMember.join({ nodeId, etcd: etcd.url, prefix, sessionTimeoutMs: 10_000, ...options }, { host: broker.listener.host, port: broker.listener.port }),
+    20_000,
+    `broker ${nodeId} joining`,
+  );
+  const gate = new Gate();
+  await broker.attachCluster(member, { leaderEndpoints: gated(gate) });
+  return { nodeId, dir, prefix, options, broker, member, server, gate, warnings };
+}
+
+/** Leaves the cluster (lease revoked: the controller moves its leaderships at once) and closes. */
+async function stopNode(n: Node): Promise<void> {
+  n.gate.open();
+  await n.member.close();
+  await n.server.close();
+  await n.broker.close();
+}
+
+async function startCluster(ids: number[], options: ClusterSettings): Promise<Node[]> {
   const root = tempDir('skein-repl-');
   const prefix = `/repl-${process.pid}-${prefixCount++}/`;
   const nodes: Node[] = [];
-  for (const nodeId of ids) {
-    const warnings: string[] = [];
-    const broker = await Broker.open({ dir: join(root, `n${nodeId}`), nodeId, workerPool: false, onWarning: (m) => warnings.push(m) });
-    const server = await ProtocolServer.listen({ broker, host: '127.0.0.1', port: 0 });
-    const member = await within(
-      ClusterMember.join({ nodeId, etcd: etcd.url, prefix, sessionTimeoutMs: 10_000, ...options }, { host: broker.listener.host, port: broker.listener.port }),
-      20_000,
-      `broker ${nodeId} joining`,
-    );
-    const gate = new Gate();
-    await broker.attachCluster(member, { leaderEndpoints: gated(gate) });
-    nodes.push({ broker, member, server, gate, warnings });
-  }
+  for (const nodeId of ids) nodes.push(await startNode(nodeId, join(root, `n${nodeId}`), prefix, options));
   await until(() => nodes.every((n) => n.member.cache.brokers().length === ids.length), 'every broker sees the others', 20_000);
   return nodes;
 }
 
 async function stopCluster(nodes: Node[]): Promise<void> {
-  for (const n of nodes) n.gate.open();
-  for (const n of nodes) {
-    await n.member.close();
-    await n.server.close();
-    await n.broker.close();
-  }
+  for (const n of nodes) if (!n.broker.closed) await stopNode(n);
 }
 
 async function createTopic(nodes: Node[], topic: string, replicas: number[]): Promise<void> {
@@ -218,6 +240,46 @@ it('acks=all: REQUEST_TIMED_OUT while the ISR lacks the batch, NOT_ENOUGH_REPLIC
     assert.is(after.baseOffset, end + 1);
     await until(() => follower.broker.localReplica('few', 0)!.logEndOffset === replica.logEndOffset, 'follower caught up', 10_000);
     assert.ok(logBytes(follower.broker, 'few').equals(logBytes(leader.broker, 'few')));
+  } finally {
+    await stopCluster(nodes);
+  }
+});
+
+it('a leader that appended records its followers never fetched loses leadership; back as a follower, it truncates that divergent tail (Fetch v12 divergingEpoch) and holds the new leader\'s log', async () => {
+  const nodes = await startCluster([1, 2, 3], { replicaLagTimeMaxMs: 60_000, minInsyncReplicas: 2 });
+  try {
+    await createTopic(nodes, 'diverge', [1, 2, 3]);
+    const [old, f2, f3] = nodes as [Node, Node, Node];
+    await within(old.broker.produce('diverge', 0, record('agreed'), -1, 10_000), 10_000, 'a record on all three');
+    f2.gate.close();
+    f3.gate.close();
+    // Once each follower has a fetch held at its gate, none is in flight that could copy what follows.
+    await until(() => f2.gate.held > 0 && f3.gate.held > 0, 'both followers held back', 10_000);
+    await old.broker.produce('diverge', 0, record('lost-1'), 1);
+    await old.broker.produce('diverge', 0, record('lost-2'), 1);
+    const oldReplica = old.broker.localReplica('diverge', 0)!;
+    assert.is(oldReplica.logEndOffset, 3);
+    assert.is(oldReplica.highWatermark, 1, 'never acknowledged to acks=all, never visible to consumers');
+
+    await stopNode(old);
+    f2.gate.open();
+    f3.gate.open();
+    const moved = await until(() => {
+      const s = f2.member.cache.partition('diverge', 0)!;
+      return s.leader !== 1 && s.leader !== -1 ? s : undefined;
+    }, 'a follower leads', 10_000);
+    assert.is(moved.leaderEpoch, 1);
+    const leader = nodes.find((n) => n.nodeId === moved.leader)!;
+    const written = await within(leader.broker.produce('diverge', 0, record('new-leader'), -1, 10_000), 10_000, 'acks=all on the new leader');
+    assert.is(written.baseOffset, 1, 'the new leader continues after the agreed record');
+
+    const back = await startNode(1, old.dir, old.prefix, old.options);
+    nodes[0] = back;
+    const replica = back.broker.localReplica('diverge', 0)!;
+    const leaderReplica = leader.broker.localReplica('diverge', 0)!;
+    await until(() => replica.logEndOffset === leaderReplica.logEndOffset && back.member.cache.partition('diverge', 0)!.isr.includes(1), 'the old leader caught up and back in the ISR', 20_000);
+    assert.ok(logBytes(back.broker, 'diverge').equals(logBytes(leader.broker, 'diverge')), 'its log is the new leader\'s, the divergent tail gone');
+    assert.ok(back.warnings.some((w) => /truncated the diverged tail \[1, 3\)/.test(w)), back.warnings.join('\n'));
   } finally {
     await stopCluster(nodes);
   }

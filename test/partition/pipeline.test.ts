@@ -35,7 +35,10 @@ test('a large compressed request is checked on the pool and stored byte for byte
   const result = await within(10_000, partition.produce(big, 1));
   assert.equal([result.baseOffset, result.lastOffset], [0, 499]);
   const [stored] = storedBatches(partition);
-  assert.ok(stored!.subarray(8).equals(big.subarray(8)), 'as sent, except the baseOffset the log assigns');
+  // As sent, except baseOffset (0..7) and partitionLeaderEpoch (12..15), which the log patches.
+  assert.ok(stored!.subarray(16).equals(big.subarray(16)), 'as sent, except the baseOffset and leader epoch the log assigns');
+  assert.ok(stored!.subarray(8, 12).equals(big.subarray(8, 12)), 'batchLength as sent');
+  assert.is(stored!.readInt32BE(12), 0, 'stamped with the leader epoch');
   assert.is([...iterateRecords(stored!)][499]!.value!.toString().startsWith('big-499-'), true);
   await log.close();
   await pool.close();

@@ -17,7 +17,9 @@
  * 2.0.2 gates on it); v12 is flexible (platformatic).
  *
  * A follower broker's fetch (replicaId >= 0) reads up to the leader's log end instead of the
- * high watermark and tells the leader the follower's log end (docs/cluster.md, Replication).
+ * high watermark and tells the leader the follower's log end; with lastFetchedEpoch (v12) a
+ * follower whose log diverged gets divergingEpoch instead of records (KIP-595's fetch-based
+ * truncation; docs/cluster.md, Replication).
  *
  * v0–3 read the legacy message formats (magic 0 up to v1, magic 1 from v2): each partition's
  * batches are converted down (legacy-records.ts), a copy capped at the partition's maxBytes;
@@ -44,7 +46,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       return { throttleTimeMs: 0, errorCode: KAFKA_ERRORS.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
     const partitions = request.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes })),
+      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, lastFetchedEpoch: p.lastFetchedEpoch })),
     );
     return ctx.broker
       .fetch({ partitions, maxWaitMs: request.maxWaitMs, minBytes: request.minBytes, maxBytes: request.maxBytes, signal: ctx.signal, replicaId: request.replicaId })
@@ -86,6 +88,8 @@ function partitionData(p: FetchPartitionResult): PartitionData {
     abortedTransactions: null,
     preferredReadReplica: NO_PREFERRED_REPLICA,
     records: p.records,
+    // Only a v12 follower fetch (it sent lastFetchedEpoch) can get one.
+    ...(p.divergingEpoch ? { divergingEpoch: p.divergingEpoch } : {}),
   };
 }
 

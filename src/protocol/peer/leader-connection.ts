@@ -25,8 +25,8 @@ import { decodeFetchResponse, encodeFetchRequest } from '../messages/fetch.js';
 import { KAFKA_ERRORS, SKEIN_TO_KAFKA, kafkaErrorName } from '../error-codes.js';
 
 const FETCH_KEY = 1;
-/** v11: currentLeaderEpoch (v9) and logStartOffset (v5), not yet flexible. */
-const FETCH_VERSION = 11;
+/** v12: lastFetchedEpoch and divergingEpoch (fetch-based truncation), currentLeaderEpoch (v9), logStartOffset (v5). */
+const FETCH_VERSION = 12;
 const CONNECT_TIMEOUT_MS = 3000;
 
 /** Kafka error code → the SkeinError code the server maps to it (first one listed). */
@@ -95,6 +95,7 @@ export class LeaderConnection implements LeaderEndpoint {
             partition: p.partition,
             currentLeaderEpoch: p.currentLeaderEpoch,
             fetchOffset: p.fetchOffset,
+            lastFetchedEpoch: p.lastFetchedEpoch,
             logStartOffset: p.logStartOffset,
             partitionMaxBytes: p.maxBytes,
           })),
@@ -141,6 +142,7 @@ export class LeaderConnection implements LeaderEndpoint {
           highWatermark: Number(p.highWatermark),
           logStartOffset: Number(p.logStartOffset ?? -1),
           records: records && records.length > 0 ? records : undefined,
+          divergingEpoch: p.divergingEpoch && p.divergingEpoch.epoch >= 0 ? { epoch: p.divergingEpoch.epoch, endOffset: Number(p.divergingEpoch.endOffset) } : undefined,
         });
       }
     }
