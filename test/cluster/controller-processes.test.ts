@@ -10,7 +10,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -282,6 +282,41 @@ it('kill -9 and an immediate restart: the broker waits for its old lease, rejoin
   await producer.connect();
   await producer.send({ topic: 'bounce', acks: -1, messages: [0, 1, 2].map((partition) => ({ partition, value: `after-${partition}` })) });
   await producer.disconnect();
+});
+
+it('a broker restarted with an emptied data folder leads nothing it lacks: it follows, catches up, and only then leads again (preferred election)', async () => {
+  await withAdmin((a) => a.createTopics({ topics: [{ topic: 'wiped', replicaAssignment: [{ partition: 0, replicas: [3, 1, 2] }] }], waitForLeaders: true }));
+  await fullyInSync('wiped');
+  const producer = kafka().producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const values = Array.from({ length: 200 }, (_, i) => `w${i}`);
+  await producer.send({ topic: 'wiped', acks: -1, messages: values.map((value) => ({ partition: 0, value })) });
+  await producer.disconnect();
+  const victim = broker(3);
+  await victim.kill();
+  rmSync(victim.dir, { recursive: true, force: true });
+  await victim.start();
+  // Its registration is new and its folder too: the partition is led by another ISR member,
+  // and broker 3 is outside the ISR until it has copied the log back.
+  const meanwhile = (await partitionsOf('wiped'))[0]!;
+  assert.is.not(meanwhile.leader, 3);
+  await until(async () => (await partitionsOf('wiped'))[0]!.isr.includes(3), 'broker 3 caught up and back in the ISR', 60_000, 250);
+  const elect = await cli(['reassign', '--bootstrap', broker(1).bootstrap, '--elect-preferred', '--topic', 'wiped', '--partition', '0']);
+  assert.is(elect.code, 0, elect.err);
+  assert.match(elect.out, /wiped\t0\tpreferred leader elected/);
+  await until(async () => (await partitionsOf('wiped'))[0]!.leader === 3, 'broker 3 leads again', 20_000, 200);
+  const direct = new Kafka({ clientId: 'direct', brokers: [victim.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+  const consumer = direct.consumer({ groupId: 'wiped-reader' });
+  const seen: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'wiped', fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+  try {
+    await until(() => seen.length >= values.length, 'every record from the re-filled broker 3', 60_000, 200);
+  } finally {
+    await consumer.disconnect();
+  }
+  assert.equal(seen, values);
 });
 
 if (ETCD_BINARY) it.run();
