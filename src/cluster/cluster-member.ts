@@ -527,10 +527,11 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     }
     const view: ControllerView = { live, shuttingDown: this.cache.shuttingDown(), restarted, allowUnclean: this.options.uncleanLeaderElection };
     let complete = true;
+    const writes: Array<{ leaderMoves: boolean; run: () => Promise<void> }> = [];
     for (const state of this.cache.partitions()) {
-      if (!this.isController) return;
       const reassignment = this.cache.reassignment(state.topic, state.partition);
       const decision = decidePartition(state, view, reassignment);
+      if (!decision.changed && !decision.reassignmentDone) continue;
       if (decision.unclean) {
         this.emit('warning', `UNCLEAN leader election for ${state.topic}-${state.partition}: broker ${decision.state.leader} was not in sync; acknowledged records may be lost`);
       }
@@ -539,14 +540,30 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
           this.emit('warning', `broker ${id} came back with a new data folder: it leaves the ISR of ${state.topic}-${state.partition} and cannot lead it until it has caught up`);
         }
       }
-      try {
-        if (decision.reassignmentDone) await this.completeReassignment(state, decision.state);
-        else if (decision.changed) await this.writePartitionState(state.topic, state.partition, decision.state, state.version);
-      } catch (err) {
-        if ((err as SkeinError).code !== 'SKEIN_STALE_CLUSTER_STATE') throw err;
-        this.reconcileAgain = true;
-        complete = false;
-      }
+      writes.push({
+        leaderMoves: decision.state.leader !== state.leader,
+        run: () =>
+          decision.reassignmentDone
+            ? this.completeReassignment(state, decision.state)
+            : this.writePartitionState(state.topic, state.partition, decision.state, state.version).then(() => undefined),
+      });
+    }
+    // Leadership moves first (clients wait on those), then ISR-only changes; a few writes in
+    // flight at once, each its own compare-and-set, so a controlled shutdown of a broker leading
+    // many partitions costs etcd round trips in parallel rather than one after another.
+    writes.sort((x, y) => Number(y.leaderMoves) - Number(x.leaderMoves));
+    const PARALLEL_WRITES = 16;
+    for (let i = 0; i < writes.length; i += PARALLEL_WRITES) {
+      if (!this.isController) return;
+      await Promise.all(
+        writes.slice(i, i + PARALLEL_WRITES).map(({ run }) =>
+          run().catch((err: unknown) => {
+            if ((err as SkeinError).code !== 'SKEIN_STALE_CLUSTER_STATE') throw err;
+            this.reconcileAgain = true;
+            complete = false;
+          }),
+        ),
+      );
     }
     // Reassignments of partitions that no longer exist (topic deleted meanwhile) are dropped.
     for (const { topic, partition } of this.cache.reassignments()) {
