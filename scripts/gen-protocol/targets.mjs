@@ -41,6 +41,9 @@ export const APIS = [
   { name: 'CreatePartitions', min: 0, max: 3 },
   { name: 'DeleteGroups', min: 0, max: 2 },
   { name: 'DeleteRecords', min: 0, max: 2 },
+  // Leader epochs (KIP-101/279/320): followers find where their log diverged, librdkafka
+  // validates positions after a leader change. All of Kafka 3.9's versions.
+  { name: 'OffsetForLeaderEpoch', min: 0, max: 4 },
   // Cluster administration (docs/cluster.md): preferred leader election and reassignment (KIP-455).
   { name: 'ElectLeaders', min: 0, max: 2 },
   { name: 'AlterPartitionReassignments', min: 0, max: 0 },

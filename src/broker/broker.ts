@@ -820,6 +820,19 @@ export class Broker {
   }
 
   /**
+   * Kafka OffsetForLeaderEpoch for a partition this broker leads (NOT_LEADER_OR_FOLLOWER
+   * otherwise, in a cluster): a `currentLeaderEpoch` other than -1 is checked first (KIP-320:
+   * older than ours SKEIN_FENCED_LEADER_EPOCH, newer SKEIN_UNKNOWN_LEADER_EPOCH), then the
+   * largest epoch <= `leaderEpoch` and where it ends (Partition.endOffsetForEpoch).
+   */
+  offsetForLeaderEpoch(topic: string, partition: number, currentLeaderEpoch: number, leaderEpoch: number): { leaderEpoch: number; endOffset: number } {
+    this.ensureOpen();
+    const p = this.partitionOrThrow(topic, partition);
+    p.checkLeaderEpoch(currentLeaderEpoch);
+    return p.endOffsetForEpoch(leaderEpoch);
+  }
+
+  /**
    * DeleteRecords: records below `offset` (-1: the high watermark) are no longer served and
    * their whole segments are deleted. Resolves with the new log start offset.
    */

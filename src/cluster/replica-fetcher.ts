@@ -181,7 +181,7 @@ export class ReplicaFetcher {
       if (result.records) replica.appendAsFollower(result.records);
       replica.setHighWatermark(Math.min(result.highWatermark, replica.logEndOffset));
     } catch (err) {
-      if (err instanceof SkeinError && err.code === 'SKEIN_UNEXPECTED_APPEND_OFFSET' && result.highWatermark >= 0 && result.highWatermark < replica.logEndOffset) {
+      if (err instanceof SkeinError && err.code === 'SKEIN_INVALID_RECORD' && result.highWatermark >= 0 && result.highWatermark < replica.logEndOffset) {
         // The leader's batches do not continue this log: its tail diverged from the leader's.
         if (!this.options.truncate(replica, result.highWatermark, err.message)) {
           followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;

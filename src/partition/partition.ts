@@ -26,6 +26,7 @@
 import { SkeinError } from '../errors.js';
 import type { AppendResult, PartitionLog } from '../storage/partition-log.js';
 import { BatchSummaries, S, SUMMARY_FIELDS } from '../records/batch-summary.js';
+import { ScanStop } from '../native/binding.js';
 import { readBaseOffset, readPartitionLeaderEpoch } from '../records/batch-header.js';
 import { LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
 import { validateCompressedBatches } from '../records/validate-compressed-batch.js';
@@ -390,36 +391,69 @@ export class Partition {
   }
 
   /**
-   * A follower's append of its leader's batches (Kafka's appendAsFollower): offsets, epochs
-   * and producer ids are kept as they are. The first batch must start at the log end offset
-   * (SKEIN_UNEXPECTED_APPEND_OFFSET otherwise, nothing written); invalid framing or CRC is
-   * refused as in produce. The producer state learns each batch without judging it (the
-   * leader did), the epochs are recorded, `appended` is published; the high watermark is
-   * not moved (the leader tells it). `durable`: the flush the log's policy asks, if any.
+   * Appends batches a follower fetched from its leader, as they are (Kafka's
+   * appendAsFollower): offsets, leader epochs, timestamps and producer ids stay what the
+   * leader wrote (the log writes the leader's own base offsets, because the first batch must
+   * start at this replica's log end and each next one where the previous ended). A fetch
+   * answers from the batch holding the fetch offset, so batches wholly below the log end are
+   * skipped, and a torn last batch (a size cap cut it) is left for the next fetch. Producer
+   * state is recorded from every batch without the sequence checks the leader made, so an
+   * idempotent producer carries on here after a failover; the epochs of the batches are
+   * recorded (recordEpochsOf). The high watermark is not moved (unless followLogEnd): the
+   * follower takes it from the leader's answers. Returns the records appended (0 when the
+   * fetch held nothing new). Throws, changing nothing, when the batches do not continue this
+   * log (SKEIN_INVALID_RECORD: the caller truncates or starts over).
    */
-  appendAsFollower(batches: Buffer): { result: AppendResult; durable: Promise<void> | undefined } {
-    if (!(batches instanceof Uint8Array)) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'appendAsFollower takes a Buffer of record batches');
-    const summaries = BatchSummaries.of(batches);
-    const { result, flushed } = this.log.appendKeepingOffsets(batches, summaries);
-    const fields = summaries.fields;
+  appendAsFollower(batches: Buffer): number {
+    const scanned = BatchSummaries.of(batches);
+    const logEnd = this.log.logEndOffset;
+    const fields = scanned.fields;
+    let first = -1;
+    let expected = logEnd;
+    for (let i = 0, f = 0; i < scanned.count; i++, f += SUMMARY_FIELDS) {
+      const at = fields[f + S.POSITION]!;
+      const baseOffset = readBaseOffset(batches, at);
+      const lastOffset = baseOffset + fields[f + S.LAST_OFFSET_DELTA]!;
+      if (first < 0) {
+        if (lastOffset < logEnd) continue;
+        first = i;
+      }
+      if (baseOffset !== expected) {
+        throw new SkeinError('SKEIN_INVALID_RECORD', `${this.topic}-${this.partition}: the leader's batch at offset ${baseOffset} does not continue this replica's log at ${expected}`, {
+          topic: this.topic,
+          partition: this.partition,
+          offset: baseOffset,
+          logEndOffset: logEnd,
+        });
+      }
+      expected = lastOffset + 1;
+    }
+    if (first < 0) return 0;
+    const from = fields[first * SUMMARY_FIELDS + S.POSITION]!;
+    // A torn last batch is left for the next fetch; a damaged one is refused by the log below.
+    const to = scanned.scan.stop === ScanStop.TRUNCATED ? scanned.scan.validEnd : batches.length;
+    const bytes = from === 0 && to === batches.length ? batches : batches.subarray(from, to);
+    const summaries = bytes === batches ? scanned : BatchSummaries.of(bytes);
+    // No leaderEpoch given: the log keeps the epochs the leader stamped.
+    const { result, flushed } = this.log.appendNow(bytes, summaries);
+    // Followers acknowledge by fetching, not by flushing (Kafka's replicas do not fsync either).
+    flushed?.catch(() => undefined);
+    // Every batch with a producer id, whatever the first batch is (one fetch mixes producers).
+    const sf = summaries.fields;
     for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
-      if (fields[f + S.PRODUCER_ID]! < 0) continue;
-      const baseOffset = readBaseOffset(batches, fields[f + S.POSITION]!);
+      if (sf[f + S.PRODUCER_ID]! < 0) continue;
+      const baseOffset = readBaseOffset(bytes, sf[f + S.POSITION]!);
       const header = {
-        producerId: fields[f + S.PRODUCER_ID]!,
-        producerEpoch: fields[f + S.PRODUCER_EPOCH]!,
-        baseSequence: fields[f + S.BASE_SEQUENCE]!,
-        lastOffsetDelta: fields[f + S.LAST_OFFSET_DELTA]!,
+        producerId: sf[f + S.PRODUCER_ID]!,
+        producerEpoch: sf[f + S.PRODUCER_EPOCH]!,
+        baseSequence: sf[f + S.BASE_SEQUENCE]!,
+        lastOffsetDelta: sf[f + S.LAST_OFFSET_DELTA]!,
       };
       this.producers.record(header, baseOffset, baseOffset + header.lastOffsetDelta);
     }
-    this.recordEpochsOf(batches, summaries);
-    if (this.events.has('appended')) {
-      this.events.emit('appended', { baseOffset: result.baseOffset, lastOffset: result.lastOffset, records: result.recordCount, bytes: batches.length });
-    }
-    if (this.followLogEnd) this.moveHighWatermark(result.lastOffset + 1);
-    flushed?.catch(() => undefined);
-    return { result, durable: flushed };
+    this.recordEpochsOf(bytes, summaries);
+    this.published(result, bytes.length);
+    return result.recordCount;
   }
 
   /**

@@ -37,6 +37,7 @@ export type ApiName =
   | 'DeleteTopics'
   | 'DeleteRecords'
   | 'InitProducerId'
+  | 'OffsetForLeaderEpoch'
   | 'AddPartitionsToTxn'
   | 'AddOffsetsToTxn'
   | 'EndTxn'
@@ -71,6 +72,7 @@ export const API_KEYS = {
   DeleteTopics: 20,
   DeleteRecords: 21,
   InitProducerId: 22,
+  OffsetForLeaderEpoch: 23,
   AddPartitionsToTxn: 24,
   AddOffsetsToTxn: 25,
   EndTxn: 26,
@@ -106,6 +108,7 @@ export const APIS: readonly ApiInfo[] = [
   { apiKey: 20, name: 'DeleteTopics', minVersion: 0, maxVersion: 6, firstFlexibleVersion: 4 },
   { apiKey: 21, name: 'DeleteRecords', minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2 },
   { apiKey: 22, name: 'InitProducerId', minVersion: 0, maxVersion: 4, firstFlexibleVersion: 2 },
+  { apiKey: 23, name: 'OffsetForLeaderEpoch', minVersion: 0, maxVersion: 4, firstFlexibleVersion: 4 },
   { apiKey: 24, name: 'AddPartitionsToTxn', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 3 },
   { apiKey: 25, name: 'AddOffsetsToTxn', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 3 },
   { apiKey: 26, name: 'EndTxn', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 3 },

@@ -19,7 +19,7 @@ import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, ope
 import { join, sep } from 'node:path';
 import { native, ScanStop } from '../native/binding.js';
 import { CorruptSegmentError, OffsetOutOfRangeError, SkeinError, fromSystemError, type ErrorCode } from '../errors.js';
-import { CompressionCodec, compressionCodecOf, readBaseOffset } from '../records/batch-header.js';
+import { CompressionCodec, compressionCodecOf } from '../records/batch-header.js';
 import { BatchSummaries, S, SUMMARY_FIELDS } from '../records/batch-summary.js';
 import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
 import { Segment } from './segment.js';
@@ -305,28 +305,20 @@ export class PartitionLog {
    * and nothing changed). `flushed` is the flush the policy asks this append to wait for, if
    * any. For callers that must act between the append and the flush (the broker records
    * producer state there, so the next batch of the same producer sees it).
+   *
+   * `leaderEpoch`: stamped into every batch's partitionLeaderEpoch (a leader's append; patched
+   * in the mapping beside baseOffset, outside the CRC). Undefined keeps what the batches carry
+   * (a follower's copy of its leader's batches, whose baseOffsets already equal the ones
+   * assigned here when they continue the log).
    */
   appendNow(batches: Uint8Array, summaries?: BatchSummaries, leaderEpoch?: number): { result: AppendResult; flushed: Promise<void> | undefined } {
-    const result = this.appendBytes(batches, summaries, leaderEpoch, false);
+    const result = this.appendBytes(batches, summaries, leaderEpoch);
     return { result, flushed: this.flusher.appended(result.recordCount) };
   }
 
-  /**
-   * Appends batches that already carry their offsets (a copy of another log's batches, as a
-   * follower replicates its leader's): nothing is patched, not even partitionLeaderEpoch. The
-   * first batch's baseOffset must be logEndOffset and each batch must start right after the
-   * previous one (the active segment holds no gaps), else SKEIN_UNEXPECTED_APPEND_OFFSET and
-   * nothing is written. Otherwise as appendNow.
-   */
-  appendKeepingOffsets(batches: Uint8Array, summaries?: BatchSummaries): { result: AppendResult; flushed: Promise<void> | undefined } {
-    const result = this.appendBytes(batches, summaries, undefined, true);
-    return { result, flushed: this.flusher.appended(result.recordCount) };
-  }
-
-  private appendBytes(batches: Uint8Array, given: BatchSummaries | undefined, leaderEpoch: number | undefined, keepOffsets: boolean): AppendResult {
+  private appendBytes(batches: Uint8Array, given: BatchSummaries | undefined, leaderEpoch: number | undefined): AppendResult {
     this.ensureOpen();
     const summaries = this.validate(batches, given);
-    if (keepOffsets) this.checkOwnOffsets(batches, summaries);
     const recordCount = summaries.records;
     const now = Date.now();
     let active = this.active;
@@ -394,25 +386,6 @@ export class PartitionLog {
       }
     }
     return summaries;
-  }
-
-  /** For appendKeepingOffsets: the batches' own offsets continue the log, without gaps. */
-  private checkOwnOffsets(batches: Uint8Array, summaries: BatchSummaries): void {
-    let expected = this.logEndOffset;
-    const fields = summaries.fields;
-    for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
-      const received = readBaseOffset(batches, fields[f + S.POSITION]!);
-      if (received !== expected) {
-        throw new SkeinError(
-          'SKEIN_UNEXPECTED_APPEND_OFFSET',
-          i === 0
-            ? `the first batch starts at offset ${received}, the log ends at ${expected}`
-            : `batch ${i} starts at offset ${received}, the previous one ends at ${expected - 1}`,
-          { path: this.dir, expected, received },
-        );
-      }
-      expected = received + fields[f + S.LAST_OFFSET_DELTA]! + 1;
-    }
   }
 
   /** Seals the active segment and starts a new one at `baseOffset`. */

@@ -119,10 +119,11 @@ test('KIP-320 fencing: an older currentLeaderEpoch is fenced, a newer one unknow
   await log.close();
 });
 
-test('a follower refuses produce and appends its leader\'s batches with their offsets, epochs and producer ids', async () => {
+test('a follower refuses produce and appends its leader\'s batches with their offsets, epochs and producer ids (a non-idempotent batch first)', async () => {
   const leader = await open(join(tempDir(), 'leader'));
   const follower = await open(join(tempDir(), 'follower'));
   leader.partition.becomeLeader(1);
+  leader.partition.produceNow(batch(['plain']), 1);
   leader.partition.produceNow(batch(['a', 'b'], { producerId: 9, producerEpoch: 0, baseSequence: 0 }), 1);
   leader.partition.becomeLeader(2);
   leader.partition.produceNow(batch(['c'], { producerId: 9, producerEpoch: 0, baseSequence: 2 }), 1);
@@ -130,23 +131,25 @@ test('a follower refuses produce and appends its leader\'s batches with their of
   follower.partition.followLogEnd = false;
   assert.is(codeOf(() => follower.partition.produceNow(batch(['x']), 1)), 'SKEIN_NOT_LEADER_OR_FOLLOWER');
   // Offsets must continue the follower's log.
-  assert.is(codeOf(() => follower.partition.appendAsFollower(fetchAll(leader.log, 2))), 'SKEIN_UNEXPECTED_APPEND_OFFSET');
+  assert.is(codeOf(() => follower.partition.appendAsFollower(fetchAll(leader.log, 2))), 'SKEIN_INVALID_RECORD');
   assert.is(follower.log.logEndOffset, 0);
   const hwBefore = follower.partition.highWatermark;
-  const { result } = follower.partition.appendAsFollower(fetchAll(leader.log, 0));
-  assert.equal([result.baseOffset, result.lastOffset], [0, 2]);
+  assert.is(follower.partition.appendAsFollower(fetchAll(leader.log, 0)), 4);
+  assert.is(follower.log.logEndOffset, 4);
   assert.is(follower.partition.highWatermark, hwBefore, 'the leader moves the follower\'s high watermark');
   assert.equal(stamps(follower.log), stamps(leader.log));
   assert.equal(follower.partition.epochEntries, leader.partition.epochEntries);
   assert.equal(follower.partition.epochEntries, [
     { epoch: 1, startOffset: 0 },
-    { epoch: 2, startOffset: 2 },
+    { epoch: 2, startOffset: 3 },
   ]);
+  // Batches wholly below the log end (a fetch answers from the batch holding its offset) are skipped.
+  assert.is(follower.partition.appendAsFollower(fetchAll(leader.log, 0)), 0);
   // The producer state was learned: after becoming leader, a retry of the last batch is a duplicate.
   follower.partition.becomeLeader(3);
   const retry = follower.partition.produceNow(batch(['c'], { producerId: 9, producerEpoch: 0, baseSequence: 2 }), 1);
-  assert.equal([retry.result.baseOffset, retry.result.lastOffset], [2, 2]);
-  assert.is(follower.log.logEndOffset, 3);
+  assert.equal([retry.result.baseOffset, retry.result.lastOffset], [3, 3]);
+  assert.is(follower.log.logEndOffset, 4);
   await leader.log.close();
   await follower.log.close();
 });
