@@ -291,7 +291,7 @@ test('a folder written before epochs were stamped (batches at -1, no checkpoint)
   await log.close();
 });
 
-test('DeleteRecords and retention move the first epoch\'s start with the log start', async () => {
+test('DeleteRecords moves the first epoch\'s start with the log start; a truncation below it leaves none', async () => {
   const { log, partition } = await open();
   partition.becomeLeader(1);
   partition.produceNow(batch(['a', 'b']), 1);
@@ -299,6 +299,10 @@ test('DeleteRecords and retention move the first epoch\'s start with the log sta
   partition.produceNow(batch(['c', 'd']), 1);
   log.deleteRecordsBefore(3);
   assert.equal(partition.epochEntries, [{ epoch: 2, startOffset: 3 }]);
+  // A truncation below the log start empties the log: no epoch is left.
+  assert.is(partition.truncateTo(1), 1);
+  assert.equal([partition.logStartOffset, partition.logEndOffset, partition.highWatermark], [1, 1, 1]);
+  assert.equal(partition.epochEntries, []);
   await log.close();
 });
 
