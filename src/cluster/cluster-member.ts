@@ -9,8 +9,14 @@
  * campaigns for controller: the controller is whoever created the `controller` key, held under
  * its lease (the ephemeral-node election Kafka ran on ZooKeeper; the key's create revision is
  * the controller epoch). The controller re-elects partition leaders whenever the set of live
- * brokers changes (src/cluster/leader-election.ts), each write a compare-and-set on the
- * partition's version. `close()` revokes the lease, which removes the registration and the
+ * brokers changes, each write a compare-and-set on the partition's version; what it decides per
+ * partition (dead and restarted brokers, controlled shutdowns, reassignment steps) is
+ * src/cluster/controller-decisions.ts. Restarts are told by the broker epoch (the create
+ * revision of `brokers/<id>`) against the one the controller last accepted
+ * (`broker-epochs/<id>`). `controlledShutdown()` asks the controller (`shutdown/<id>` under
+ * this broker's lease) to move this broker's leaderships and waits for it, then resigns a
+ * controllership; `reassign()` / `electPreferredLeader()` are the admin requests.
+ * `close()` revokes the lease, which removes the registration and the
  * controller key at once, so the others fail over without waiting for a session timeout.
  *
  * Session safety: the lease is kept alive by etcd3 every ttl/3. If no keep-alive has been
