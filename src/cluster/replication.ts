@@ -365,10 +365,8 @@ export class Replication {
     } catch (err) {
       this.options.onWarning(`${state.topic}-${state.partition}: leader epoch ${state.leaderEpoch} from etcd: ${(err as Error).message}`);
     }
-    // No truncation here: the first fetch carries the epoch of this log's last batch and the
-    // leader answers where that epoch ends on its side if this log diverged (Fetch v12's
-    // divergingEpoch, KIP-595: Kafka's followers stopped asking OffsetForLeaderEpoch first in
-    // 2.7); the fetcher truncates there before it appends anything (replica-fetcher.ts).
+    // Truncation is the fetcher's first step: it asks the leader where this log's last epoch
+    // ends (OffsetForLeaderEpoch) and cuts there before fetching (replica-fetcher.ts).
     this.followed.set(replica.key, { leaderId: state.leader, leaderEpoch: state.leaderEpoch });
     let fetcher = this.fetchers.get(state.leader);
     if (!fetcher) {
