@@ -95,16 +95,6 @@ export class Replication {
     return this.member.nodeId;
   }
 
-  /** Whether this broker leads the partition now (in the epoch etcd last told it). */
-  leads(replica: Partition): boolean {
-    return this.led.has(replica.key);
-  }
-
-  /** The fetcher following a leader broker (tests, metrics). */
-  fetcherOf(leaderId: number): ReplicaFetcher | undefined {
-    return this.fetchers.get(leaderId);
-  }
-
   /**
    * Takes the role a partition state gives this broker. Called in etcd order for each state
    * of a partition this broker holds a replica of, after the replica is open.
