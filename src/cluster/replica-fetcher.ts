@@ -94,7 +94,11 @@ export class ReplicaFetcher {
   /** Starts (or restarts) following a partition from its replica's log end. */
   add(followed: FollowedPartition): void {
     this.partitions.set(followed.replica.key, { ...followed, delayedUntil: 0 });
-    if (!this.running) this.running = this.run().finally(() => (this.running = undefined));
+    if (!this.running) {
+      this.running = this.run()
+        .catch((err: unknown) => this.options.onWarning(`replica fetcher for leader ${this.leaderId} stopped: ${(err as Error).stack ?? String(err)}`))
+        .finally(() => (this.running = undefined));
+    }
     this.wake?.();
   }
 
