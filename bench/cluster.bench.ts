@@ -12,12 +12,14 @@
  * - Failover: for several session timeouts, a kafkajs writer sends one record at a time to a
  *   partition with RF 3 while its leader is SIGKILLed; figures are the time until etcd names a
  *   new leader and until the first write acknowledged after the kill. Then the same for SIGTERM
- *   (controlled shutdown). Kafka's anchors: a crash costs about broker.session.timeout.ms (9 s in
+ *   (controlled shutdown); every write acknowledged meanwhile is read back (kcat) and any not found
+ *   at its offset is named. Kafka's anchors: a crash costs about broker.session.timeout.ms (9 s in
  *   KRaft); a controlled shutdown a few milliseconds per partition. Target: within 2 x the
  *   session timeout.
  *
  * Never fails on a poor figure: a step that cannot finish (e.g. replication not working, so the
- * ISR never fills) prints what it saw and the run goes on. BENCH_QUICK=1 shortens it.
+ * ISR never fills) prints what it saw and the run goes on. BENCH_QUICK=1 shortens it;
+ * BENCH_TRACE=1 prints the first failed sends of each failover with their time after the signal.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Etcd3 } from 'etcd3';
 import { startEtcd, stopAllEtcd, type EtcdServer } from '../test/helpers/cluster/etcd.js';
 import { isRunning, signal, track } from '../test/helpers/cluster/children.js';
+import { kcatRead } from '../test/helpers/cluster/load.js';
 import { formatRate, printEnvironment, QUICK } from './harness.js';
 
 const LAUNCH = fileURLToPath(new URL('../test/cli/helpers/launch.js', import.meta.url));
@@ -246,16 +249,26 @@ async function failover(cluster: Cluster, topic: string, sessionMs: number, trig
   let killedAt = 0;
   let firstAckAfter = 0;
   const acks: number[] = [];
+  const errors = new Map<string, number>();
+  const acked = new Map<string, number>();
   let sent = 0;
   const writer = (async () => {
     while (!stopping) {
       const startedAt = Date.now();
       try {
-        await producer.send({ topic, acks: -1, messages: [{ partition: 0, value: `f-${sent++}` }] });
+        const value = `f-${sent++}`;
+        const [meta] = await producer.send({ topic, acks: -1, messages: [{ partition: 0, value }] });
+        acked.set(value, Number(meta!.baseOffset));
         const now = Date.now();
         acks.push(now);
         if (killedAt > 0 && startedAt >= killedAt && firstAckAfter === 0) firstAckAfter = now;
-      } catch {
+      } catch (err) {
+        if (killedAt > 0) {
+          const e = err as { type?: string; name?: string; message?: string };
+          const key = `${e.type ?? e.name}: ${(e.message ?? '').slice(0, 60)}`;
+          errors.set(key, (errors.get(key) ?? 0) + 1);
+          if (process.env.BENCH_TRACE && errors.size <= 6 && (errors.get(key) ?? 0) <= 2) console.log(`  ${trigger} +${Date.now() - killedAt} ms: ${key}`);
+        }
         await sleep(20);
       }
       await sleep(5);
@@ -280,6 +293,16 @@ async function failover(cluster: Cluster, topic: string, sessionMs: number, trig
     await Promise.race([writer, sleep(15_000)]);
     await producer.disconnect().catch(() => undefined);
   }
+  // Safety while measuring: every acknowledged write must be read back at its offset.
+  let lost = '';
+  try {
+    const back = await kcatRead(cluster.brokers.filter((b) => b.running).map((b) => b.bootstrap), topic, 0, 30_000);
+    const at = new Map(back.map((r) => [r.value, r.offset]));
+    const missing = [...acked].filter(([v, o]) => at.get(v) !== o);
+    if (missing.length > 0) lost = `${missing.length} of ${acked.size} acknowledged writes not read back at their offset (first: ${missing.slice(0, 3).map(([v, o]) => `${v}@${o} read at ${at.get(v) ?? 'nowhere'}`).join(', ')})`;
+  } catch (err) {
+    lost = `read-back failed: ${(err as Error).message.split('\n')[0]}`;
+  }
   // The longest stretch without an acknowledged write around the event: what clients felt.
   let gap = 0;
   const around = acks.filter((t) => t >= killedAt - 1000);
@@ -290,7 +313,12 @@ async function failover(cluster: Cluster, topic: string, sessionMs: number, trig
     gapMs: around.length > 1 ? gap : undefined,
     electedMs: elected ? elected - killedAt : undefined,
     firstAckMs: firstAckAfter ? firstAckAfter - killedAt : undefined,
-    note: elected ? undefined : `no new leader within ${Math.max(4 * sessionMs, 20_000) / 1000} s (etcd: ${JSON.stringify(await partitionState(cluster, topic, 0))})`,
+    note: [
+      elected ? '' : `no new leader within ${Math.max(4 * sessionMs, 20_000) / 1000} s (etcd: ${JSON.stringify(await partitionState(cluster, topic, 0))})`,
+      firstAckAfter ? '' : `no write sent after the signal acknowledged within ${Math.max(4 * sessionMs, 20_000) / 1000} s`,
+      errors.size ? `failed sends: ${[...errors].map(([k, n]) => `${k} x${n}`).join('; ')}` : '',
+      lost,
+    ].filter(Boolean).join('; ') || undefined,
   };
 }
 

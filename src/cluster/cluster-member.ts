@@ -9,8 +9,14 @@
  * campaigns for controller: the controller is whoever created the `controller` key, held under
  * its lease (the ephemeral-node election Kafka ran on ZooKeeper; the key's create revision is
  * the controller epoch). The controller re-elects partition leaders whenever the set of live
- * brokers changes (src/cluster/leader-election.ts), each write a compare-and-set on the
- * partition's version. `close()` revokes the lease, which removes the registration and the
+ * brokers changes, each write a compare-and-set on the partition's version; what it decides per
+ * partition (dead and restarted brokers, controlled shutdowns, reassignment steps) is
+ * src/cluster/controller-decisions.ts. Restarts are told by the broker epoch (the create
+ * revision of `brokers/<id>`) against the one the controller last accepted
+ * (`broker-epochs/<id>`). `controlledShutdown()` asks the controller (`shutdown/<id>` under
+ * this broker's lease) to move this broker's leaderships and waits for it, then resigns a
+ * controllership; `reassign()` / `electPreferredLeader()` are the admin requests.
+ * `close()` revokes the lease, which removes the registration and the
  * controller key at once, so the others fail over without waiting for a session timeout.
  *
  * Session safety: the lease is kept alive by etcd3 every ttl/3. If no keep-alive has been
@@ -122,8 +128,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   private reconcileRunning: Promise<void> | undefined;
   private reconcileAgain = false;
   private closed = false;
-  /** Set by a controlled shutdown: no more campaigning, no more controller passes. */
-  private leaving = false;
+  /** Set once a controlled shutdown resigned the controllership: this broker campaigns no more. */
+  private resigned = false;
   private readonly directoryId: string;
   /** Create revision of this broker's current registration (its broker epoch). */
   private registeredAt = 0;
@@ -440,7 +446,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       const key = kv.key.toString();
       if (key === CONTROLLER) {
         this.setController(undefined);
-        if (this.sessionOk && !this.leaving) void this.campaign().catch((err: unknown) => this.emit('warning', `controller campaign failed: ${(err as Error).message}`));
+        if (this.sessionOk && !this.resigned) void this.campaign().catch((err: unknown) => this.emit('warning', `controller campaign failed: ${(err as Error).message}`));
         return;
       }
       const change = this.cache.remove(key, Number(kv.mod_revision));
@@ -468,7 +474,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   // ---- controller -----------------------------------------------------------------------
 
   private async campaign(): Promise<void> {
-    if (!this.lease || this.closed || this.leaving) return;
+    if (!this.lease || this.closed || this.resigned) return;
     const leaseId = await this.lease.grant();
     const result = await withTimeout(
       this.ns.if(CONTROLLER, 'Create', '==', 0).then(this.ns.put(CONTROLLER).value(String(this.nodeId)).lease(leaseId)).commit(),
@@ -489,7 +495,6 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   private requestReconcile(): void {
-    if (this.leaving && !this.isController) return;
     if (this.reconcileRunning) {
       this.reconcileAgain = true;
       return;
@@ -528,10 +533,11 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     }
     const view: ControllerView = { live, shuttingDown: this.cache.shuttingDown(), restarted, allowUnclean: this.options.uncleanLeaderElection };
     let complete = true;
+    const writes: Array<{ leaderMoves: boolean; run: () => Promise<void> }> = [];
     for (const state of this.cache.partitions()) {
-      if (!this.isController) return;
       const reassignment = this.cache.reassignment(state.topic, state.partition);
       const decision = decidePartition(state, view, reassignment);
+      if (!decision.changed && !decision.reassignmentDone) continue;
       if (decision.unclean) {
         this.emit('warning', `UNCLEAN leader election for ${state.topic}-${state.partition}: broker ${decision.state.leader} was not in sync; acknowledged records may be lost`);
       }
@@ -540,14 +546,30 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
           this.emit('warning', `broker ${id} came back with a new data folder: it leaves the ISR of ${state.topic}-${state.partition} and cannot lead it until it has caught up`);
         }
       }
-      try {
-        if (decision.reassignmentDone) await this.completeReassignment(state, decision.state);
-        else if (decision.changed) await this.writePartitionState(state.topic, state.partition, decision.state, state.version);
-      } catch (err) {
-        if ((err as SkeinError).code !== 'SKEIN_STALE_CLUSTER_STATE') throw err;
-        this.reconcileAgain = true;
-        complete = false;
-      }
+      writes.push({
+        leaderMoves: decision.state.leader !== state.leader,
+        run: () =>
+          decision.reassignmentDone
+            ? this.completeReassignment(state, decision.state)
+            : this.writePartitionState(state.topic, state.partition, decision.state, state.version).then(() => undefined),
+      });
+    }
+    // Leadership moves first (clients wait on those), then ISR-only changes; a few writes in
+    // flight at once, each its own compare-and-set, so a controlled shutdown of a broker leading
+    // many partitions costs etcd round trips in parallel rather than one after another.
+    writes.sort((x, y) => Number(y.leaderMoves) - Number(x.leaderMoves));
+    const PARALLEL_WRITES = 16;
+    for (let i = 0; i < writes.length; i += PARALLEL_WRITES) {
+      if (!this.isController) return;
+      await Promise.all(
+        writes.slice(i, i + PARALLEL_WRITES).map(({ run }) =>
+          run().catch((err: unknown) => {
+            if ((err as SkeinError).code !== 'SKEIN_STALE_CLUSTER_STATE') throw err;
+            this.reconcileAgain = true;
+            complete = false;
+          }),
+        ),
+      );
     }
     // Reassignments of partitions that no longer exist (topic deleted meanwhile) are dropped.
     for (const { topic, partition } of this.cache.reassignments()) {
@@ -684,7 +706,8 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       resigned,
     });
     if (this.closed || !this.sessionOk || !this.lease || !this.options.controlledShutdownEnable) return result(this.ledPartitions(), false);
-    this.leaving = true;
+    // A leaving broker may still become controller (all brokers of a cluster stopping at once
+    // must still have one): it then moves what it can, its own partitions included, and resigns.
     let lastMove = started;
     for (let attempt = 1; attempt <= this.options.controlledShutdownMaxRetries; attempt++) {
       const leaseId = await this.lease.grant();
@@ -700,6 +723,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     }
     const remaining = this.ledPartitions();
     let resigned = false;
+    this.resigned = true;
     if (this.controllerNode === this.nodeId) {
       // Resign: the others see the key go and campaign; this broker no longer does.
       await withTimeout(this.ns.if(CONTROLLER, 'Value', '==', String(this.nodeId)).then(this.ns.delete().key(CONTROLLER)).commit(), 'resigning as controller').catch(() => undefined);

@@ -1,6 +1,8 @@
 /**
- * What this broker knows of the cluster: live brokers, topics and each partition's agreed
- * state, as last read from etcd (Kafka's MetadataCache). Filled by a full read at start and
+ * What this broker knows of the cluster: live brokers (with their registration epoch and data
+ * folder id), topics and each partition's agreed state, brokers in controlled shutdown, the
+ * registrations the controller accepted and the reassignments in progress, as last read from
+ * etcd (Kafka's MetadataCache). Filled by a full read at start and
  * after every reconnect of the watch, then kept current by the watch's puts and deletes, each
  * applied only if its mod revision is newer than what the cache holds (a re-read racing a watch
  * event never moves the cache backwards).

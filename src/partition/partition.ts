@@ -482,6 +482,8 @@ export class Partition {
     const previous = this.log.logEndOffset;
     const end = this.log.truncateTo(offset);
     if (end === previous) return end;
+    // Below the log start the log was emptied and restarted (its start moved): no epoch remains.
+    this.epochs.truncateFromStart(this.log.logStartOffset);
     this.epochs.truncateFromEnd(end);
     this.afterTruncation(previous);
     return end;

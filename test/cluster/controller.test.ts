@@ -69,7 +69,7 @@ it.after(async () => {
 it('controlled shutdown moves every partition the broker leads to a live ISR member before it leaves', async () => {
   const { m } = await cluster([1, 2, 3]);
   const [a, b, c] = m;
-  await a!.createTopic({ name: 'orders', partitions: 12, replicationFactor: 3 });
+  await a!.createTopic({ name: 'orders', partitions: 30, replicationFactor: 3 });
   await inSyncEverywhere(a!, 'orders');
   await until(() => b!.cache.partitions('orders').every((p) => p.isr.length === 3), 'b sees full ISRs', 10_000);
   const before = b!.cache.partitions('orders');

@@ -5,7 +5,8 @@
  * partition in turn and restarts it (waiting for the ISR to be whole again before the next
  * kill). Afterwards every partition is read back (kcat) and the checker must find every
  * acknowledged record, once, at its acknowledged offset, in send order. Once with kafkajs as the
- * producer, once with librdkafka (python3-confluent-kafka).
+ * producer, once with librdkafka (python3-confluent-kafka); then once more with kafkajs, each
+ * leader stopped with SIGTERM (a controlled shutdown: leadership moves before the exit).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -39,11 +40,12 @@ it.after(async () => {
  * the old one, see `progress()` acknowledged writes after the failover, and wait for the ISR to
  * be all three again.
  */
-async function killEachLeader(topic: string, progress: (what: string) => Promise<void>): Promise<void> {
+async function killEachLeader(topic: string, progress: (what: string) => Promise<void>, how: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
   for (let p = 0; p < PARTITIONS; p++) {
     const before = await cluster.partition(topic, p);
     const victim = before.leader;
-    await cluster.killAndRestart(victim, async () => {
+    const stop = how === 'SIGKILL' ? cluster.killAndRestart.bind(cluster) : cluster.terminateAndRestart.bind(cluster);
+    await stop(victim, async () => {
       await until(async () => {
         const now = await cluster.partition(topic, p);
         return now.leader >= 0 && now.leader !== victim ? now : undefined;
@@ -59,8 +61,8 @@ async function killEachLeader(topic: string, progress: (what: string) => Promise
   }
 }
 
-async function verify(topic: string, history: History): Promise<void> {
-  const back = await readBack(cluster.kafka('reader'), cluster.bootstrap(), topic, PARTITIONS, history);
+async function verify(topic: string, history: History, partitions = PARTITIONS): Promise<void> {
+  const back = await readBack(cluster.kafka('reader'), cluster.bootstrap(), topic, partitions, history);
   const result = check(history, back);
   const failures = [...history.failures].map(([k, n]) => `${k} ${n}`).join(', ');
   assert.ok(result.ok, `${describe(result)}\nfailed sends: ${failures || 'none'}`);
@@ -101,6 +103,50 @@ it('librdkafka (confluent_kafka), enable.idempotence, acks=all: every delivery r
   assert.is(exitCode, 0, `the producer flushed and exited: ${producer.output}`);
   assert.not.ok(producer.errors.some((e) => e.startsWith('FATAL')), `no fatal idempotence error: ${producer.errors.join('; ')}`);
   await verify(topic, producer.history);
+});
+
+it('kafkajs, idempotent, acks=-1, each leader stopped with SIGTERM (controlled shutdown) in turn: writes go on, every acknowledged record read back once, in order', async () => {
+  const topic = 'terms-kafkajs';
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true });
+  await cluster.waitForIsr(topic, PARTITIONS, 3, 30_000);
+  const load = new Load(() => cluster.kafka('terms-writer'), { topic, partitions: PARTITIONS, batch: 5, pauseMs: 5 }).start();
+  try {
+    await load.progress(5, 30_000, 'writes before any shutdown');
+    await killEachLeader(topic, (what) => load.progress(3, 60_000, `writes acknowledged ${what.replace('killing', 'stopping (SIGTERM)')}`), 'SIGTERM');
+  } finally {
+    await within(load.stop(), 90_000, 'writers to stop');
+  }
+  await verify(topic, load.history);
+});
+
+it('one kafkajs idempotent producer (never replaced, one record per send) carries on across a SIGKILL and a SIGTERM of its partition\'s leader', async () => {
+  const topic = 'one-producer';
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+  await cluster.waitForIsr(topic, 1, 3, 30_000);
+  const load = new Load(() => cluster.kafka('one-producer'), { topic, partitions: 1, batch: 1, pauseMs: 5, keepProducer: true, sendTimeoutMs: 60_000 }).start();
+  try {
+    await load.progress(20, 30_000, 'writes before any fault');
+    for (const how of ['SIGKILL', 'SIGTERM'] as const) {
+      const { leader } = await cluster.partition(topic, 0);
+      const victim = cluster.broker(leader);
+      if (how === 'SIGKILL') await victim.kill();
+      else assert.is(await victim.terminate(), 0, `broker ${leader} exits 0 after SIGTERM`);
+      await until(async () => {
+        const now = await cluster.partition(topic, 0);
+        return now.leader >= 0 && now.leader !== leader;
+      }, `a new leader after ${how} of broker ${leader}`, 30_000, 100);
+      // While the stopped broker is still down: the same producer id goes on with the new leader.
+      await load.progress(10, 30_000, `writes by the same producer after ${how} of broker ${leader}, while it is down`).catch(async (err: Error) => {
+        throw new Error(`${err.message}\n${await cluster.describeState(topic, 1)}`);
+      });
+      await cluster.waitUnregistered(leader);
+      await victim.start();
+      await cluster.waitForIsr(topic, 1, 3, 60_000);
+    }
+  } finally {
+    await within(load.stop(), 90_000, 'writer to stop');
+  }
+  await verify(topic, load.history, 1);
 });
 
 if (ETCD_BINARY) it.run();

@@ -175,6 +175,16 @@ export class FaultCluster {
     await b.start();
   }
 
+  /** SIGTERM (a controlled shutdown; exit code 0 expected), then start it again on the same folder. */
+  async terminateAndRestart(nodeId: number, between?: () => Promise<void>): Promise<void> {
+    const b = this.broker(nodeId);
+    const code = await b.terminate();
+    if (code !== 0) throw new Error(`broker ${nodeId} exited ${code} after SIGTERM: ${b.output().slice(-1500)}`);
+    if (between) await between();
+    await this.waitUnregistered(nodeId);
+    await b.start();
+  }
+
   async waitUnregistered(nodeId: number, timeoutMs = 30_000): Promise<void> {
     await until(async () => !(await this.registered()).includes(nodeId), `broker ${nodeId}'s lease to expire`, timeoutMs, 100);
   }

@@ -30,6 +30,11 @@ export interface LoadOptions {
   writerPrefix?: string;
   /** A send without an answer for this long is given up (counted failed) and its producer replaced. Default 10000. */
   sendTimeoutMs?: number;
+  /**
+   * Keep one producer (one producer id) whatever fails, as an application that never restarts
+   * its producer would: checks that an idempotent producer carries on after a failover.
+   */
+  keepProducer?: boolean;
 }
 
 export class Load {
@@ -124,6 +129,8 @@ export class Load {
       clearTimeout(timer);
       if (outcome === true) {
         this.acked[partition]! += 1;
+      } else if (this.options.keepProducer && outcome === false) {
+        await new Promise((r) => setTimeout(r, 50));
       } else {
         if (outcome === 'timeout') this.history.fail({ type: `no answer within ${sendTimeoutMs} ms` });
         const stale = producer;
