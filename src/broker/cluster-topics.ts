@@ -6,6 +6,9 @@
  * the partitions it leads (SKEIN_NOT_LEADER_OR_FOLLOWER otherwise, so clients refresh their
  * metadata and go to the leader; SKEIN_LEADER_NOT_AVAILABLE while a partition has no leader).
  *
+ * Each partition state it applies is then handed to the broker's Replication (`applied`), which
+ * takes the role it gives this broker (lead, follow, neither).
+ *
  * Lifecycle: made by Broker.attachCluster once the broker listens and has joined; follows the
  * member's `change` events until the broker closes. Runs on the event loop. No sockets, no
  * files: opening and deleting logs goes through the callbacks the broker passes in.

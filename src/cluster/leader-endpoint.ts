@@ -47,10 +47,32 @@ export interface ReplicaFetchResult {
   divergingEpoch?: { epoch: number; endOffset: number };
 }
 
+/** Where one epoch of the follower's log ends on the leader (OffsetForLeaderEpoch). */
+export interface EpochEndQuery {
+  topic: string;
+  partition: number;
+  /** The leader epoch the follower believes current (fencing). */
+  currentLeaderEpoch: number;
+  /** The epoch of the follower's last batch. */
+  leaderEpoch: number;
+}
+
+export interface EpochEndAnswer {
+  topic: string;
+  partition: number;
+  error?: SkeinError;
+  /** The largest epoch <= the one asked that the leader knows (-1: none). */
+  leaderEpoch: number;
+  /** Where that epoch ends on the leader (-1: unknown). */
+  endOffset: number;
+}
+
 export interface LeaderEndpoint {
   readonly leaderId: number;
   /** One Fetch to the leader; per-partition results in request order. */
   fetch(request: ReplicaFetchRequest): Promise<ReplicaFetchResult[]>;
+  /** One OffsetForLeaderEpoch to the leader (KIP-101/279): where each asked epoch ends there. */
+  endOffsetsForEpochs(replicaId: number, queries: EpochEndQuery[]): Promise<EpochEndAnswer[]>;
   /** Closes the connection; a fetch in flight rejects. */
   close(): void;
 }

@@ -2,11 +2,16 @@
  * The follower side of replication for every partition this broker follows from one leader
  * broker (Kafka's ReplicaFetcherThread, as a loop on the event loop instead of a thread).
  *
- * Each round sends one Fetch for all its ready partitions, each at the replica's log end
+ * A partition that starts following is first checked against the leader (OffsetForLeaderEpoch:
+ * where does this log's last epoch end there?) and truncated to where both agree (KIP-101/279).
+ * Then each round sends one Fetch for all its ready partitions, each at the replica's log end
  * offset (which is how the leader learns the follower's LEO), waits for the leader's answer
  * (a long poll of `maxWaitMs` on the leader when nothing is new), appends the leader's batches
  * as they are (Partition.appendAsFollower: offsets, epochs and producer ids kept) and sets the
  * replica's high watermark to min(leader's HW, own LEO).
+ *
+ * Every fetch also carries the epoch of the replica's last batch; a leader that finds the logs
+ * differ answers divergingEpoch instead of records (KIP-595), and the replica truncates again.
  *
  * Errors, per partition: a leader that says it does not lead (or has no such partition yet)
  * is asked again after `errorBackoffMs` until the cluster state in etcd moves the partition
@@ -62,6 +67,8 @@ const STUCK_BACKOFF_MS = 5000;
 interface Followed extends FollowedPartition {
   /** Not fetched before this time (after an error). */
   delayedUntil: number;
+  /** Whether the leader was asked where this log's last epoch ends (and the log cut there) since following began. */
+  epochChecked: boolean;
 }
 
 export class ReplicaFetcher {
@@ -93,8 +100,12 @@ export class ReplicaFetcher {
 
   /** Starts (or restarts) following a partition from its replica's log end. */
   add(followed: FollowedPartition): void {
-    this.partitions.set(followed.replica.key, { ...followed, delayedUntil: 0 });
-    if (!this.running) this.running = this.run().finally(() => (this.running = undefined));
+    this.partitions.set(followed.replica.key, { ...followed, delayedUntil: 0, epochChecked: false });
+    if (!this.running) {
+      this.running = this.run()
+        .catch((err: unknown) => this.options.onWarning(`replica fetcher for leader ${this.leaderId} stopped: ${(err as Error).stack ?? String(err)}`))
+        .finally(() => (this.running = undefined));
+    }
     this.wake?.();
   }
 
@@ -128,6 +139,11 @@ export class ReplicaFetcher {
       }
       let results: ReplicaFetchResult[];
       try {
+        const unchecked = ready.filter((p) => !p.epochChecked);
+        if (unchecked.length > 0) {
+          await this.truncateBeforeFetching(unchecked);
+          continue;
+        }
         results = await this.endpoint.fetch({
           replicaId: this.options.nodeId,
           maxWaitMs: this.options.maxWaitMs,
@@ -175,7 +191,7 @@ export class ReplicaFetcher {
         return;
       }
       if (result.divergingEpoch) {
-        this.truncateDiverged(followed, result.divergingEpoch);
+        this.truncateDiverged(followed, result.divergingEpoch, 'Fetch divergingEpoch');
         return;
       }
       if (result.records) replica.appendAsFollower(result.records);
@@ -195,20 +211,62 @@ export class ReplicaFetcher {
   }
 
   /**
-   * The leader says this log diverged after `diverging` (its end of our last epoch): cut back
-   * to where both logs agree, as Kafka's fetcher does. If this replica knows that epoch, to
-   * the smaller of both ends of it; if not, to the end of the largest older epoch it knows
-   * (the next fetch then narrows it further); with no epochs at all, to the high watermark.
+   * Before the first fetch after following began (Kafka before KIP-595, KIP-101/279): asks the
+   * leader where each replica's last epoch ends there (OffsetForLeaderEpoch) and cuts the log
+   * to where both agree. A replica with no epochs has nothing to compare (the fetch-based check
+   * below covers later divergence); an answer that needs another round (the leader knew only
+   * an older epoch) leaves it unchecked, to be asked again with the log's new last epoch.
    */
-  private truncateDiverged(followed: Followed, diverging: { epoch: number; endOffset: number }): void {
+  private async truncateBeforeFetching(unchecked: Followed[]): Promise<void> {
+    const asking = unchecked.filter((p) => {
+      if (lastEpochOf(p.replica) >= 0) return true;
+      p.epochChecked = true;
+      return false;
+    });
+    if (asking.length === 0) return;
+    const answers = await this.endpoint.endOffsetsForEpochs(
+      this.options.nodeId,
+      asking.map((p) => ({ topic: p.topic, partition: p.partition, currentLeaderEpoch: p.leaderEpoch, leaderEpoch: lastEpochOf(p.replica) })),
+    );
+    for (const answer of answers) {
+      const followed = asking.find((p) => p.topic === answer.topic && p.partition === answer.partition);
+      if (!followed || this.partitions.get(followed.replica.key) !== followed || followed.replica.log.closed) continue;
+      if (answer.error) {
+        followed.delayedUntil = Date.now() + this.options.errorBackoffMs;
+        continue;
+      }
+      if (answer.leaderEpoch < 0 || answer.endOffset < 0) {
+        // The leader has no epoch to compare with: the fetch's own check decides.
+        followed.epochChecked = true;
+        continue;
+      }
+      followed.epochChecked = this.truncateDiverged(followed, { epoch: answer.leaderEpoch, endOffset: answer.endOffset }, 'OffsetForLeaderEpoch');
+    }
+  }
+
+  /**
+   * The leader says its end of our last epoch is `diverging` (an OffsetForLeaderEpoch answer,
+   * or a fetch's divergingEpoch): cut back to where both logs agree, as Kafka's fetcher does.
+   * If this replica knows that epoch, to the smaller of both ends of it (done); if not, to the
+   * end of the largest older epoch it knows (not done: ask again); with no epochs at all, to
+   * the high watermark. Returns whether the logs now agree.
+   */
+  private truncateDiverged(followed: Followed, diverging: { epoch: number; endOffset: number }, source: string): boolean {
     const replica = followed.replica;
     const own = replica.endOffsetForEpoch(diverging.epoch);
     let offset: number;
+    let done = true;
     if (own.endOffset < 0) offset = replica.highWatermark;
-    else if (own.leaderEpoch !== diverging.epoch) offset = own.endOffset;
-    else offset = Math.min(own.endOffset, diverging.endOffset);
-    const reason = `leader ${this.leaderId} ends epoch ${diverging.epoch} at ${diverging.endOffset}`;
-    if (!this.options.truncate(replica, Math.min(offset, replica.logEndOffset), reason)) followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+    else if (own.leaderEpoch !== diverging.epoch) {
+      offset = own.endOffset;
+      done = false;
+    } else offset = Math.min(own.endOffset, diverging.endOffset);
+    const reason = `${source}: leader ${this.leaderId} ends epoch ${diverging.epoch} at ${diverging.endOffset}`;
+    if (!this.options.truncate(replica, Math.min(offset, replica.logEndOffset), reason)) {
+      followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+      return false;
+    }
+    return done;
   }
 
   private handleError(followed: Followed, result: ReplicaFetchResult): void {

@@ -95,16 +95,6 @@ export class Replication {
     return this.member.nodeId;
   }
 
-  /** Whether this broker leads the partition now (in the epoch etcd last told it). */
-  leads(replica: Partition): boolean {
-    return this.led.has(replica.key);
-  }
-
-  /** The fetcher following a leader broker (tests, metrics). */
-  fetcherOf(leaderId: number): ReplicaFetcher | undefined {
-    return this.fetchers.get(leaderId);
-  }
-
   /**
    * Takes the role a partition state gives this broker. Called in etcd order for each state
    * of a partition this broker holds a replica of, after the replica is open.
@@ -365,10 +355,8 @@ export class Replication {
     } catch (err) {
       this.options.onWarning(`${state.topic}-${state.partition}: leader epoch ${state.leaderEpoch} from etcd: ${(err as Error).message}`);
     }
-    // No truncation here: the first fetch carries the epoch of this log's last batch and the
-    // leader answers where that epoch ends on its side if this log diverged (Fetch v12's
-    // divergingEpoch, KIP-595: Kafka's followers stopped asking OffsetForLeaderEpoch first in
-    // 2.7); the fetcher truncates there before it appends anything (replica-fetcher.ts).
+    // Truncation is the fetcher's first step: it asks the leader where this log's last epoch
+    // ends (OffsetForLeaderEpoch) and cuts there before fetching (replica-fetcher.ts).
     this.followed.set(replica.key, { leaderId: state.leader, leaderEpoch: state.leaderEpoch });
     let fetcher = this.fetchers.get(state.leader);
     if (!fetcher) {

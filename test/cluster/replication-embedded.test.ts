@@ -63,6 +63,10 @@ function gated(gate: Gate): LeaderEndpointFactory {
         }
         return inner.fetch(request);
       },
+      endOffsetsForEpochs: async (replicaId, queries) => {
+        await gate.wait();
+        return inner.endOffsetsForEpochs(replicaId, queries);
+      },
       close: () => inner.close(),
     };
     return endpoint;
@@ -245,7 +249,7 @@ it('acks=all: REQUEST_TIMED_OUT while the ISR lacks the batch, NOT_ENOUGH_REPLIC
   }
 });
 
-it('a leader that appended records its followers never fetched loses leadership; back as a follower, it truncates that divergent tail (Fetch v12 divergingEpoch) and holds the new leader\'s log', async () => {
+it('a leader that appended records its followers never fetched loses leadership; back as a follower, it asks where its epoch ends (OffsetForLeaderEpoch), truncates that divergent tail and holds the new leader\'s log', async () => {
   const nodes = await startCluster([1, 2, 3], { replicaLagTimeMaxMs: 60_000, minInsyncReplicas: 2 });
   try {
     await createTopic(nodes, 'diverge', [1, 2, 3]);
@@ -279,7 +283,7 @@ it('a leader that appended records its followers never fetched loses leadership;
     const leaderReplica = leader.broker.localReplica('diverge', 0)!;
     await until(() => replica.logEndOffset === leaderReplica.logEndOffset && back.member.cache.partition('diverge', 0)!.isr.includes(1), 'the old leader caught up and back in the ISR', 20_000);
     assert.ok(logBytes(back.broker, 'diverge').equals(logBytes(leader.broker, 'diverge')), 'its log is the new leader\'s, the divergent tail gone');
-    assert.ok(back.warnings.some((w) => /truncated the diverged tail \[1, 3\)/.test(w)), back.warnings.join('\n'));
+    assert.ok(back.warnings.some((w) => /truncated the diverged tail \[1, 3\) \(OffsetForLeaderEpoch: leader \d ends epoch 0 at 1\)/.test(w)), back.warnings.join('\n'));
   } finally {
     await stopCluster(nodes);
   }

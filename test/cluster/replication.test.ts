@@ -65,7 +65,12 @@ function broker(nodeId: number): BrokerProcess {
 
 async function fullIsr(topic: string, partitions = 1): Promise<void> {
   for (let p = 0; p < partitions; p++) {
-    await until(async () => (await stateOf(topic, p)).isr.length === 3, `${topic}-${p} with all three replicas in sync`, 60_000, 200);
+    await until(async () => (await stateOf(topic, p)).isr.length === 3, `${topic}-${p} with all three replicas in sync`, 60_000, 200).catch(async (err: Error) => {
+      // What the cluster and the brokers said, to tell a slow machine from a stuck follower.
+      const state = await etcdClient.getAll().prefix('/skein/').strings().catch((e: Error) => ({ error: e.message }));
+      const logs = brokers.map((b) => `--- broker ${b.nodeId} (${b.running ? 'running' : 'stopped'}) ---\n${b.output().slice(-3000)}`).join('\n');
+      throw new Error(`${err.message}\n--- etcd ---\n${JSON.stringify(state)}\n${logs}`);
+    });
   }
 }
 

@@ -16,7 +16,9 @@
 import { connect, type Socket } from 'node:net';
 import { SkeinError, isErrorCode, type ErrorCode } from '../../errors.js';
 import type { BrokerEndpoint } from '../../cluster/metadata-cache.js';
-import type { LeaderEndpoint, LeaderEndpointFactory, ReplicaFetchRequest, ReplicaFetchResult } from '../../cluster/leader-endpoint.js';
+import type { EpochEndAnswer, EpochEndQuery, LeaderEndpoint, LeaderEndpointFactory, ReplicaFetchRequest, ReplicaFetchResult } from '../../cluster/leader-endpoint.js';
+import type { Writer } from '../codec/writer.js';
+import { decodeOffsetForLeaderEpochResponse, encodeOffsetForLeaderEpochRequest } from '../messages/offset-for-leader-epoch.js';
 import { Reader } from '../codec/reader.js';
 import { FrameDecoder, encodeFrame } from '../framing.js';
 import { encodeRequestHeader } from '../request-header.js';
@@ -28,6 +30,9 @@ const FETCH_KEY = 1;
 /** v12: lastFetchedEpoch and divergingEpoch (fetch-based truncation), currentLeaderEpoch (v9), logStartOffset (v5). */
 const FETCH_VERSION = 12;
 const CONNECT_TIMEOUT_MS = 3000;
+const EPOCH_KEY = 23;
+/** v3: replicaId and currentLeaderEpoch, not yet flexible. */
+const EPOCH_VERSION = 3;
 
 /** Kafka error code → the SkeinError code the server maps to it (first one listed). */
 const SKEIN_BY_KAFKA = new Map<number, ErrorCode>();
@@ -70,11 +75,40 @@ export class LeaderConnection implements LeaderEndpoint {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   }
 
+  async endOffsetsForEpochs(replicaId: number, queries: EpochEndQuery[]): Promise<EpochEndAnswer[]> {
+    const byTopic = new Map<string, EpochEndQuery[]>();
+    for (const q of queries) {
+      const list = byTopic.get(q.topic);
+      if (list) list.push(q);
+      else byTopic.set(q.topic, [q]);
+    }
+    const decoded = await this.request(
+      EPOCH_KEY,
+      EPOCH_VERSION,
+      (w) =>
+        encodeOffsetForLeaderEpochRequest(w, EPOCH_VERSION, {
+          replicaId,
+          topics: [...byTopic].map(([topic, partitions]) => ({
+            topic,
+            partitions: partitions.map((p) => ({ partition: p.partition, currentLeaderEpoch: p.currentLeaderEpoch, leaderEpoch: p.leaderEpoch })),
+          })),
+        }),
+      decodeOffsetForLeaderEpochResponse,
+      0,
+    );
+    return decoded.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.topic,
+        partition: p.partition,
+        error: p.errorCode === KAFKA_ERRORS.NONE ? undefined : errorOf(p.errorCode, t.topic, p.partition),
+        leaderEpoch: p.leaderEpoch ?? -1,
+        endOffset: Number(p.endOffset),
+      })),
+    );
+  }
+
   async fetch(request: ReplicaFetchRequest): Promise<ReplicaFetchResult[]> {
-    const socket = await this.connected();
-    const correlationId = ++this.correlationId;
-    const frame = encodeFrame((w) => {
-      encodeRequestHeader(w, { apiKey: FETCH_KEY, apiVersion: FETCH_VERSION, correlationId, clientId: this.clientId });
+    const decoded = await this.request(FETCH_KEY, FETCH_VERSION, (w) => {
       const byTopic = new Map<string, ReplicaFetchRequest['partitions']>();
       for (const p of request.partitions) {
         const list = byTopic.get(p.topic);
@@ -103,31 +137,7 @@ export class LeaderConnection implements LeaderEndpoint {
         forgottenTopicsData: [],
         rackId: '',
       });
-    });
-    const response = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => this.drop(new SkeinError('SKEIN_REQUEST_TIMED_OUT', `leader ${this.leaderId} did not answer a fetch in time`)), request.maxWaitMs + this.requestTimeoutMs);
-      this.pending = {
-        correlationId,
-        resolve: (frame) => {
-          clearTimeout(timer);
-          resolve(frame);
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      };
-      socket.cork();
-      for (const chunk of frame) socket.write(chunk);
-      socket.uncork();
-    });
-    const r = new Reader(response);
-    const id = decodeResponseHeader(r, responseHeaderVersion(FETCH_KEY, FETCH_VERSION));
-    if (id !== correlationId) {
-      this.drop(new SkeinError('SKEIN_INVALID_REQUEST', `leader ${this.leaderId} answered request ${id}, expected ${correlationId}`));
-      throw new SkeinError('SKEIN_DISCONNECTED', `leader ${this.leaderId} answered out of order`);
-    }
-    const decoded = decodeFetchResponse(r, FETCH_VERSION);
+    }, decodeFetchResponse, request.maxWaitMs);
     if (decoded.errorCode !== undefined && decoded.errorCode !== KAFKA_ERRORS.NONE) {
       throw new SkeinError('SKEIN_DISCONNECTED', `leader ${this.leaderId} refused the fetch: ${kafkaErrorName(decoded.errorCode) ?? decoded.errorCode}`);
     }
@@ -147,6 +157,40 @@ export class LeaderConnection implements LeaderEndpoint {
       }
     }
     return out;
+  }
+
+  /** One request on the connection (connecting first if needed), its response decoded; `waitMs` the time the leader may hold it. */
+  private async request<T>(apiKey: number, apiVersion: number, writeBody: (w: Writer) => void, decodeBody: (r: Reader, version: number) => T, waitMs: number): Promise<T> {
+    const socket = await this.connected();
+    const correlationId = ++this.correlationId;
+    const frame = encodeFrame((w) => {
+      encodeRequestHeader(w, { apiKey, apiVersion, correlationId, clientId: this.clientId });
+      writeBody(w);
+    });
+    const response = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => this.drop(new SkeinError('SKEIN_REQUEST_TIMED_OUT', `leader ${this.leaderId} did not answer in time`)), waitMs + this.requestTimeoutMs);
+      this.pending = {
+        correlationId,
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      socket.cork();
+      for (const chunk of frame) socket.write(chunk);
+      socket.uncork();
+    });
+    const r = new Reader(response);
+    const id = decodeResponseHeader(r, responseHeaderVersion(apiKey, apiVersion));
+    if (id !== correlationId) {
+      this.drop(new SkeinError('SKEIN_INVALID_REQUEST', `leader ${this.leaderId} answered request ${id}, expected ${correlationId}`));
+      throw new SkeinError('SKEIN_DISCONNECTED', `leader ${this.leaderId} answered out of order`);
+    }
+    return decodeBody(r, apiVersion);
   }
 
   close(): void {
