@@ -9,7 +9,7 @@
  *  - consume, eachBatch with every value touched: through kafkajs-shaped `batch.messages`
  *    (a message object and a Buffer view per record), and through `batch.records()` (the
  *    records in place, nothing allocated per record; the first byte of each value read).
- *  - latency, tuned (acks 1, maxWait 1 s) in a fresh process; defaults (acks -1, default
+ *  - latency, tuned (acks 1, maxWait 1 s) without a preload; defaults (acks -1, default
  *    consumer) after 1 M records produced in the same process. Each with the GCs seen and the
  *    event-loop delay (monitorEventLoopDelay) during the run.
  *
@@ -17,7 +17,9 @@
  * (push 100-byte Buffers, read them back: the fastest in-process queue, no durability), and
  * memcpy of the same records into one buffer (the cost of moving the bytes once). The machine
  * is shared and noisy: the 1-partition figures are measured ROUNDS times, alternating, and
- * printed as the median with the spread; ratios are taken within a round.
+ * printed as the median with the spread; ratios are taken within a round. Beside each rate,
+ * the process's CPU time per record (all its threads): on a machine where other processes
+ * take the cores, wall-clock rates fall while CPU per record stays put.
  * Targets (issue 10): produce >= 2 M records/s, consume by batch >= 10 M records/s, latency
  * p99 < 200 us with the defaults.
  */
@@ -64,24 +66,39 @@ function baselines(total: number, value: Buffer): Baselines {
 type ProduceSettings = 'tuned' | 'defaults';
 type ConsumeMode = 'messages' | 'records';
 
-async function produce(skein: Skein, topic: string, total: number, value: Buffer, keyed: boolean, settings: ProduceSettings): Promise<number> {
+/** Records/s and the process's CPU ns per record over one timed section. */
+interface Rate {
+  rate: number;
+  cpuNs: number;
+}
+
+function timer(): (total: number) => Rate {
+  const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  return (total) => {
+    const used = process.cpuUsage(cpu);
+    return { rate: total / (Number(process.hrtime.bigint() - started) / 1e9), cpuNs: ((used.user + used.system) * 1000) / total };
+  };
+}
+
+async function produce(skein: Skein, topic: string, total: number, value: Buffer, keyed: boolean, settings: ProduceSettings): Promise<Rate> {
   const producer = settings === 'tuned' ? skein.producer({ batchSize: 128 * 1024 }) : skein.producer();
   await producer.connect();
   const perSend = 1000;
   const messages = Array.from({ length: perSend }, (_, i) => ({ key: keyed ? `k${i}` : null, value }));
-  const started = process.hrtime.bigint();
+  const done = timer();
   const inFlight: Promise<unknown>[] = [];
   for (let sent = 0; sent < total; sent += perSend) {
     inFlight.push(settings === 'tuned' ? producer.send({ topic, messages, acks: 1 }) : producer.send({ topic, messages }));
     if (inFlight.length >= 16) await inFlight.shift();
   }
   await Promise.all(inFlight);
-  const rate = total / (Number(process.hrtime.bigint() - started) / 1e9);
+  const rate = done(total);
   await producer.disconnect();
   return rate;
 }
 
-async function consume(skein: Skein, topic: string, total: number, valueLength: number, mode: ConsumeMode, group: string): Promise<number> {
+async function consume(skein: Skein, topic: string, total: number, valueLength: number, mode: ConsumeMode, group: string): Promise<Rate> {
   const consumer = skein.consumer({ groupId: group, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 100 });
   await consumer.subscribe({ topic, fromBeginning: true });
   let received = 0;
@@ -89,7 +106,7 @@ async function consume(skein: Skein, topic: string, total: number, valueLength: 
   let sink = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
-  const started = process.hrtime.bigint();
+  const stop = timer();
   await consumer.run({
     autoCommitInterval: 1000,
     eachBatch: async ({ batch }) => {
@@ -109,7 +126,7 @@ async function consume(skein: Skein, topic: string, total: number, valueLength: 
     },
   });
   await finished;
-  const rate = total / (Number(process.hrtime.bigint() - started) / 1e9);
+  const rate = stop(total);
   await consumer.disconnect();
   if (bytes !== total * valueLength) throw new Error(`consumed ${bytes} bytes, expected ${total * valueLength}`);
   if (sink < 0) console.log(sink);
@@ -118,8 +135,8 @@ async function consume(skein: Skein, topic: string, total: number, valueLength: 
 
 interface RoundFigures {
   base: Baselines;
-  produce: Record<ProduceSettings, number>;
-  consume: Record<ConsumeMode, number>;
+  produce: Record<ProduceSettings, Rate>;
+  consume: Record<ConsumeMode, Rate>;
 }
 
 /** One round on `partitions` partitions: baselines, produce tuned and defaults, consume both ways. */
@@ -133,10 +150,10 @@ async function round(partitions: number, total: number, value: Buffer, n: number
   const keyed = partitions > 1;
   // Alternate the order between rounds so neither setting always runs on a warmer process.
   const order: ProduceSettings[] = n % 2 === 0 ? ['tuned', 'defaults'] : ['defaults', 'tuned'];
-  const produced = {} as Record<ProduceSettings, number>;
+  const produced = {} as Record<ProduceSettings, Rate>;
   for (const settings of order) produced[settings] = await produce(skein, topics[settings], total, value, keyed, settings);
   const modes: ConsumeMode[] = n % 2 === 0 ? ['messages', 'records'] : ['records', 'messages'];
-  const consumed = {} as Record<ConsumeMode, number>;
+  const consumed = {} as Record<ConsumeMode, Rate>;
   for (const mode of modes) consumed[mode] = await consume(skein, topics.tuned, total, value.length, mode, `g-${mode}`);
   await skein.close();
   rmSync(join(root, `tp-${partitions}-${n}`), { recursive: true, force: true });
@@ -163,21 +180,27 @@ function ratios(values: number[]): string {
 function printThroughput(partitions: number, total: number, rounds: RoundFigures[]): void {
   const col = <T>(f: (r: RoundFigures) => T): T[] => rounds.map(f);
   console.log(`\n## embedded throughput, ${total.toLocaleString('en-US')} x 100 B, ${partitions} partition(s)${partitions > 1 ? ', keyed' : ''}, ${rounds.length} round(s): median (min-max)`);
-  console.log('| measurement | rate | / JS array | / memcpy |');
-  console.log('| --- | ---: | ---: | ---: |');
-  console.log(`| JS array push (baseline) | ${spread(col((r) => r.base.arrayPush))} | 1.00x | |`);
-  console.log(`| memcpy of the records (baseline) | ${spread(col((r) => r.base.memcpy))} | | 1.00x |`);
+  const cpu = (f: (r: RoundFigures) => Rate) => `${Math.round(median(col((r) => f(r).cpuNs)))} ns`;
+  console.log('| measurement | rate | / JS array | / memcpy | cpu per record |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  console.log(`| JS array push (baseline) | ${spread(col((r) => r.base.arrayPush))} | 1.00x | | |`);
+  console.log(`| memcpy of the records (baseline) | ${spread(col((r) => r.base.memcpy))} | | 1.00x | |`);
   for (const settings of ['tuned', 'defaults'] as const) {
     const label = settings === 'tuned' ? 'produce, tuned (batchSize 128 KiB, acks 1)' : 'produce, defaults (batchSize 16 KiB, acks -1)';
-    console.log(`| ${label} | ${spread(col((r) => r.produce[settings]))} | ${ratios(col((r) => r.produce[settings] / r.base.arrayPush))} | ${ratios(col((r) => r.produce[settings] / r.base.memcpy))} |`);
+    const f = (r: RoundFigures) => r.produce[settings];
+    console.log(`| ${label} | ${spread(col((r) => f(r).rate))} | ${ratios(col((r) => f(r).rate / r.base.arrayPush))} | ${ratios(col((r) => f(r).rate / r.base.memcpy))} | ${cpu(f)} |`);
   }
-  console.log(`| JS array read (baseline) | ${spread(col((r) => r.base.arrayRead))} | 1.00x | |`);
-  console.log(`| consume eachBatch, batch.messages (kafkajs-shaped) | ${spread(col((r) => r.consume.messages))} | ${ratios(col((r) => r.consume.messages / r.base.arrayRead))} | |`);
-  console.log(`| consume eachBatch, batch.records() (in place) | ${spread(col((r) => r.consume.records))} | ${ratios(col((r) => r.consume.records / r.base.arrayRead))} | |`);
-  const best = (f: (r: RoundFigures) => number) => formatRate(median(col(f)), 'records');
+  console.log(`| JS array read (baseline) | ${spread(col((r) => r.base.arrayRead))} | 1.00x | | |`);
+  for (const mode of ['messages', 'records'] as const) {
+    const label = mode === 'messages' ? 'consume eachBatch, batch.messages (kafkajs-shaped)' : 'consume eachBatch, batch.records() (in place)';
+    const f = (r: RoundFigures) => r.consume[mode];
+    console.log(`| ${label} | ${spread(col((r) => f(r).rate))} | ${ratios(col((r) => f(r).rate / r.base.arrayRead))} | | ${cpu(f)} |`);
+  }
+  const best = (f: (r: RoundFigures) => Rate) => formatRate(median(col((r) => f(r).rate)), 'records');
   console.log(
     `targets: produce >= 2 M records/s (tuned ${best((r) => r.produce.tuned)}, defaults ${best((r) => r.produce.defaults)}), ` +
-      `consume >= 10 M records/s (messages ${best((r) => r.consume.messages)}, records() ${best((r) => r.consume.records)})`,
+      `consume >= 10 M records/s (messages ${best((r) => r.consume.messages)}, records() ${best((r) => r.consume.records)}); ` +
+      'on an idle core the cpu per record is the time per record: 500 ns is 2 M/s, 100 ns is 10 M/s',
   );
 }
 
@@ -262,7 +285,7 @@ async function main(): Promise<void> {
   console.log('| settings | p50 | p99 | p99.9 | max | GCs during | longest GC | event-loop delay p99 |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const runs: Array<[string, LatencyRun]> = [
-    ['tuned (acks 1, maxWait 1 s), fresh process', { settings: 'tuned', preload: 0 }],
+    ['tuned (acks 1, maxWait 1 s), no preload', { settings: 'tuned', preload: 0 }],
     [`defaults (acks -1, default consumer), after ${QUICK ? '200 k' : '1 M'} records produced`, { settings: 'defaults', preload: QUICK ? 200_000 : 1_000_000 }],
   ];
   for (const [name, run] of runs) {
