@@ -14,8 +14,10 @@
  * written into a scratch buffer (a Buffer per key was most of keyed produce's garbage). Other
  * messages get a RecordInput of their own (string keys become Buffers for a custom
  * partitioner, headers are checked and converted, timestamps given as strings become numbers).
- * A message is read when its batch is encoded: at the latest when the event loop turn of the
- * send ends (lingerMs 0) or lingerMs later; change a message object only after its send.
+ * The messages array is read during send() (once the producer is connected and the topic
+ * exists, before send() returns; else after those awaits); each message object is read again
+ * when its batch is encoded: at the latest when the event loop turn of the send ends
+ * (lingerMs 0) or lingerMs later. Change a message object only after its send resolved.
  *
  * Event-loop thread only; pure apart from the partitioner's own state.
  */
