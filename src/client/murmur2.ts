@@ -8,8 +8,8 @@ const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 const R = 24;
 
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+/** `length`: hash only the first `length` bytes of `data` (a scratch buffer). Default: all. */
+export function murmur2(data: Uint8Array, length: number = data.length): number {
   let h = SEED ^ length;
   const blocks = length >>> 2;
   for (let i = 0; i < blocks; i++) {

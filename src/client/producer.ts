@@ -201,7 +201,7 @@ export class Producer {
       if (!byPartition) perTopic.set(topic, (byPartition = []));
       // The default partitioner has nothing to choose on a one-partition topic.
       const partitioner = numPartitions === 1 && this.defaultPartitioner ? undefined : this.partitioner;
-      addTopicMessages(topic, messages, numPartitions, partitioner, now, byPartition, groups);
+      addTopicMessages(topic, messages, numPartitions, partitioner, now, byPartition, groups, this.defaultPartitioner);
     }
     this.ensureConnected();
     // One promise per partition piece of this send, not per record: a send of 1000 records

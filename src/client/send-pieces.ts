@@ -9,11 +9,15 @@
  * Cost per record is the point of this file (measured, docs/performance.md): no clock reading,
  * string or object per record. A plain message (Buffer or null key, Buffer or string value,
  * no headers, no timestamp of its own) is used as its own record: the encoder reads key and
- * value from it, and its timestamp is the time of the send, carried once per piece. Other
- * messages get a RecordInput of their own (string keys become Buffers for the partitioner,
- * headers are checked and converted, timestamps given as strings become numbers).
- * A message is read when its batch is encoded: at the latest when the event loop turn of the
- * send ends (lingerMs 0) or lingerMs later; change a message object only after its send.
+ * value from it, and its timestamp is the time of the send, carried once per piece. A string
+ * key is plain too under the default partitioner: its murmur2 is taken over its UTF-8 bytes
+ * written into a scratch buffer (a Buffer per key was most of keyed produce's garbage). Other
+ * messages get a RecordInput of their own (string keys become Buffers for a custom
+ * partitioner, headers are checked and converted, timestamps given as strings become numbers).
+ * The messages array is read during send() (once the producer is connected and the topic
+ * exists, before send() returns; else after those awaits); each message object is read again
+ * when its batch is encoded: at the latest when the event loop turn of the send ends
+ * (lingerMs 0) or lingerMs later. Change a message object only after its send resolved.
  *
  * Event-loop thread only; pure apart from the partitioner's own state.
  */
@@ -21,6 +25,7 @@ import { SkeinError } from '../errors.js';
 import type { RecordInput } from '../records/encode-record-batch.js';
 import { timestamp as checkTimestamp } from './arguments.js';
 import type { Partitioner } from './partitioner.js';
+import { murmur2, toPositive } from './murmur2.js';
 
 /** One message as send() takes it (kafkajs's shape). */
 export interface Message {
@@ -57,6 +62,7 @@ export function addTopicMessages(
   sentAt: number,
   byPartition: PartitionPiece[],
   order: PartitionPiece[],
+  defaultPartitioner = false,
 ): void {
   // While every message so far is plain and went to one partition, the piece can be the
   // caller's array itself (the common single-partition send): nothing is built per record.
@@ -64,11 +70,14 @@ export function addTopicMessages(
   let direct = true;
   for (let m = 0; m < messages.length; m++) {
     const message = messages[m]!;
-    const plain = isPlain(message);
+    const plain = isPlain(message, defaultPartitioner || partitioner === undefined);
     const record = plain ? (message as RecordInput) : toRecordInput(message, topic, sentAt);
     let partition = message.partition;
     if (partition === undefined) {
-      partition = partitioner ? partitioner({ topic, numPartitions, key: (record.key ?? null) as Buffer | null, size: recordSize(record) }) : 0;
+      const key = record.key;
+      if (partitioner === undefined) partition = 0;
+      else if (typeof key === 'string') partition = stringKeyPartition(key, numPartitions);
+      else partition = partitioner({ topic, numPartitions, key: (key ?? null) as Buffer | null, size: recordSize(record) });
     }
     if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions) {
       throw new SkeinError('SKEIN_UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${String(partition)}`, { topic, partition });
@@ -105,11 +114,21 @@ function pieceOf(topic: string, partition: number, sentAt: number, byPartition: 
   return piece;
 }
 
-/** A message the encoder can take as it is: see the header. */
-function isPlain(message: Message): boolean {
+/** The scratch buffer string keys are hashed in (grown as needed, never shrunk). */
+let keyScratch = Buffer.allocUnsafe(256);
+
+/** The default partitioner's choice for a string key: murmur2 of its UTF-8 bytes, as Kafka's. */
+function stringKeyPartition(key: string, numPartitions: number): number {
+  if (key.length * 3 > keyScratch.length) keyScratch = Buffer.allocUnsafe(Math.max(key.length * 3, keyScratch.length * 2));
+  const length = keyScratch.write(key, 0, 'utf8');
+  return toPositive(murmur2(keyScratch, length)) % numPartitions;
+}
+
+/** A message the encoder can take as it is: see the header. `stringKeys`: a string key is fine (default partitioner). */
+function isPlain(message: Message, stringKeys: boolean): boolean {
   if (typeof message !== 'object' || message === null || message.headers !== undefined || message.timestamp !== undefined) return false;
   const key = message.key;
-  if (key !== undefined && key !== null && !(key instanceof Buffer)) return false;
+  if (key !== undefined && key !== null && !(key instanceof Buffer) && !(stringKeys && typeof key === 'string')) return false;
   const value = message.value;
   return value instanceof Uint8Array || typeof value === 'string' || value === null;
 }

@@ -4,7 +4,7 @@
  * timestamps are the time of each send even when sends made at different times share a batch;
  * a topic named twice in one sendBatch; the caller's arrays and messages are left as they were;
  * sends far larger than a spread's argument limit; the reused encode buffer never leaks one
- * batch's bytes into another.
+ * batch's bytes into another; string keys are hashed to the partitions their bytes give.
  */
 import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
@@ -13,6 +13,7 @@ import { Skein } from '../../src/client/skein.js';
 import { iterateBatches } from '../../src/records/record-iterator.js';
 import { decodeRecordBatch, type DecodedRecord } from '../../src/records/decode-record-batch.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
+import { keyedPartition } from '../../src/client/partitioner.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 test.after(cleanupTempDirs);
@@ -144,6 +145,22 @@ test('a send of 300,000 messages and keyed sends over 8 partitions store every r
   for (let p = 0; p < 8; p++) for (const r of stored(skein, 'spread', p)) seen.push(r.value!.toString());
   assert.is(seen.length, 5000);
   assert.is(new Set(seen).size, 5000);
+  await skein.close();
+});
+
+test('string keys (multi-byte UTF-8, long, empty) land where murmur2 of their bytes puts them, as Buffer keys do', async () => {
+  const skein = await Skein.open({ dir: join(tempDir(), 'data'), groupInitialRebalanceDelayMs: 0 });
+  await skein.admin.createTopics({ topics: [{ topic: 'keys', numPartitions: 7 }] });
+  const producer = skein.producer();
+  const keys = ['', 'a', 'ключ-1', '鍵🔑', 'x'.repeat(5000), 'é'.repeat(300), ...Array.from({ length: 50 }, (_, i) => `customer-${i}`)];
+  await producer.send({ topic: 'keys', messages: keys.map((key, i) => ({ key: i % 2 === 0 ? key : Buffer.from(key), value: String(i) })) });
+  for (let p = 0; p < 7; p++) {
+    for (const r of stored(skein, 'keys', p)) {
+      const key = r.key!;
+      assert.is(p, keyedPartition(key, 7), `key ${key.toString().slice(0, 20)} on partition ${p}`);
+      assert.is(key.toString(), keys[Number(r.value!.toString())]);
+    }
+  }
   await skein.close();
 });
 
