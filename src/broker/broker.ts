@@ -336,7 +336,9 @@ export class Broker {
     }
     if (topic.partitions[partition]) return;
     const log = await this.logs.open(partitionLogName(name, partition), logConfigOf(configs, this.topicDefaults), undefined, this.scannerOf(name, partition));
-    topic.partitions[partition] = await this.partitionOf(name, partition, log);
+    const opened = await this.partitionOf(name, partition, log);
+    topic.partitions[partition] = opened;
+    this.tellAdded([opened]);
   }
 
   private async deleteLocalTopic(name: string): Promise<void> {
@@ -345,6 +347,7 @@ export class Broker {
     this.topics.delete(name);
     for (const p of topic.partitions) {
       if (!p) continue;
+      for (const o of this.observers) o.partitionRemoved?.(p);
       p.detach();
       this.waiters.notify(p.key);
       await this.logs.delete(partitionLogName(name, p.partition));
