@@ -80,12 +80,13 @@ export interface BrokerOptions {
   mappingLru?: MappingLru;
   onWarning?: (message: string) => void;
   /**
-   * Worker threads for partitions' CPU work (large compressed batches), each partition's work
-   * on one thread in order (src/workers/pool.ts). A pool to share, { size } for a new one
-   * (default size: the cores less one; threads start on first use), or false for none: all
-   * work inline on the event loop.
+   * Worker threads for partitions' CPU work (large compressed batches, scans at open), each
+   * partition's work on one thread in order (src/workers/pool.ts). A pool to share,
+   * { size, tasksInFlight } for a new one (default size: the cores less one; threads start on
+   * first use; tasksInFlight: tasks handed ahead to a thread, default 4), or false for none:
+   * all work inline on the event loop.
    */
-  workerPool?: WorkerPool | { size?: number } | false;
+  workerPool?: WorkerPool | { size?: number; tasksInFlight?: number } | false;
   /** Told of each topic created or deleted, partitions added and configs changed (one log line each). */
   onTopicChange?: (change: TopicChange) => void;
 }
@@ -164,7 +165,7 @@ export class Broker {
     this.groups = groups;
     this.onWarning = options.onWarning;
     const pool = options.workerPool ?? {};
-    this.pool = pool === false ? undefined : pool instanceof WorkerPool ? pool : new WorkerPool({ size: pool.size });
+    this.pool = pool === false ? undefined : pool instanceof WorkerPool ? pool : new WorkerPool({ size: pool.size, tasksInFlight: pool.tasksInFlight });
     this.ownsPool = pool !== false && !(pool instanceof WorkerPool);
     this.options = {
       autoCreateTopics: options.autoCreateTopics ?? true,
@@ -199,6 +200,7 @@ export class Broker {
     }
     partitionLimitsOf(options);
     const logs = LogManager.open({ dir: options.dir, mappingLru: options.mappingLru, onWarning: options.onWarning });
+    let opened: Broker | undefined;
     try {
       const metadataLog = await logs.open(partitionLogName(METADATA_TOPIC, 0), { flushMessages: 1, segmentBytes: 16 * 1024 * 1024 });
       const metadata = await MetadataLog.load(metadataLog);
@@ -221,6 +223,7 @@ export class Broker {
       });
       await groups.start();
       const broker = new Broker(options, logs, metadata, groups);
+      opened = broker;
       broker.topics.set(CONSUMER_OFFSETS_TOPIC, {
         name: CONSUMER_OFFSETS_TOPIC,
         topicId: '',
@@ -241,6 +244,8 @@ export class Broker {
       return broker;
     } catch (err) {
       await logs.close().catch(() => undefined);
+      // Partitions open with their scans on the pool: a failed open stops the threads it started.
+      if (opened?.ownsPool) await opened.pool?.close().catch(() => undefined);
       throw err;
     }
   }
