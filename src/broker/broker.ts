@@ -89,12 +89,13 @@ export interface BrokerOptions {
   mappingLru?: MappingLru;
   onWarning?: (message: string) => void;
   /**
-   * Worker threads for partitions' CPU work (large compressed batches), each partition's work
-   * on one thread in order (src/workers/pool.ts). A pool to share, { size } for a new one
-   * (default size: the cores less one; threads start on first use), or false for none: all
-   * work inline on the event loop.
+   * Worker threads for partitions' CPU work (large compressed batches, scans at open), each
+   * partition's work on one thread in order (src/workers/pool.ts). A pool to share,
+   * { size, tasksInFlight } for a new one (default size: the cores less one; threads start on
+   * first use; tasksInFlight: tasks handed ahead to a thread, default 4), or false for none:
+   * all work inline on the event loop.
    */
-  workerPool?: WorkerPool | { size?: number } | false;
+  workerPool?: WorkerPool | { size?: number; tasksInFlight?: number } | false;
   /** Told of each topic created or deleted, partitions added and configs changed (one log line each). */
   onTopicChange?: (change: TopicChange) => void;
 }
@@ -180,7 +181,7 @@ export class Broker {
     this.groups = groups;
     this.onWarning = options.onWarning;
     const pool = options.workerPool ?? {};
-    this.pool = pool === false ? undefined : pool instanceof WorkerPool ? pool : new WorkerPool({ size: pool.size });
+    this.pool = pool === false ? undefined : pool instanceof WorkerPool ? pool : new WorkerPool({ size: pool.size, tasksInFlight: pool.tasksInFlight });
     this.ownsPool = pool !== false && !(pool instanceof WorkerPool);
     this.options = {
       autoCreateTopics: options.autoCreateTopics ?? true,
@@ -215,6 +216,7 @@ export class Broker {
     }
     partitionLimitsOf(options);
     const logs = LogManager.open({ dir: options.dir, mappingLru: options.mappingLru, onWarning: options.onWarning });
+    let opened: Broker | undefined;
     try {
       const metadataLog = await logs.open(partitionLogName(METADATA_TOPIC, 0), { flushMessages: 1, segmentBytes: 16 * 1024 * 1024 });
       const metadata = await MetadataLog.load(metadataLog);
@@ -239,6 +241,7 @@ export class Broker {
       });
       await groups.start();
       broker = new Broker(options, logs, metadata, groups);
+      opened = broker;
       broker.offsetsStore = offsetsStore;
       broker.offsetsTopic = offsetsTopic;
       broker.offsetsSettings = { replicationFactor: options.offsetsTopicReplicationFactor ?? DEFAULT_OFFSETS_TOPIC_REPLICATION_FACTOR, segmentBytes };
@@ -260,6 +263,8 @@ export class Broker {
       return broker;
     } catch (err) {
       await logs.close().catch(() => undefined);
+      // Partitions open with their scans on the pool: a failed open stops the threads it started.
+      if (opened?.ownsPool) await opened.pool?.close().catch(() => undefined);
       throw err;
     }
   }

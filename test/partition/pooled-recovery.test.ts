@@ -1,7 +1,8 @@
 /**
  * Opening partitions with their scans on the worker pool (partition/pooled-recovery.ts,
  * storage/segment-recovery.ts): after an unclean stop, a log recovered on a pool lane cuts the
- * same damaged tail and writes the same index files as one recovered on the event loop; the
+ * same damaged tail and writes the same index files as one recovered on the event loop (and
+ * so does a clean open whose persisted indexes point past cut data); the
  * producer state rebuilt on the lane answers retries and refuses gaps as before; a broker
  * reopened after an unclean stop runs those scans on its pool and serves every record.
  */
@@ -101,6 +102,42 @@ test('a recovery on a pool lane cuts the same tail and writes the same indexes a
     assert.equal([...b.keys()], [...a.keys()]);
     for (const [name, bytes] of a) assert.ok(b.get(name)!.equals(bytes), `${name} equal`);
     assert.ok([...a.keys()].some((n) => n.endsWith('.index') && a.get(n)!.length > 0), 'indexes were rebuilt with entries');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('after a clean stop, a cut segment whose persisted index points past its data is rebuilt the same on the pool', async () => {
+  const root = tempDir();
+  const original = join(root, 'built');
+  await buildLog(original);
+  // Cut every .log to 60% (whole-batch or not): the clean-shutdown marker stays, so the open
+  // trusts the persisted indexes, finds their last entry past the data, and rebuilds.
+  for (const name of readdirSync(original).filter((n) => n.endsWith('.log'))) {
+    const path = join(original, name);
+    truncateSync(path, Math.floor(statSync(path).size * 0.6));
+  }
+  const inlineDir = join(root, 'inline');
+  const pooledDir = join(root, 'pooled');
+  cpSync(original, inlineDir, { recursive: true });
+  cpSync(original, pooledDir, { recursive: true });
+  const pool = new WorkerPool({ size: 1 });
+  try {
+    const inline = await PartitionLog.open(inlineDir, { config: CONFIG });
+    const before = pool.completed;
+    const pooled = await within(20_000, PartitionLog.open(pooledDir, { config: CONFIG, scanner: poolScanner(pool, partitionKey('p', 0)) }));
+    assert.ok(pool.completed - before >= 2, 'tail scans and rebuilds ran on the pool');
+    assert.is(pooled.logEndOffset, inline.logEndOffset);
+    const a = allBatches(inline);
+    const b = allBatches(pooled);
+    assert.is(b.length, a.length);
+    for (let i = 0; i < a.length; i++) assert.ok(b[i]!.equals(a[i]!), `batch ${i} equal`);
+    await inline.close();
+    await pooled.close();
+    const ai = indexFiles(inlineDir);
+    const bi = indexFiles(pooledDir);
+    assert.equal([...bi.keys()], [...ai.keys()]);
+    for (const [name, bytes] of ai) assert.ok(bi.get(name)!.equals(bytes), `${name} equal`);
   } finally {
     await pool.close();
   }
