@@ -150,6 +150,8 @@ export class ClusterOffsetsTopic implements OffsetsPartitions {
         });
       } catch (err) {
         if (!(err instanceof SkeinError && err.code === 'SKEIN_TOPIC_ALREADY_EXISTS')) throw err;
+        // Created by another broker and not yet seen through the watch: read it now.
+        await this.member.refresh();
       }
       await this.settled();
     })().finally(() => {
