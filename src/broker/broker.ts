@@ -376,7 +376,10 @@ export class Broker {
     if (topic.partitions[partition]) return;
     const logConfig = name === CONSUMER_OFFSETS_TOPIC ? offsetsLogConfig(this.offsetsSettings.segmentBytes) : logConfigOf(configs, this.topicDefaults);
     const log = await this.logs.open(partitionLogName(name, partition), logConfig);
-    topic.partitions[partition] = this.partitionOf(name, partition, log);
+    const opened = this.partitionOf(name, partition, log);
+    topic.partitions[partition] = opened;
+    // Observers (metrics) count the partitions of user topics only.
+    if (!topic.internal) this.tellAdded([opened]);
   }
 
   private async deleteLocalTopic(name: string): Promise<void> {
@@ -385,6 +388,7 @@ export class Broker {
     this.topics.delete(name);
     for (const p of topic.partitions) {
       if (!p) continue;
+      for (const o of this.observers) o.partitionRemoved?.(p);
       p.detach();
       this.waiters.notify(p.key);
       await this.logs.delete(partitionLogName(name, p.partition));

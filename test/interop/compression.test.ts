@@ -15,7 +15,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { KCAT_AVAILABLE, runKcat, type KcatRun as Run } from '../helpers/kcat.js';
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,7 +43,7 @@ CompressionCodecs[CompressionTypes.ZSTD] = () => ({
   decompress: async (buffer: Buffer) => zstdDecompress(buffer),
 });
 
-const KCAT = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0 ? 'kcat' : null;
+const KCAT = KCAT_AVAILABLE;
 if (!KCAT) console.log('kcat is not installed (apt-get install kcat): skipping the kcat compression tests');
 const CODECS = [
   { name: 'gzip', id: 1, kafkajs: CompressionTypes.GZIP },
@@ -133,26 +133,7 @@ async function consumeEmbedded(topic: string, count: number): Promise<Row[]> {
   return got;
 }
 
-interface Run {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-function kcat(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(KCAT!, ['-b', served.bootstrap, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000); // a hang detector only
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
+const kcat = (args: string[]): Promise<Run> => runKcat(served.bootstrap, args);
 
 /** kcat as a 0.9 client: Fetch v1, so stored (compressed) v2 batches are converted down to magic 0. */
 const OLD_CLIENT = ['-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.9.0'];

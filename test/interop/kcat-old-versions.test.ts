@@ -12,7 +12,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { KCAT_AVAILABLE, runKcat, type KcatRun as Run } from '../helpers/kcat.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeRecordBatch } from '../../src/records/decode-record-batch.js';
@@ -21,7 +21,7 @@ import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { serveSkein, type Served } from './helpers/skein-server.js';
 import { versionCappingProxy, type CappingProxy } from './helpers/version-capping-proxy.js';
 
-const KCAT = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).status === 0 ? 'kcat' : null;
+const KCAT = KCAT_AVAILABLE;
 const check = KCAT ? test : test.skip;
 if (!KCAT) console.log('kcat is not installed (apt-get install kcat): skipping the kcat old-version tests');
 
@@ -47,27 +47,7 @@ test.after(async () => {
   cleanupTempDirs();
 });
 
-interface Run {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-function kcat(bootstrap: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(KCAT!, ['-b', bootstrap, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    // A hang detector only: a kcat still running after a minute has failed.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: err });
-    });
-  });
-}
+const kcat = runKcat;
 
 function inputFile(rows: Array<{ key: string; value: string }>): string {
   const path = join(tempDir('skein-kcat-old-'), 'input');

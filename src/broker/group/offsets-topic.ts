@@ -83,6 +83,8 @@ export class LocalOffsetsTopic implements OffsetsPartitions {
     this.creating ??= (async () => {
       const partitions: Partition[] = [];
       for (let p = 0; p < this.partitionCount; p++) {
+        // Opening a log does not reach the event loop on its own: let sockets and timers in between.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const log = await this.logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, p), this.config);
         partitions.push(this.wrap(p, log));
       }
