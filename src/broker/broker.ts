@@ -408,7 +408,8 @@ export class Broker {
     replica.followLogEnd = false;
     replica.on('appended', () => this.waiters.notify(replicaFetchKey(replica.key)));
     topic.partitions[partition] = replica;
-    if (name !== CONSUMER_OFFSETS_TOPIC) this.tellAdded([replica]);
+    // Observers (metrics) count the partitions of user topics only.
+    if (!topic.internal) this.tellAdded([replica]);
   }
 
   private async deleteLocalTopic(name: string): Promise<void> {

@@ -83,6 +83,8 @@ export class LocalOffsetsTopic implements OffsetsPartitions {
     this.creating ??= (async () => {
       const partitions: Partition[] = [];
       for (let p = 0; p < this.partitionCount; p++) {
+        // Opening a log does not reach the event loop on its own: let sockets and timers in between.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const log = await this.logs.open(partitionLogName(CONSUMER_OFFSETS_TOPIC, p), this.config);
         partitions.push(await this.wrap(p, log));
       }
@@ -150,6 +152,8 @@ export class ClusterOffsetsTopic implements OffsetsPartitions {
         });
       } catch (err) {
         if (!(err instanceof SkeinError && err.code === 'SKEIN_TOPIC_ALREADY_EXISTS')) throw err;
+        // Created by another broker and not yet seen through the watch: read it now.
+        await this.member.refresh();
       }
       await this.settled();
     })().finally(() => {
