@@ -294,6 +294,20 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
    */
   async writePartitionState(topic: string, partition: number, state: PartitionState, expectedVersion: number): Promise<VersionedPartitionState> {
     this.ensureOpen();
+    if (state.leader === this.nodeId && expectedVersion < this.registeredAt) {
+      // A leader's change to a state written before this broker's current registration would
+      // renew a leadership of an earlier incarnation (before a restart or a lost session) that
+      // the controller has not re-decided yet (Kafka fences AlterPartition by broker epoch, KIP-903).
+      throw new SkeinError('SKEIN_STALE_CLUSTER_STATE', `${topic}-${partition}: version ${expectedVersion} predates this broker's registration ${this.registeredAt}; the controller decides first`, {
+        topic,
+        partition,
+      });
+    }
+    return this.casPartitionState(topic, partition, state, expectedVersion);
+  }
+
+  /** The compare-and-set itself (the controller's decisions go straight here). */
+  private async casPartitionState(topic: string, partition: number, state: PartitionState, expectedVersion: number): Promise<VersionedPartitionState> {
     const key = partitionKey(topic, partition);
     const result = await withTimeout(
       this.ns.if(key, 'Mod', '==', expectedVersion).then(this.ns.put(key).value(encodePartitionState(state))).commit(),
@@ -551,7 +565,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
         run: () =>
           decision.reassignmentDone
             ? this.completeReassignment(state, decision.state)
-            : this.writePartitionState(state.topic, state.partition, decision.state, state.version).then(() => undefined),
+            : this.casPartitionState(state.topic, state.partition, decision.state, state.version).then(() => undefined),
       });
     }
     // Leadership moves first (clients wait on those), then ISR-only changes; a few writes in

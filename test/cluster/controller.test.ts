@@ -138,9 +138,17 @@ it('a broker that re-registers is out of the ISR of partitions others lead, and 
   await a!.createTopic({ name: 'solo', partitions: 1, replicationFactor: 1, assignment: [[2]] });
   await inSyncEverywhere(a!, 'bounce');
   await until(() => b!.cache.partitions('bounce').every((p) => p.isr.length === 3), 'b sees full ISRs', 10_000);
+  const soloBefore = b!.cache.partition('solo', 0)!;
   // Gone and back at once: the controller may see the return before (or without) the departure.
   await b!.close();
   const back = await join(2, prefix);
+  // The leader's own writes on a state from before its registration are refused (broker-epoch fencing).
+  try {
+    await back.writePartitionState('solo', 0, { ...soloBefore, isr: [2] }, soloBefore.version);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as SkeinError).code, 'SKEIN_STALE_CLUSTER_STATE', (err as Error).message);
+  }
   await until(() => a!.cache.acceptedRegistration(2)?.epoch === back.brokerEpoch, 'the controller accepted the new registration', 15_000);
   for (const p of a!.cache.partitions('bounce')) {
     assert.not.ok(p.isr.includes(2), `bounce-${p.partition}: the restarted broker is not trusted as in sync`);
