@@ -613,6 +613,9 @@ export class Broker {
       partitions: topic.partitions.map((p) => ({
         partition: p.partition,
         leader: this.nodeId,
+        // The epoch its batches are stamped with (0, or the latest its log holds), so clients'
+        // KIP-320 checks (Fetch, ListOffsets, OffsetForLeaderEpoch) agree with Metadata.
+        leaderEpoch: p.leaderEpoch,
         replicas: [this.nodeId],
         isr: [this.nodeId],
         logStartOffset: p.logStartOffset,
@@ -771,6 +774,7 @@ export class Broker {
       partitions.push(out);
       try {
         const state = this.partitionOrThrow(p.topic, p.partition);
+        if (p.currentLeaderEpoch !== undefined) state.checkLeaderEpoch(p.currentLeaderEpoch);
         if (replicaPass !== undefined) {
           // A follower whose log diverged learns where, and truncates; its fetch offset then
           // says nothing of how far it is (Kafka does not count it either).
@@ -795,10 +799,16 @@ export class Broker {
     return { partitions };
   }
 
-  /** Kafka ListOffsets: -2 earliest, -1 latest, otherwise the first record at or after the timestamp. */
-  listOffsets(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } {
+  /**
+   * Kafka ListOffsets: -2 earliest, -1 latest, otherwise the first record at or after the
+   * timestamp; `leaderEpoch` is the epoch of the offset found (Partition.listOffsets).
+   * `currentLeaderEpoch` (v4+, KIP-320; -1: not checked) is fenced as in Fetch.
+   */
+  listOffsets(topic: string, partition: number, timestamp: number, currentLeaderEpoch = -1): { offset: number; timestamp: number; leaderEpoch: number } {
     this.ensureOpen();
-    return this.partitionOrThrow(topic, partition).listOffsets(timestamp);
+    const p = this.partitionOrThrow(topic, partition);
+    p.checkLeaderEpoch(currentLeaderEpoch);
+    return p.listOffsets(timestamp);
   }
 
   /**

@@ -23,6 +23,12 @@ export interface FetchPartitionRequest {
   /** Per-partition cap on bytes (the first batch is returned whole even if larger). */
   maxBytes: number;
   /**
+   * The leader epoch the fetcher believes current (Fetch v9+, KIP-320): an older one fails the
+   * partition with SKEIN_FENCED_LEADER_EPOCH, a newer one with SKEIN_UNKNOWN_LEADER_EPOCH.
+   * -1 or absent: not checked.
+   */
+  currentLeaderEpoch?: number;
+  /**
    * A follower's fetch only: the leader epoch of the last batch it holds (Fetch v12). The
    * leader answers `divergingEpoch` instead of records when its log does not hold that epoch
    * up to the fetch offset.

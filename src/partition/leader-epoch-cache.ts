@@ -60,17 +60,41 @@ export class LeaderEpochCache {
         cache.rebuildFrom(log);
         warn(`the leader-epoch-checkpoint of ${log.dir} ${why}; rebuilt from the batches: ${cache.describe()}`);
       }
-      cache.persist();
+      // Nothing to record for a new log (or one whose batches were never stamped): the first
+      // append writes the file. Creating a topic of many partitions costs no fsync per partition.
+      if (read.state === 'corrupt' || cache.epochs.length > 0) cache.persist();
     }
     cache.fitTo(log.logStartOffset, log.logEndOffset);
     return cache;
   }
 
-  /** Entries from the epochs stamped in the batches (epoch -1, never stamped: skipped). */
+  /**
+   * Entries from the epochs stamped in the batches (epoch -1, never stamped: skipped). Epochs
+   * never decrease along a log (leaders stamp increasing epochs, followers copy them, and a
+   * truncation removes a tail), so each epoch's first batch is found by a binary search over
+   * offsets: O(epochs x log(records)) single-batch reads, not a read of the whole log (a data
+   * folder of an older Skein, stamped -1 or 0 throughout, costs two reads per partition).
+   */
   private rebuildFrom(log: PartitionLog): void {
-    for (const batch of log.batchesFrom(log.logStartOffset, 8 * 1024 * 1024)) {
-      const epoch = readPartitionLeaderEpoch(batch, 0);
-      if (epoch >= 0 && epoch !== this.latestEpoch) this.assignInMemory(epoch, readBaseOffset(batch, 0));
+    const end = log.logEndOffset;
+    let current = batchAt(log, log.logStartOffset);
+    const last = batchAt(log, end - 1);
+    if (!current || !last) return;
+    for (;;) {
+      if (current.epoch >= 0) this.assignInMemory(current.epoch, current.baseOffset);
+      if (current.epoch >= last.epoch) return;
+      // The first offset after `current` whose batch has a larger epoch.
+      let lo = current.lastOffset + 1;
+      let hi = last.baseOffset;
+      while (lo < hi) {
+        const mid = lo + Math.floor((hi - lo) / 2);
+        const at = batchAt(log, mid);
+        if (at && at.epoch > current.epoch) hi = at.baseOffset;
+        else lo = at ? Math.max(mid + 1, at.lastOffset + 1) : mid + 1;
+      }
+      const next = batchAt(log, lo);
+      if (!next || next.epoch <= current.epoch) return;
+      current = next;
     }
   }
 
@@ -191,4 +215,13 @@ export class LeaderEpochCache {
   private persist(): void {
     writeLeaderEpochFile(this.dir, this.epochs);
   }
+}
+
+/** Base offset, last offset and epoch of the batch holding `offset` (or the first after it), read alone. */
+function batchAt(log: PartitionLog, offset: number): { baseOffset: number; lastOffset: number; epoch: number } | undefined {
+  if (offset < log.logStartOffset || offset >= log.logEndOffset) return undefined;
+  const read = log.read(offset, { maxBytes: 1, minOneBatch: true });
+  const view = read.views[0];
+  if (!view) return undefined;
+  return { baseOffset: readBaseOffset(view, 0), lastOffset: read.nextOffset - 1, epoch: readPartitionLeaderEpoch(view, 0) };
 }

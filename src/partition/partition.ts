@@ -467,6 +467,8 @@ export class Partition {
     const previous = this.log.logEndOffset;
     const end = this.log.truncateTo(offset);
     if (end === previous) return end;
+    // Below the log start the log was emptied and restarted (its start moved): no epoch remains.
+    this.epochs.truncateFromStart(this.log.logStartOffset);
     this.epochs.truncateFromEnd(end);
     this.afterTruncation(previous);
     return end;
@@ -522,15 +524,25 @@ export class Partition {
   }
 
   /** Kafka ListOffsets: -2 earliest, -1 latest (the high watermark), otherwise the first record at or after the timestamp. */
-  listOffsets(timestamp: number): { offset: number; timestamp: number } {
-    if (timestamp === EARLIEST_TIMESTAMP) return { offset: this.log.logStartOffset, timestamp: -1 };
-    if (timestamp === LATEST_TIMESTAMP) return { offset: this.hw, timestamp: -1 };
+  listOffsets(timestamp: number): { offset: number; timestamp: number; leaderEpoch: number } {
+    if (timestamp === EARLIEST_TIMESTAMP) return { offset: this.log.logStartOffset, timestamp: -1, leaderEpoch: this.epochAt(this.log.logStartOffset) };
+    if (timestamp === LATEST_TIMESTAMP) return { offset: this.hw, timestamp: -1, leaderEpoch: this.epochAt(this.hw - 1) };
     if (!Number.isFinite(timestamp) || timestamp < 0) {
       throw new SkeinError('SKEIN_INVALID_ARGUMENT', `timestamp must be -1, -2 or a time in ms, got ${String(timestamp)}`);
     }
     const found = this.log.offsetForTimestamp(timestamp);
-    if (!found || found.offset >= this.hw) return { offset: -1, timestamp: -1 };
-    return found;
+    if (!found || found.offset >= this.hw) return { offset: -1, timestamp: -1, leaderEpoch: -1 };
+    return { ...found, leaderEpoch: this.epochAt(found.offset) };
+  }
+
+  /**
+   * The leader epoch of the record at `offset` (as Kafka's ListOffsets v4+ answers it), or
+   * this replica's current epoch where the log holds no epoch for it (an empty log, the end of
+   * the log, batches written before epochs were stamped).
+   */
+  epochAt(offset: number): number {
+    const epoch = offset >= this.log.logStartOffset && offset < this.log.logEndOffset ? this.epochs.epochForOffset(offset) : UNDEFINED_EPOCH;
+    return epoch >= 0 ? epoch : this.leaderEpoch;
   }
 
   /** Start offset and high watermark, for lag and admin. */

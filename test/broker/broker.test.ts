@@ -91,8 +91,8 @@ test('per-partition errors: unknown partition and offset out of range, with the 
   assert.is(result.partitions[2]!.error?.code, 'SKEIN_UNKNOWN_TOPIC_OR_PARTITION');
   assert.is(result.partitions[3]!.error?.code, 'SKEIN_OFFSET_OUT_OF_RANGE');
   assert.is(result.partitions[3]!.highWatermark, 2);
-  assert.equal(broker.listOffsets('t', 0, -2), { offset: 0, timestamp: -1 });
-  assert.equal(broker.listOffsets('t', 0, -1), { offset: 2, timestamp: -1 });
+  assert.equal(broker.listOffsets('t', 0, -2), { offset: 0, timestamp: -1, leaderEpoch: 0 });
+  assert.equal(broker.listOffsets('t', 0, -1), { offset: 2, timestamp: -1, leaderEpoch: 0 });
   await broker.close();
 });
 

@@ -4,8 +4,9 @@
  * each truncation, and is killed at a random moment; the folder is then reopened. It must hold
  * exactly what the child had acknowledged, except that a kill during a step may leave that
  * step undone: during an append, the log without the batch; during a truncation, the old log
- * or any prefix of it that keeps every batch below the cut. Never a record the model does not
- * have at its offset, never a hole. The leader-epoch checkpoint must agree with the batches:
+ * or any prefix of it that keeps every batch below the cut; during truncateFullyAndStartAt, the
+ * old log or no readable record (at a batch end of the old log, or at the new offset). Never a
+ * record the model does not have at its offset, never a hole. The leader-epoch checkpoint must agree with the batches:
  * every batch's stamped epoch is the epoch the reopened cache gives its offset. Rounds go on
  * from the folder the previous kill left (each reopen recovers it).
  */
@@ -25,12 +26,20 @@ import { withTimeout } from '../helpers/timeout.js';
 test.after(cleanupTempDirs);
 
 const CHILD = fileURLToPath(new URL('./truncate-child.js', import.meta.url));
-const ROUNDS = 12;
+const ROUNDS = 14;
 
 interface ModelBatch {
   base: number;
   values: string[];
 }
+
+/** The log as the checker knows it: where it starts (with no batch yet) and its batches. */
+interface Model {
+  start: number;
+  batches: ModelBatch[];
+}
+
+type Pending = { kind: 'append'; batch: ModelBatch } | { kind: 'truncate'; offset: number } | { kind: 'restart'; offset: number } | undefined;
 
 function runChild(dir: string, round: number, seed: number, killAfterMs: number): Promise<string[]> {
   return new Promise((resolve) => {
@@ -54,14 +63,19 @@ function runChild(dir: string, round: number, seed: number, killAfterMs: number)
   });
 }
 
-function endOf(model: ModelBatch[]): number {
-  const last = model[model.length - 1];
-  return last ? last.base + last.values.length : 0;
+function endOf(model: Model): number {
+  const last = model.batches[model.batches.length - 1];
+  return last ? last.base + last.values.length : model.start;
+}
+
+/** [offset, value] of every record of the model, in order. */
+function recordsOf(model: Model): Array<[number, string]> {
+  return model.batches.flatMap((b) => b.values.map((v, i): [number, string] => [b.base + i, v]));
 }
 
 /** The model after the child's acknowledged steps, and the step in flight when it died. */
-function replay(model: ModelBatch[], lines: string[]): { model: ModelBatch[]; pending: { kind: 'append'; batch: ModelBatch } | { kind: 'truncate'; offset: number } | undefined } {
-  let pending: { kind: 'append'; batch: ModelBatch } | { kind: 'truncate'; offset: number } | undefined;
+function replay(model: Model, lines: string[]): { model: Model; pending: Pending } {
+  let pending: Pending;
   for (const line of lines) {
     const [kind, a, b] = line.split(' ');
     if (kind === 'A') {
@@ -70,7 +84,7 @@ function replay(model: ModelBatch[], lines: string[]): { model: ModelBatch[]; pe
       pending = { kind: 'append', batch };
     } else if (kind === 'a') {
       assert.ok(pending?.kind === 'append');
-      model.push(pending.batch);
+      model.batches.push(pending.batch);
       assert.is(Number(a), endOf(model) - 1);
       pending = undefined;
     } else if (kind === 'T') {
@@ -78,24 +92,34 @@ function replay(model: ModelBatch[], lines: string[]): { model: ModelBatch[]; pe
     } else if (kind === 't') {
       assert.ok(pending?.kind === 'truncate');
       const end = Number(a);
-      const kept = model.filter((m) => m.base < end);
-      assert.is(endOf(kept), end, `a truncation ends on a batch boundary of the model (${line})`);
+      const kept = model.batches.filter((m) => m.base < end);
+      model.batches = kept;
+      assert.is(endOf(model), end, `a truncation ends on a batch boundary of the model (${line})`);
       assert.ok(end <= pending.offset, 'never past the offset asked');
-      model.length = 0;
-      model.push(...kept);
+      pending = undefined;
+    } else if (kind === 'F') {
+      pending = { kind: 'restart', offset: Number(a) };
+    } else if (kind === 'f') {
+      assert.ok(pending?.kind === 'restart');
+      model.start = pending.offset;
+      model.batches = [];
       pending = undefined;
     }
   }
   return { model, pending };
 }
 
-test(`SIGKILL while appending and truncating across segments: the old log or a prefix no shorter than the cut (${ROUNDS} rounds)`, withTimeout(280_000, async () => {
+const CONFIG = { segmentBytes: 2048, indexIntervalBytes: 128, preallocateBytes: 4096 };
+
+test(`SIGKILL while appending, truncating and restarting across segments: the old log or a prefix no shorter than the cut (${ROUNDS} rounds)`, withTimeout(280_000, async () => {
   const seed = Number(process.env.SKEIN_CRASH_SEED ?? Date.now() % 1_000_000);
   const rng = new Random(seed);
   const dir = join(tempDir('skein-truncate-'), 't-0');
-  let model: ModelBatch[] = [];
+  let model: Model = { start: 0, batches: [] };
   const outcomes: Record<string, number> = {};
+  const note = (what: string) => (outcomes[what] = (outcomes[what] ?? 0) + 1);
   let truncations = 0;
+  let restarts = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const killAfter = rng.int(20, 400);
     const where = `seed ${seed} round ${round} (kill ${killAfter} ms after ready)`;
@@ -103,54 +127,72 @@ test(`SIGKILL while appending and truncating across segments: the old log or a p
     assert.ok(lines[0]?.startsWith('ready'), `${where}: the child opened (${lines[0]})`);
     assert.is(Number(lines[0]!.split(' ')[1]), endOf(model), `${where}: the child reopened the log the checker saw`);
     truncations += lines.filter((l) => l.startsWith('t ')).length;
+    restarts += lines.filter((l) => l === 'f').length;
     const replayed = replay(model, lines.slice(1));
     model = replayed.model;
     const pending = replayed.pending;
 
-    const log = await PartitionLog.open(dir, { config: { segmentBytes: 2048, indexIntervalBytes: 128, preallocateBytes: 4096 } });
+    const log = await PartitionLog.open(dir, { config: CONFIG });
     const partition = new Partition('t', 0, log, { onWarning: () => {} });
     try {
-      const found: string[] = [];
-      const batches: Array<[number, number]> = [];
-      for (const batch of log.batchesFrom(0)) {
-        batches.push([readBaseOffset(batch, 0), readPartitionLeaderEpoch(batch, 0)]);
-        for (const r of iterateRecords(batch)) {
-          assert.is(r.offset, found.length, `${where}: no hole (offset ${r.offset})`);
-          found.push(r.value!.toString().replace(/\.+$/, ''));
+      const start = log.logStartOffset;
+      const end = log.logEndOffset;
+      const found: Array<[number, string]> = [];
+      const batches: Array<[number, number, number]> = [];
+      for (const batch of log.batchesFrom(start)) {
+        const records = [...iterateRecords(batch)];
+        batches.push([readBaseOffset(batch, 0), readPartitionLeaderEpoch(batch, 0), records.length]);
+        for (const r of records) {
+          if (r.offset < start) continue;
+          assert.is(r.offset, start + found.length, `${where}: no hole (offset ${r.offset})`);
+          found.push([r.offset, r.value!.toString().replace(/\.+$/, '')]);
         }
       }
-      const before = model.flatMap((m) => m.values);
-      let allowed: { upTo: string[]; atLeast: number };
-      if (pending?.kind === 'append') {
-        allowed = { upTo: [...before, ...pending.batch.values], atLeast: before.length };
-        outcomes[found.length > before.length ? 'append-kept' : 'append-undone'] = (outcomes[found.length > before.length ? 'append-kept' : 'append-undone'] ?? 0) + 1;
-      } else if (pending?.kind === 'truncate') {
-        const cutBase = model.filter((m) => m.base + m.values.length <= pending.offset).reduce((n, m) => n + m.values.length, 0);
-        allowed = { upTo: before, atLeast: Math.min(cutBase, before.length) };
-        outcomes['in-truncation'] = (outcomes['in-truncation'] ?? 0) + 1;
+      assert.is(start + found.length, end, `${where}: the records found reach the log end`);
+      const before = recordsOf(model);
+      const isPrefixOf = (all: Array<[number, string]>) => found.length <= all.length && found.every((r, i) => r[0] === all[i]![0] && r[1] === all[i]![1]);
+      if (pending?.kind === 'restart') {
+        // The old log, untouched; or nothing readable (start = end), at a batch end of the old log or at the new offset.
+        const old = start === model.start && found.length === before.length && isPrefixOf(before);
+        const ends = new Set([model.start, ...model.batches.map((b) => b.base + b.values.length), pending.offset]);
+        const emptied = found.length === 0 && start === end && ends.has(end);
+        assert.ok(old || emptied, `${where}: killed while restarting at ${pending.offset}: start ${start}, end ${end}, ${found.length} records`);
+        note(old ? 'restart-undone' : end === pending.offset ? 'restart-done' : 'restart-midway');
       } else {
-        allowed = { upTo: before, atLeast: before.length };
-        outcomes['between-steps'] = (outcomes['between-steps'] ?? 0) + 1;
+        assert.is(start, model.start, `${where}: the log start`);
+        let allowed: { upTo: Array<[number, string]>; atLeast: number };
+        if (pending?.kind === 'append') {
+          allowed = { upTo: [...before, ...pending.batch.values.map((v, i): [number, string] => [pending.batch.base + i, v])], atLeast: before.length };
+          note(found.length > before.length ? 'append-kept' : 'append-undone');
+        } else if (pending?.kind === 'truncate') {
+          const cutRecords = model.batches.filter((m) => m.base + m.values.length <= pending.offset).reduce((n, m) => n + m.values.length, 0);
+          allowed = { upTo: before, atLeast: Math.min(cutRecords, before.length) };
+          note('in-truncation');
+        } else {
+          allowed = { upTo: before, atLeast: before.length };
+          note('between-steps');
+        }
+        assert.ok(found.length >= allowed.atLeast, `${where}: ${found.length} records, at least ${allowed.atLeast} expected`);
+        assert.ok(isPrefixOf(allowed.upTo), `${where}: the reopened log is a prefix of what the child wrote`);
       }
-      assert.ok(found.length >= allowed.atLeast, `${where}: ${found.length} records, at least ${allowed.atLeast} expected`);
-      assert.ok(found.length <= allowed.upTo.length, `${where}: ${found.length} records, at most ${allowed.upTo.length} expected`);
-      assert.equal(found, allowed.upTo.slice(0, found.length), `${where}: the reopened log is a prefix of what the child wrote`);
       // The checkpoint agrees with the batches: each batch's epoch is the one the cache gives its offset.
       const entries = partition.epochEntries;
       const epochAt = (offset: number) => entries.filter((e) => e.startOffset <= offset).at(-1)?.epoch ?? -1;
-      for (const [base, epoch] of batches) assert.is(epochAt(base), epoch, `${where}: the epoch cache gives batch ${base} its stamped epoch ${epoch} (${JSON.stringify(entries)})`);
-      // The model is now what is on disk (the step in flight happened or not).
-      model = [];
-      for (const [base] of batches) model.push({ base, values: [] });
-      for (let i = 0; i < model.length; i++) {
-        const next = model[i + 1]?.base ?? found.length;
-        model[i]!.values = found.slice(model[i]!.base, next);
+      for (const [base, epoch] of batches) {
+        if (base >= start) assert.is(epochAt(base), epoch, `${where}: the epoch cache gives batch ${base} its stamped epoch ${epoch} (${JSON.stringify(entries)})`);
+      }
+      // The model is now what is on disk (the step in flight happened, partly or not).
+      model = { start, batches: [] };
+      const values = new Map(found);
+      for (const [base, , count] of batches) {
+        if (base < start) continue;
+        model.batches.push({ base, values: Array.from({ length: count }, (_, i) => values.get(base + i)!) });
       }
     } finally {
       await log.close();
     }
   }
-  console.log(`seed ${seed}: ${truncations} truncations; kills ${JSON.stringify(outcomes)}`);
+  console.log(`seed ${seed}: ${truncations} truncations, ${restarts} restarts; kills ${JSON.stringify(outcomes)}`);
   assert.ok(truncations > ROUNDS, `truncations ran (${truncations})`);
 }));
 

@@ -5,6 +5,7 @@
  * what it is about to do to stdout (synchronous on a pipe), after it what came out:
  *   A <base> <v1,v2,...>   about to append a batch at <base>     a <lastOffset>   appended
  *   T <offset>             about to truncate to <offset>          t <end>          truncated
+ *   F <offset>             about to empty the log, restart at it  f                restarted
  *   E <epoch>              leader of <epoch> from the log end (written before the next A)
  * `ready <logEndOffset> <leaderEpoch>` once open.
  */
@@ -25,14 +26,21 @@ say(`ready ${partition.logEndOffset} ${epoch}`);
 let counter = 0;
 for (;;) {
   for (let i = 0; i < 10; i++) {
-    if (rng.int(0, 9) < 8 || partition.logEndOffset === 0) {
+    const dice = rng.int(0, 99);
+    if (dice < 3) {
+      // A follower below its leader's log start: empty, restart further on.
+      const target = partition.logEndOffset + rng.int(1, 50);
+      say(`F ${target}`);
+      partition.truncateFullyAndStartAt(target);
+      say('f');
+    } else if (dice < 85 || partition.logEndOffset === partition.logStartOffset) {
       const count = rng.int(1, 4);
       const values = Array.from({ length: count }, () => `r${round}.${counter++}`);
       say(`A ${partition.logEndOffset} ${values.join(',')}`);
       const { result } = partition.produceNow(encodeRecordBatch(values.map((value) => ({ value: value.padEnd(rng.int(10, 300), '.') }))), 0);
       say(`a ${result.lastOffset}`);
     } else {
-      const target = rng.int(Math.max(0, partition.logEndOffset - 40), partition.logEndOffset);
+      const target = rng.int(Math.max(partition.logStartOffset, partition.logEndOffset - 40), partition.logEndOffset);
       say(`T ${target}`);
       const end = partition.truncateTo(target);
       say(`t ${end}`);

@@ -9,7 +9,7 @@
  */
 import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PartitionLog } from '../../src/storage/partition-log.js';
 import { Partition } from '../../src/partition/partition.js';
@@ -247,6 +247,29 @@ test('a missing or damaged checkpoint is rebuilt from the batches at open, with 
   await again.log.close();
 });
 
+test('the rebuild finds every epoch start among many batches (binary search over offsets)', async () => {
+  const { log, partition, dir } = await open();
+  const plan: Array<[number, number]> = [
+    [0, 5],
+    [1, 37],
+    [2, 1],
+    [5, 120],
+    [6, 1],
+    [9, 3],
+  ];
+  for (const [epoch, batches] of plan) {
+    if (epoch > 0) partition.becomeLeader(epoch);
+    for (let i = 0; i < batches; i++) partition.produceNow(batch(Array.from({ length: 1 + (i % 3) }, (_, j) => `e${epoch}-${i}-${j}`)), 1);
+  }
+  const expected = partition.epochEntries;
+  assert.is(expected.length, plan.length);
+  await log.close();
+  unlinkSync(join(dir, 'leader-epoch-checkpoint'));
+  const again = await open(dir);
+  assert.equal(again.partition.epochEntries, expected);
+  await again.log.close();
+});
+
 test('a folder written before epochs were stamped (batches at -1, no checkpoint) keeps working', async () => {
   const dir = join(tempDir(), 'old-0');
   const raw = await PartitionLog.open(dir);
@@ -255,6 +278,7 @@ test('a folder written before epochs were stamped (batches at -1, no checkpoint)
   await raw.close();
   const { log, partition } = await open(dir);
   assert.equal(partition.epochEntries, []);
+  assert.not.ok(existsSync(join(dir, 'leader-epoch-checkpoint')), 'nothing to record: no file written at open');
   assert.equal(partition.endOffsetForEpoch(0), { leaderEpoch: 0, endOffset: 3 });
   partition.produceNow(batch(['new3']), 1);
   assert.equal(stamps(log), [
@@ -267,7 +291,7 @@ test('a folder written before epochs were stamped (batches at -1, no checkpoint)
   await log.close();
 });
 
-test('DeleteRecords and retention move the first epoch\'s start with the log start', async () => {
+test('DeleteRecords moves the first epoch\'s start with the log start; a truncation below it leaves none', async () => {
   const { log, partition } = await open();
   partition.becomeLeader(1);
   partition.produceNow(batch(['a', 'b']), 1);
@@ -275,6 +299,10 @@ test('DeleteRecords and retention move the first epoch\'s start with the log sta
   partition.produceNow(batch(['c', 'd']), 1);
   log.deleteRecordsBefore(3);
   assert.equal(partition.epochEntries, [{ epoch: 2, startOffset: 3 }]);
+  // A truncation below the log start empties the log: no epoch is left.
+  assert.is(partition.truncateTo(1), 1);
+  assert.equal([partition.logStartOffset, partition.logEndOffset, partition.highWatermark], [1, 1, 1]);
+  assert.equal(partition.epochEntries, []);
   await log.close();
 });
 

@@ -62,4 +62,31 @@ test('a view in copy mode is a copy: later appends do not change it', async () =
   await log.close();
 });
 
+test('truncation and leader-epoch stamping through copies: the cut across segments, appends stamped after it, reopen', async () => {
+  const dir = join(tempDir(), 'p1');
+  const config = { segmentBytes: 4096, indexIntervalBytes: 300 };
+  let log = await PartitionLog.open(dir, { config });
+  for (let i = 0; i < 60; i++) log.appendNow(batchOf(`a${i}`, 1, 80), undefined, 3);
+  assert.ok(log.segmentCount > 2);
+  assert.is(log.truncateTo(25), 25);
+  for (let i = 0; i < 5; i++) log.appendNow(batchOf(`b${i}`, 1, 80), undefined, 4);
+  const values = () => {
+    const out: string[] = [];
+    let offset = 0;
+    while (offset < log.logEndOffset) {
+      const read = log.read(offset, { maxBytes: 2000 });
+      for (const r of recordsOf(read.views, offset)) out.push(r.value.split('.')[0]!);
+      for (const view of read.views) for (let at = 0; at < view.length; at += 12 + view.readInt32BE(at + 8)) out.push(`epoch ${view.readInt32BE(at + 12)}`);
+      offset = read.nextOffset;
+    }
+    return out.filter((v) => !v.startsWith('epoch')).concat([...new Set(out.filter((v) => v.startsWith('epoch')))]);
+  };
+  const expected = [...Array.from({ length: 25 }, (_, i) => `a${i}-0`), ...Array.from({ length: 5 }, (_, i) => `b${i}-0`), 'epoch 3', 'epoch 4'];
+  assert.equal(values(), expected);
+  await log.close();
+  log = await PartitionLog.open(dir, { config });
+  assert.equal(values(), expected);
+  await log.close();
+});
+
 test.run();

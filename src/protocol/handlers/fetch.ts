@@ -46,7 +46,14 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       return { throttleTimeMs: 0, errorCode: KAFKA_ERRORS.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
     const partitions = request.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, maxBytes: p.partitionMaxBytes, lastFetchedEpoch: p.lastFetchedEpoch })),
+      t.partitions.map((p) => ({
+        topic: t.topic,
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        maxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
+        lastFetchedEpoch: p.lastFetchedEpoch,
+      })),
     );
     return ctx.broker
       .fetch({ partitions, maxWaitMs: request.maxWaitMs, minBytes: request.minBytes, maxBytes: request.maxBytes, signal: ctx.signal, replicaId: request.replicaId })

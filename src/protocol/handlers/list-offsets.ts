@@ -3,7 +3,8 @@
  * (= high watermark = last stable offset: no transactions yet, so the isolation level does
  * not change the answer), a time in ms → the first offset whose timestamp is at or after it
  * (offset -1 when there is none, as Kafka). -3 (max timestamp) needs v7. leaderEpoch (v4+)
- * is 0, the one epoch of a single broker (see metadata.ts).
+ * is the leader epoch of the offset found (Partition.listOffsets; 0 on a single broker), and
+ * currentLeaderEpoch (v4+, KIP-320) is fenced: FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
  *
  * v0 (librdkafka with broker.version.fallback < 0.10.1, old Java/Go/Python clients) answers
  * a list of at most maxNumOffsets offsets instead. Kafka 3.x builds it from segment base
@@ -35,10 +36,10 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
         name: t.name,
         partitions: t.partitions.map((p): ListOffsetsPartitionResponse => {
           try {
-            const found = ctx.broker.listOffsets(t.name, p.partitionIndex, p.timestamp);
+            const found = ctx.broker.listOffsets(t.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch ?? -1);
             if (ctx.apiVersion === 0) return oldStyle(ctx, t.name, p.partitionIndex, found.offset, p.maxNumOffsets ?? 1);
             // leaderEpoch is not ignorable: versions before 4 must leave it at its default (-1).
-            return { partitionIndex: p.partitionIndex, errorCode: KAFKA_ERRORS.NONE, timestamp: found.timestamp, offset: found.offset, leaderEpoch: ctx.apiVersion >= 4 ? 0 : -1 };
+            return { partitionIndex: p.partitionIndex, errorCode: KAFKA_ERRORS.NONE, timestamp: found.timestamp, offset: found.offset, leaderEpoch: ctx.apiVersion >= 4 ? found.leaderEpoch : -1 };
           } catch (error) {
             return failed(p.partitionIndex, toKafkaErrorCode(error));
           }

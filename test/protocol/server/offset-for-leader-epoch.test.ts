@@ -2,8 +2,9 @@
  * OffsetForLeaderEpoch (key 23, v0-4) over a real socket with the project's codecs, against a
  * broker whose partition went through leader epochs 0, 2 and 5: each version's answers
  * (Kafka's endOffsetFor semantics), v0 without leaderEpoch, KIP-320 fencing on
- * currentLeaderEpoch (v2+), unknown partitions, several partitions in one request, and the
- * stamped epochs reaching a fetching client in the batch headers.
+ * currentLeaderEpoch (v2+), unknown partitions, several partitions in one request, the
+ * stamped epochs reaching a fetching client in the batch headers, and the same KIP-320 fencing
+ * in Fetch (v9+) and ListOffsets (v4+), whose leaderEpoch answers and Metadata's agree.
  */
 import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
@@ -18,6 +19,8 @@ import {
   type OffsetForLeaderPartition,
 } from '../../../src/protocol/messages/offset-for-leader-epoch.js';
 import { decodeFetchResponse, encodeFetchRequest } from '../../../src/protocol/messages/fetch.js';
+import { decodeListOffsetsResponse, encodeListOffsetsRequest } from '../../../src/protocol/messages/list-offsets.js';
+import { decodeMetadataResponse, encodeMetadataRequest } from '../../../src/protocol/messages/metadata.js';
 import { iterateBatches } from '../../../src/records/record-iterator.js';
 import { encodeRecordBatch } from '../../../src/records/encode-record-batch.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/temp-dir.js';
@@ -110,9 +113,8 @@ test('currentLeaderEpoch (v2+): older is FENCED_LEADER_EPOCH, newer UNKNOWN_LEAD
   await stop();
 });
 
-test('a fetching client sees each batch stamped with the epoch it was written in', async () => {
-  const { client, stop } = await start();
-  const { body } = await client.request(
+function fetch(client: RawClient, currentLeaderEpoch: number) {
+  return client.request(
     1,
     11,
     (w: Writer) =>
@@ -124,12 +126,52 @@ test('a fetching client sees each batch stamped with the epoch it was written in
         isolationLevel: 0,
         sessionId: 0,
         sessionEpoch: -1,
-        topics: [{ topic: 't', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+        topics: [{ topic: 't', partitions: [{ partition: 0, currentLeaderEpoch, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
         forgottenTopicsData: [],
         rackId: '',
       }),
     decodeFetchResponse,
   );
+}
+
+function listOffsets(client: RawClient, timestamp: number, currentLeaderEpoch: number) {
+  return client.request(
+    2,
+    4,
+    (w: Writer) => encodeListOffsetsRequest(w, 4, { replicaId: -1, isolationLevel: 0, topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch, timestamp }] }] }),
+    decodeListOffsetsResponse,
+  );
+}
+
+test('Fetch v9+ and ListOffsets v4+ fence currentLeaderEpoch; ListOffsets and Metadata give the epochs', async () => {
+  const { client, stop } = await start();
+  const fetched = async (epoch: number) => (await fetch(client, epoch)).body.responses[0]!.partitions[0]!;
+  assert.is((await fetched(4)).errorCode, KAFKA_ERRORS.FENCED_LEADER_EPOCH);
+  assert.is((await fetched(6)).errorCode, KAFKA_ERRORS.UNKNOWN_LEADER_EPOCH);
+  assert.is((await fetched(5)).errorCode, 0);
+  assert.is((await fetched(-1)).errorCode, 0);
+  const listed = async (timestamp: number, epoch: number) => {
+    const p = (await listOffsets(client, timestamp, epoch)).body.topics[0]!.partitions[0]!;
+    return [p.errorCode, p.offset, p.leaderEpoch];
+  };
+  assert.equal(await listed(-1, 4), [KAFKA_ERRORS.FENCED_LEADER_EPOCH, -1, -1]);
+  assert.equal(await listed(-1, 6), [KAFKA_ERRORS.UNKNOWN_LEADER_EPOCH, -1, -1]);
+  assert.equal(await listed(-1, 5), [0, 6, 5], 'latest: the log end, in epoch 5');
+  assert.equal(await listed(-2, -1), [0, 0, 0], 'earliest: offset 0, written in epoch 0');
+  const { body } = await client.request(3, 9, (w: Writer) => encodeMetadataRequest(w, 9, { topics: [{ name: 't' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }), decodeMetadataResponse);
+  assert.equal(
+    body.topics[0]!.partitions.map((p) => [p.partitionIndex, p.leaderEpoch]).sort(),
+    [
+      [0, 5],
+      [1, 0],
+    ],
+  );
+  await stop();
+});
+
+test('a fetching client sees each batch stamped with the epoch it was written in', async () => {
+  const { client, stop } = await start();
+  const { body } = await fetch(client, -1);
   const records = body.responses[0]!.partitions[0]!.records as Buffer;
   const stamps = [...iterateBatches(Buffer.from(records))].map((b) => [Number(b.readBigInt64BE(0)), b.readInt32BE(12)]);
   assert.equal(stamps, [
