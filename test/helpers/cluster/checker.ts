@@ -167,7 +167,7 @@ export function check(history: History, readBack: ReadBack): CheckResult {
     acked.add(a.value);
     const places = seenAt.get(a.value);
     if (!places) {
-      anomalies.push({ kind: 'lost', topic: a.topic, partition: a.partition, value: a.value, detail: `acknowledged at offset ${a.offset}, not read back` });
+      anomalies.push({ kind: 'lost', topic: a.topic, partition: a.partition, value: a.value, detail: `acknowledged at offset ${a.offset} (${a.value}), not read back` });
       continue;
     }
     if (!places.some((p) => p.topic === a.topic && p.partition === a.partition && p.offset === a.offset)) {
