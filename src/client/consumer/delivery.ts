@@ -17,6 +17,7 @@ import type { OffsetCommits } from './commits.js';
 import type { HandlerRunner } from './handler-runner.js';
 import type { GroupMembership } from './membership.js';
 import type { Positions } from './positions.js';
+import { LoopTurns } from './loop-turns.js';
 import { partitionKey, type ConsumerState } from './state.js';
 import type { PartitionCursor } from './types.js';
 
@@ -29,6 +30,7 @@ export class Delivery {
   private readonly commits: OffsetCommits;
   private readonly membership: GroupMembership;
   private readonly positions: Positions;
+  private readonly turns = new LoopTurns();
 
   constructor(state: ConsumerState, runner: HandlerRunner, commits: OffsetCommits, membership: GroupMembership, positions: Positions) {
     this.state = state;
@@ -41,6 +43,7 @@ export class Delivery {
   async deliverAll(results: FetchPartitionResult[]): Promise<void> {
     const state = this.state;
     const work = results.filter((r) => r.bytes > 0 || r.error);
+    this.turns.reset();
     const concurrency = state.runOptions!.partitionsConsumedConcurrently;
     if (concurrency === 1 || work.length <= 1) {
       // One at a time: no workers, no Promise.all (a tail consumer comes here once per record).
@@ -110,6 +113,7 @@ export class Delivery {
             await this.deliverBatch(cursor, result, slice, sliceCount);
             slice = [];
             sliceCount = 0;
+            if (this.turns.dueNow()) await this.turns.yield();
           }
           continue;
         }
@@ -132,6 +136,7 @@ export class Delivery {
           state.processedSinceCommit += 1;
           const committing = this.commits.maybeAutoCommit();
           if (committing) await committing;
+          if (this.turns.due()) await this.turns.yield();
         }
       }
     }

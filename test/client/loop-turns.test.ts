@@ -1,0 +1,88 @@
+/**
+ * A consumer delivering a large fetch gives timers and I/O a turn (client/consumer/loop-turns.ts):
+ * handlers that never wait on I/O resolve in microtasks, so without it a whole fetch was
+ * delivered before any timer of the process ran (heartbeats, other partitions' long polls).
+ * Each case makes one fetch hold everything, busies its first handler call past a delivery slice
+ * with a timer pending, and checks that the timer ran before the same fetch's delivery ended.
+ */
+import { test } from '../helpers/test.js';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { Skein } from '../../src/client/skein.js';
+import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
+
+test.after(cleanupTempDirs);
+
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+async function filled(topic: string): Promise<Skein> {
+  const skein = await Skein.open({ dir: join(tempDir(), 'data'), groupInitialRebalanceDelayMs: 0 });
+  await skein.admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+  const producer = skein.producer({ batchSize: 1024 * 1024 });
+  // Twelve record batches of 1000: eachBatch slices (about 4096 records) span several of them.
+  for (let s = 0; s < 12; s++) await producer.send({ topic, messages: Array.from({ length: 1000 }, (_, i) => ({ value: `v${s * 1000 + i}` })) });
+  return skein;
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > deadline) assert.unreachable(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('eachMessage: a timer set at the first message of a fetch runs before that fetch is delivered', async () => {
+  const skein = await filled('turns-messages');
+  const consumer = skein.consumer({ groupId: 'turns-m', maxWaitTimeInMs: 20, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 });
+  await consumer.subscribe({ topic: 'turns-messages', fromBeginning: true });
+  let fired = false;
+  let firedAt = -1;
+  let seen = 0;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen += 1;
+      if (Number(message.offset) === 0) {
+        setTimeout(() => {
+          fired = true;
+          firedAt = seen;
+        }, 0);
+        busy(20);
+      }
+    },
+  });
+  await until(() => seen === 12_000, 'all 12,000 records');
+  await consumer.disconnect();
+  await skein.close();
+  assert.ok(fired, 'the timer ran');
+  assert.ok(firedAt > 0 && firedAt < 1000, `the timer ran after ${firedAt} messages, inside the first record batch of the fetch`);
+});
+
+test('eachBatch: a timer set in the first slice of a fetch runs before its next slice', async () => {
+  const skein = await filled('turns-batches');
+  const consumer = skein.consumer({ groupId: 'turns-b', maxWaitTimeInMs: 20, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 16 * 1024 * 1024 });
+  await consumer.subscribe({ topic: 'turns-batches', fromBeginning: true });
+  const firedBefore: boolean[] = [];
+  let fired = false;
+  let records = 0;
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      firedBefore.push(fired);
+      if (firedBefore.length === 1) {
+        assert.is(batch.firstOffset(), '0');
+        setTimeout(() => (fired = true), 0);
+        busy(20);
+      }
+      records += batch.messages.length;
+    },
+  });
+  await until(() => records === 12_000, 'all 12,000 records');
+  await consumer.disconnect();
+  await skein.close();
+  assert.ok(firedBefore.length >= 2, `several slices (${firedBefore.length})`);
+  assert.equal(firedBefore.slice(0, 2), [false, true], 'the timer ran between the first and second slice');
+});
+test.run();
