@@ -97,6 +97,13 @@ it('the coordinator moves, committed offsets stay, consumption goes on without s
       const c = await committed();
       return c.every((o) => o === 40) ? c : undefined;
     }, 'offsets 40 committed on every partition', 30_000, 100);
+    // The coordinator can move only to an in-sync replica of the group's offsets partition: under
+    // load a session flap can leave its ISR at the leader alone for a while (then killing the
+    // leader leaves no one to elect, as in Kafka with unclean election off). Wait until it is full.
+    await until(async () => {
+      const state = await cluster.partition('__consumer_offsets', coordinatorPartition(GROUP, 50));
+      return state.leader >= 0 && state.isr.length === 3 ? state : undefined;
+    }, `__consumer_offsets-${coordinatorPartition(GROUP, 50)} led with 3 in-sync replicas`, 30_000, 100);
     const coordinator = await findCoordinator(cluster.brokers[0]!.bootstrap, GROUP);
     assert.is(coordinator.errorCode, 0);
     killed = true;
