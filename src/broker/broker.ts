@@ -135,6 +135,8 @@ export interface BrokerObserver {
 
 /** Producer ids are reserved in blocks so that one persisted record serves many InitProducerId calls. */
 const PRODUCER_ID_BLOCK = 1000;
+/** How long a write to __consumer_offsets waits for its replicas (Kafka offsets.commit.timeout.ms). */
+const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
 
 export class Broker {
   readonly nodeId: number;
@@ -346,6 +348,16 @@ export class Broker {
       configs: offsetsTopicConfigs(this.offsetsSettings.segmentBytes),
       local: (p) => this.topics.get(CONSUMER_OFFSETS_TOPIC)?.partitions[p],
       settled: () => cluster.settled(),
+      produce: async (replica, records) => {
+        const replication = this.replication;
+        if (!replication) {
+          await replica.produce(records, -1);
+          return;
+        }
+        replication.checkEnoughReplicas(replica);
+        const result = await replica.produce(records, -1);
+        await replication.waitForHighWatermark(replica, result.lastOffset + 1, OFFSETS_COMMIT_TIMEOUT_MS);
+      },
     });
     this.offsetsTopic = topic;
     this.offsetsStore.usePartitions(topic);

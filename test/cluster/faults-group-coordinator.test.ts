@@ -14,6 +14,7 @@ import { FaultCluster } from '../helpers/cluster/fault-cluster.js';
 import { findCoordinator } from '../helpers/cluster/coordinator.js';
 import { until, within } from '../helpers/cluster/wait.js';
 import { cleanupTempDirs } from '../helpers/temp-dir.js';
+import { coordinatorPartition } from '../../src/broker/group/coordinator-partition.js';
 
 const it = suite('faults: a consumer group while its coordinator is killed');
 const PARTITIONS = 3;
@@ -39,6 +40,21 @@ async function committed(): Promise<number[]> {
   return out;
 }
 
+/** What a failure message carries: etcd's view of the data and the group's offsets partition, the offsets, each broker's last output. */
+async function diagnose(delivered: Array<{ partition: number; value: string }>): Promise<string> {
+  const p = coordinatorPartition(GROUP, 50);
+  const offsetsState = await cluster.partition('__consumer_offsets', p).catch((e: Error) => e.message);
+  const perPartition = [0, 1, 2].map((q) => delivered.filter((d) => d.partition === q && d.value.startsWith('after-')).length);
+  const outputs = cluster.brokers.map((b) => `--- broker ${b.nodeId} (${b.running ? 'running' : 'stopped'}):\n${b.output().slice(-3000)}`).join('\n');
+  return [
+    await cluster.describeState('grouped', PARTITIONS),
+    `__consumer_offsets-${p}: ${JSON.stringify(offsetsState)}`,
+    `committed: ${JSON.stringify(await committed().catch((e: Error) => e.message))}`,
+    `after-kill records per partition: ${JSON.stringify(perPartition)}`,
+    outputs,
+  ].join('\n');
+}
+
 it('the coordinator moves, committed offsets stay, consumption goes on without starting over', async () => {
   const topic = 'grouped';
   await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true });
@@ -58,7 +74,13 @@ it('the coordinator moves, committed offsets stay, consumption goes on without s
     sessionTimeout: 6000,
     heartbeatInterval: 500,
     rebalanceTimeout: 10_000,
-    retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 },
+    // kafkajs looks a dead coordinator up again only once its retries are spent: a heartbeat or
+    // commit to the killed broker fails with a closed connection, which it retries (logged at
+    // debug) between fetches that long-poll maxWaitTimeInMs. With 30 retries and the 5 s default
+    // wait that is minutes; a few retries and a 1 s wait make the consumer restart, call
+    // FindCoordinator and rejoin the new coordinator within seconds.
+    maxWaitTimeInMs: 1000,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
   });
   try {
     await write('before', 40);
@@ -75,6 +97,13 @@ it('the coordinator moves, committed offsets stay, consumption goes on without s
       const c = await committed();
       return c.every((o) => o === 40) ? c : undefined;
     }, 'offsets 40 committed on every partition', 30_000, 100);
+    // The coordinator can move only to an in-sync replica of the group's offsets partition: under
+    // load a session flap can leave its ISR at the leader alone for a while (then killing the
+    // leader leaves no one to elect, as in Kafka with unclean election off). Wait until it is full.
+    await until(async () => {
+      const state = await cluster.partition('__consumer_offsets', coordinatorPartition(GROUP, 50));
+      return state.leader >= 0 && state.isr.length === 3 ? state : undefined;
+    }, `__consumer_offsets-${coordinatorPartition(GROUP, 50)} led with 3 in-sync replicas`, 30_000, 100);
     const coordinator = await findCoordinator(cluster.brokers[0]!.bootstrap, GROUP);
     assert.is(coordinator.errorCode, 0);
     killed = true;
@@ -107,6 +136,9 @@ it('the coordinator moves, committed offsets stay, consumption goes on without s
       return c.every((o) => o === 60) ? c : undefined;
     }, 'offsets 60 committed on every partition after the move', 30_000, 200);
     assert.equal(final, [60, 60, 60]);
+  } catch (err) {
+    (err as Error).message += `\n${await diagnose(delivered)}`;
+    throw err;
   } finally {
     await consumer?.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);

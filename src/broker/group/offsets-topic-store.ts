@@ -12,8 +12,9 @@
  *
  * The partitions themselves belong to the broker (one broker: opened at first use; a cluster:
  * the replicas it holds); this store only reads and appends them through `OffsetsPartitions`.
- * Writes go through Partition.produce with acks -1, so they are acknowledged as a producer's
- * would be (in a cluster, once replicated). Deleting a group writes a tombstone for each of its
+ * Writes are acknowledged as a producer's acks -1 writes are: one broker, through
+ * Partition.produce; a cluster, through OffsetsPartitions.produce, once replicated to the ISR
+ * (a commit the coordinator answered survives the coordinator's death). Deleting a group writes a tombstone for each of its
  * offsets and one for its metadata. Event loop only; the coordinator orders calls per group.
  */
 import { SkeinError } from '../../errors.js';
@@ -40,6 +41,12 @@ export interface OffsetsPartitions {
   partition(p: number): Partition | undefined;
   /** Creates the topic if it does not exist yet (Kafka creates it at first use). */
   ensureCreated(): Promise<void>;
+  /**
+   * Appends to a partition and resolves once the write is acknowledged as acks -1 asks: in a
+   * cluster, once the high watermark passed it (every in-sync replica has it). Without it, a
+   * plain Partition.produce (one broker: acknowledged once flushed as the log's policy asks).
+   */
+  produce?(partition: Partition, records: Buffer): Promise<void>;
 }
 
 export class OffsetsTopicStore implements PartitionedOffsetStore {
@@ -174,7 +181,9 @@ export class OffsetsTopicStore implements PartitionedOffsetStore {
     if (!partition) {
       throw new SkeinError('SKEIN_NOT_COORDINATOR', `this broker holds no replica of __consumer_offsets-${p}, which holds group ${groupId}`, { groupId, partition: p });
     }
-    await partition.produce(encodeRecordBatch(records), -1);
+    const batch = encodeRecordBatch(records);
+    if (this.partitions.produce) await this.partitions.produce(partition, batch);
+    else await partition.produce(batch, -1);
   }
 
   private noteKey(groupId: string, topic: string, partition: number): void {

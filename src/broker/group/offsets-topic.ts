@@ -104,6 +104,7 @@ export class ClusterOffsetsTopic implements OffsetsPartitions {
   private readonly configs: Record<string, string>;
   private readonly local: (p: number) => Partition | undefined;
   private readonly settled: () => Promise<void>;
+  private readonly replicated: (replica: Partition, records: Buffer) => Promise<void>;
   private creating: Promise<void> | undefined;
 
   constructor(options: {
@@ -115,6 +116,8 @@ export class ClusterOffsetsTopic implements OffsetsPartitions {
     local: (p: number) => Partition | undefined;
     /** Resolves once the broker has applied every cluster change seen so far (replicas opened). */
     settled: () => Promise<void>;
+    /** Appends to this broker's led replica with acks -1: resolves once the HW passed the records. */
+    produce: (replica: Partition, records: Buffer) => Promise<void>;
   }) {
     this.member = options.member;
     this.partitionCount = options.partitionCount;
@@ -122,10 +125,16 @@ export class ClusterOffsetsTopic implements OffsetsPartitions {
     this.configs = options.configs;
     this.local = options.local;
     this.settled = options.settled;
+    this.replicated = options.produce;
   }
 
   get exists(): boolean {
     return this.member.cache.topic(CONSUMER_OFFSETS_TOPIC) !== undefined;
+  }
+
+  /** A commit is answered only once replicated (Kafka's coordinator appends with acks -1 too). */
+  produce(partition: Partition, records: Buffer): Promise<void> {
+    return this.replicated(partition, records);
   }
 
   partition(p: number): Partition | undefined {

@@ -2,7 +2,8 @@
  * The `__consumer_offsets` store over real partition logs: Kafka's binary records (checked
  * byte by byte against the published schema layout), replay per partition (last record wins,
  * tombstones for deleted offsets and groups), the topic id header, a record that does not
- * decode skipped with a warning, compaction keeping a partition small under a commit loop.
+ * decode skipped with a warning, compaction keeping a partition small under a commit loop, and
+ * a replicated source (a cluster) acknowledging a commit only once it has it replicated.
  */
 import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
@@ -148,6 +149,44 @@ test('compaction keeps a partition small under a commit loop and loses no offset
     assert.equal(await loadAll(opened.store), [offset('g', 0, 3198), offset('g', 1, 3199), offset('g', 2, 3197)]);
   } finally {
     await opened.logs.close();
+  }
+});
+
+
+test('with a replicated source, a commit resolves only once the source acknowledged the append, and fails with it', async () => {
+  const dir = join(tempDir(), 'data');
+  const { logs, topic } = await openStore(dir);
+  await topic.ensureCreated();
+  // A cluster's source (ClusterOffsetsTopic) answers once the HW passed the records; here the test plays the followers.
+  const held: Array<{ release: () => void; fail: (e: Error) => void }> = [];
+  const replicated = {
+    partition: (p: number) => topic.partition(p),
+    ensureCreated: () => topic.ensureCreated(),
+    produce: async (partition: Partition, records: Buffer) => {
+      await partition.produce(records, -1);
+      await new Promise<void>((release, fail) => held.push({ release, fail }));
+    },
+  };
+  const store = new OffsetsTopicStore(PARTITIONS, replicated);
+  try {
+    let done = false;
+    const first = store.commit('a', [offset('a', 0, 5)]).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.is(held.length, 1, 'the append went through the replicated source');
+    assert.is(done, false, 'not acknowledged before the replicas have it');
+    assert.is(topic.partition(coordinatorPartition('a', PARTITIONS))!.logEndOffset, 1, 'appended to the leader log meanwhile');
+    held[0]!.release();
+    await first;
+    assert.ok(done);
+    const second = store.commit('a', [offset('a', 0, 6)]);
+    await new Promise((r) => setTimeout(r, 20));
+    held[1]!.fail(new Error('NOT_ENOUGH_REPLICAS_AFTER_APPEND'));
+    await second.then(
+      () => assert.unreachable('a commit the replicas did not acknowledge must fail'),
+      (err: Error) => assert.match(err.message, 'NOT_ENOUGH_REPLICAS_AFTER_APPEND'),
+    );
+  } finally {
+    await logs.close();
   }
 });
 
