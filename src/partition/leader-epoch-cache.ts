@@ -65,7 +65,26 @@ export class LeaderEpochCache {
       if (read.state === 'corrupt' || cache.epochs.length > 0) cache.persist();
     }
     cache.fitTo(log.logStartOffset, log.logEndOffset);
+    if (read.state === 'ok' && !cache.coversLastBatch(log)) {
+      // A crash between an append of a new epoch's first batch and the checkpoint's rewrite
+      // (or after truncateFullyAndStartAt emptied it) leaves a well-formed file that lacks
+      // the epoch the log ends in: the batches are the truth, as Kafka's recovery makes them.
+      const rebuilt = new LeaderEpochCache(log.dir, []);
+      rebuilt.rebuildFrom(log);
+      rebuilt.fitTo(log.logStartOffset, log.logEndOffset);
+      warn(`the leader-epoch-checkpoint of ${log.dir} lacks the epoch of its last batch; rebuilt from the batches: ${rebuilt.describe()}`);
+      rebuilt.persist();
+      return rebuilt;
+    }
     return cache;
+  }
+
+  /** Whether the entries name the epoch stamped in the log's last batch, from at most its offset (one batch read). */
+  private coversLastBatch(log: PartitionLog): boolean {
+    const last = batchAt(log, log.logEndOffset - 1);
+    if (!last || last.epoch < 0) return true;
+    const entry = this.epochs.find((e) => e.epoch === last.epoch);
+    return entry !== undefined && entry.startOffset <= last.baseOffset;
   }
 
   /**
