@@ -25,6 +25,7 @@ import { Skein } from '../src/client/skein.js';
 import { encodeRecordBatch } from '../src/records/encode-record-batch.js';
 import { WorkerPool, defaultPoolSize } from '../src/workers/pool.js';
 import { printEnvironment, formatRate, QUICK } from './harness.js';
+import { wordValues } from './word-values.js';
 import { DelayProbe } from './event-loop-probe.js';
 
 const root = mkdtempSync(join(tmpdir(), 'skein-bench-pool-'));
@@ -33,18 +34,6 @@ const RECORDS_PER_BATCH = 2000;
 const BATCHES_PER_PARTITION = QUICK ? 8 : 24;
 const ROUNDS = QUICK ? 1 : 5;
 const IN_FLIGHT_PER_PARTITION = 4;
-
-/** 100-byte values of words: compresses about as well as JSON does (2-4x). */
-function values(n: number): Buffer[] {
-  const words = ['order', 'user', 'id', 'amount', 'status', 'shipped', 'created', 'eur', 'sku', 'qty', 'price', 'region'];
-  let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  return Array.from({ length: n }, () => {
-    let s = '';
-    while (s.length < 100) s += rand() < 0.5 ? words[Math.floor(rand() * words.length)] + ':' : Math.floor(rand() * 1e6).toString(36) + ',';
-    return Buffer.from(s.slice(0, 100));
-  });
-}
 
 interface Figures {
   produce: number;
@@ -60,7 +49,7 @@ interface Figures {
 async function run(codec: 'gzip' | 'snappy' | 'lz4' | 'zstd', pool: WorkerPool | false, batches = BATCHES_PER_PARTITION): Promise<Figures> {
   const skein = await Skein.open({ dir: join(root, `${codec}-${pool !== false}-${Date.now()}`), groupInitialRebalanceDelayMs: 0, workerPool: pool });
   await skein.admin.createTopics({ topics: [{ topic: 't', numPartitions: PARTITIONS }] });
-  const batch = encodeRecordBatch(values(RECORDS_PER_BATCH).map((value) => ({ value })), { compression: codec });
+  const batch = encodeRecordBatch(wordValues(RECORDS_PER_BATCH).map((value) => ({ value })), { compression: codec });
   (globalThis as { gc?: () => void }).gc?.();
   const delay = new DelayProbe();
   let elu = performance.eventLoopUtilization();

@@ -16,21 +16,11 @@ import { decompress } from '../src/records/compression/index.js';
 import { COMPRESSION_NAMES, HEADER_SIZE } from '../src/records/batch-header.js';
 import { WorkerPool } from '../src/workers/pool.js';
 import { printEnvironment, QUICK } from './harness.js';
+import { wordValues } from './word-values.js';
 
 const SIZES = [100, 1000, 2000, 5000];
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
 const ROUNDS = QUICK ? 20 : 60;
-
-function values(n: number): Buffer[] {
-  const words = ['order', 'user', 'id', 'amount', 'status', 'shipped', 'created', 'eur', 'sku', 'qty', 'price', 'region'];
-  let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  return Array.from({ length: n }, () => {
-    let s = '';
-    while (s.length < 100) s += rand() < 0.5 ? words[Math.floor(rand() * words.length)] + ':' : Math.floor(rand() * 1e6).toString(36) + ',';
-    return Buffer.from(s.slice(0, 100));
-  });
-}
 
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -116,7 +106,7 @@ async function main(): Promise<void> {
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const codec of CODECS) {
       for (const size of SIZES) {
-        const batch = encodeRecordBatch(values(size).map((value) => ({ value })), { compression: codec });
+        const batch = encodeRecordBatch(wordValues(size).map((value) => ({ value })), { compression: codec });
         const m = await measure(make(batch, COMPRESSION_NAMES.indexOf(codec)));
         console.log(`| ${codec} | ${size} | ${us(m.inline)} | ${us(m.latency)} | ${us(m.pipelined)} | ${us(m.loopCost)} | ${(m.inline / m.loopCost).toFixed(1)}x |`);
       }

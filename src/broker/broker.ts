@@ -218,14 +218,14 @@ export class Broker {
     }
     partitionLimitsOf(options);
     const logs = LogManager.open({ dir: options.dir, mappingLru: options.mappingLru, onWarning: options.onWarning });
-    let opened: Broker | undefined;
+    // Set once made: the offsets topic wraps its logs through it, and a failed open closes its pool.
+    let broker: Broker | undefined;
     try {
       const metadataLog = await logs.open(partitionLogName(METADATA_TOPIC, 0), { flushMessages: 1, segmentBytes: 16 * 1024 * 1024 });
       const metadata = await MetadataLog.load(metadataLog);
       // __consumer_offsets as Kafka has it (src/broker/group/offsets-topic*.ts): alone, this
       // broker owns every partition; the folders appear at first use. Compacted by the log cleaner.
       const segmentBytes = options.offsetsSegmentBytes ?? 64 * 1024 * 1024;
-      let broker: Broker | undefined;
       const offsetsTopic = new LocalOffsetsTopic(
         logs,
         options.offsetsTopicPartitions ?? DEFAULT_OFFSETS_TOPIC_PARTITIONS,
@@ -243,7 +243,6 @@ export class Broker {
       });
       await groups.start();
       broker = new Broker(options, logs, metadata, groups);
-      opened = broker;
       broker.offsetsStore = offsetsStore;
       broker.offsetsTopic = offsetsTopic;
       broker.offsetsSettings = { replicationFactor: options.offsetsTopicReplicationFactor ?? DEFAULT_OFFSETS_TOPIC_REPLICATION_FACTOR, segmentBytes };
@@ -266,7 +265,7 @@ export class Broker {
     } catch (err) {
       await logs.close().catch(() => undefined);
       // Partitions open with their scans on the pool: a failed open stops the threads it started.
-      if (opened?.ownsPool) await opened.pool?.close().catch(() => undefined);
+      if (broker?.ownsPool) await broker.pool?.close().catch(() => undefined);
       throw err;
     }
   }

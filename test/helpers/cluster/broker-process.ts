@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isRunning, signal, track } from './children.js';
+import { isRunning, signal, track, terminate } from './children.js';
 import { TcpProxy } from './proxy.js';
 
 const LAUNCH = fileURLToPath(new URL('../../cli/helpers/launch.js', import.meta.url));
@@ -132,14 +132,7 @@ export class BrokerProcess {
 
   /** SIGTERM and wait for the exit code (a controlled shutdown), bounded by `timeoutMs`. */
   async terminate(timeoutMs = 20_000): Promise<number | null> {
-    const child = this.child;
-    if (!child || !isRunning(child)) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+    return terminate(this.child, timeoutMs);
   }
 
   async restart(): Promise<void> {

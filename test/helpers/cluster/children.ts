@@ -47,3 +47,14 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.exit(1);
   });
 }
+
+/** SIGTERM and the exit code (a controlled shutdown), SIGKILL after `timeoutMs`; a child already gone gives its code. */
+export async function terminate(child: ChildProcess | undefined, timeoutMs: number): Promise<number | null> {
+  if (!child || !isRunning(child)) return child?.exitCode ?? null;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isRunning, signal, track } from './children.js';
+import { isRunning, signal, track, terminate } from './children.js';
 import { tempDir } from '../temp-dir.js';
 
 const LIBRARY = fileURLToPath(new URL('../../../src/index.js', import.meta.url));
@@ -102,13 +102,6 @@ export class EmbeddedProcess {
 
   /** SIGTERM (skein.close()) and the exit code, SIGKILL after `timeoutMs`. */
   async terminate(timeoutMs = 20_000): Promise<number | null> {
-    const child = this.child;
-    if (!child || !isRunning(child)) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+    return terminate(this.child, timeoutMs);
   }
 }
