@@ -481,7 +481,16 @@ export class Partition {
   truncateTo(offset: number): number {
     const previous = this.log.logEndOffset;
     const end = this.log.truncateTo(offset);
-    if (end === previous) return end;
+    if (end === previous) {
+      // Nothing to cut from the log, but the epoch cache may still hold an epoch that starts
+      // at its end: a replica that became leader (which records its epoch at the log end) and
+      // lost the role before appending. Kept, it would be this follower's last fetched epoch,
+      // which the new leader never had: every fetch would answer divergingEpoch and the
+      // follower would never catch up or rejoin the ISR. Kafka's UnifiedLog.truncateTo drops
+      // it here too.
+      this.epochs.truncateFromEnd(end);
+      return end;
+    }
     // Below the log start the log was emptied and restarted (its start moved): no epoch remains.
     this.epochs.truncateFromStart(this.log.logStartOffset);
     this.epochs.truncateFromEnd(end);

@@ -195,6 +195,37 @@ test('a diverged tail: the old leader truncates to where the new leader says its
   await again.log.close();
 });
 
+test('a leader demoted before appending drops its empty epoch when it truncates to its own end (else every fetch would diverge)', async () => {
+  const a = await open(join(tempDir(), 'a'));
+  const b = await open(join(tempDir(), 'b'));
+  // Epoch 3: b leads, a copies everything.
+  b.partition.becomeLeader(3);
+  a.partition.becomeFollower(3);
+  b.partition.produceNow(batch(['x0', 'x1', 'x2']), 1);
+  a.partition.appendAsFollower(fetchAll(b.log, 0));
+  // a is elected for epoch 4 (recording epoch 4 at its end, 3) but loses the role before any
+  // append; b leads epoch 5 and takes writes.
+  a.partition.becomeLeader(4);
+  assert.equal(a.partition.epochEntries.at(-1), { epoch: 4, startOffset: 3 });
+  b.partition.becomeLeader(5);
+  b.partition.produceNow(batch(['y3']), 1);
+  a.partition.becomeFollower(5);
+  // The fetch's check (lastFetchedEpoch 4): b knows epoch 3, ending at 3 -> diverging {3, 3}.
+  const answer = b.partition.endOffsetForEpoch(a.partition.epochEntries.at(-1)!.epoch);
+  assert.equal(answer, { leaderEpoch: 3, endOffset: 3 });
+  const end = a.partition.truncateTo(Math.min(answer.endOffset, a.log.logEndOffset));
+  assert.is(end, 3, 'no record is cut');
+  assert.equal(a.partition.epochEntries, [{ epoch: 3, startOffset: 0 }], 'the empty epoch 4 is gone');
+  assert.is(readFileSync(join(a.dir, 'leader-epoch-checkpoint'), 'utf8'), '0\n1\n3 0\n', 'and gone from the checkpoint');
+  // Now the next fetch agrees with the leader (last epoch 3 ends where b says), and a catches up.
+  assert.equal(b.partition.endOffsetForEpoch(a.partition.epochEntries.at(-1)!.epoch), { leaderEpoch: 3, endOffset: 3 });
+  a.partition.appendAsFollower(fetchAll(b.log, 3));
+  assert.equal(values(a.log), values(b.log));
+  assert.equal(a.partition.epochEntries, b.partition.epochEntries);
+  await a.log.close();
+  await b.log.close();
+});
+
 test('truncateTo rebuilds the producer state: a batch the cut removed is accepted again, not a duplicate', async () => {
   const { log, partition } = await open();
   const p = (seq: number, v: string) => batch([v], { producerId: 5, producerEpoch: 0, baseSequence: seq });
