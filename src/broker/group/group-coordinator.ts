@@ -430,7 +430,7 @@ export class GroupCoordinator {
     return new Group({
       groupId,
       initialRebalanceDelayMs: this.initialRebalanceDelayMs,
-      restored: stored && { protocolType: stored.protocolType, generation: stored.generation },
+      restored: stored,
       onGeneration: store.storeGroup && ((value: GroupMetadataValue) => this.storeGeneration(groupId, value)),
     });
   }

@@ -56,11 +56,14 @@ export interface GroupOptions {
    */
   onGeneration?: (value: GroupMetadataValue) => void;
   /**
-   * The generation loaded from the store (a group whose coordinator moved, or after a
-   * restart): the group starts Empty in that generation with that protocol type. Its members
-   * are not restored: they rejoin (their next heartbeat gets UNKNOWN_MEMBER_ID).
+   * The group as last stored (a group whose coordinator moved, or after a restart), Kafka's
+   * GroupMetadataManager.loadGroup: a group stored with members starts Stable in that
+   * generation with those members, their subscriptions and assignments, and their sessions
+   * starting now, so consumers carry on heartbeating and committing with their member ids
+   * and no rebalance; one that does not come back within its session is removed (a
+   * rebalance). A group stored without members starts Empty in that generation.
    */
-  restored?: { protocolType: string; generation: number };
+  restored?: GroupMetadataValue;
 }
 
 export class Group {
@@ -86,10 +89,32 @@ export class Group {
     this.groupId = options.groupId;
     this.initialRebalanceDelayMs = options.initialRebalanceDelayMs;
     this.onGeneration = options.onGeneration;
-    if (options.restored) {
-      this.currentGeneration = options.restored.generation;
-      this.protocolType = options.restored.protocolType === '' ? null : options.restored.protocolType;
+    if (options.restored) this.restore(options.restored);
+  }
+
+  private restore(stored: GroupMetadataValue): void {
+    this.currentGeneration = stored.generation;
+    this.protocolType = stored.protocolType === '' ? null : stored.protocolType;
+    if (stored.members.length === 0 || stored.protocol === null || this.protocolType === null) return;
+    this.protocolName = stored.protocol;
+    for (const m of stored.members) {
+      const member = new GroupMember(m.memberId, {
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        sessionTimeoutMs: m.sessionTimeout,
+        rebalanceTimeoutMs: m.rebalanceTimeout,
+        protocolType: this.protocolType,
+        // Only the chosen protocol's metadata is stored (Kafka's "subscription").
+        protocols: [{ name: stored.protocol, metadata: m.subscription }],
+      });
+      member.assignment = m.assignment;
+      this.members.set(member.memberId, member);
+      if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
+      this.touchSession(member);
     }
+    this.leaderId = stored.leader !== null && this.members.has(stored.leader) ? stored.leader : this.members.keys().next().value!;
+    this.currentState = 'Stable';
   }
 
   get state(): GroupState {

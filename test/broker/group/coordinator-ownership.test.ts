@@ -14,7 +14,7 @@ import { LocalOffsetsTopic, offsetsLogConfig } from '../../../src/broker/group/o
 import { LogManager } from '../../../src/storage/log-manager.js';
 import { Partition } from '../../../src/partition/partition.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/temp-dir.js';
-import { GROUP, joinRequest, keepProcessAlive, rejectsWith, stableGroup } from './helpers.js';
+import { GROUP, assignmentFor, eventually, heartbeatCode, joinRequest, keepProcessAlive, rejectsWith, stableGroup } from './helpers.js';
 
 let release: () => void;
 test.before(() => {
@@ -62,7 +62,7 @@ test('NOT_COORDINATOR for a partition not owned, LOAD_IN_PROGRESS while it loads
   }
 });
 
-test('resign drops the groups (parked joins fail with NOT_COORDINATOR); the next owner loads offsets and generation', async () => {
+test('resign drops the groups (parked joins fail with NOT_COORDINATOR); the next owner loads offsets, generation and members', async () => {
   const { logs, store, coordinator: make } = await setUp();
   const first = make();
   const home = store.partitionOf(GROUP);
@@ -82,18 +82,50 @@ test('resign drops the groups (parked joins fail with NOT_COORDINATOR); the next
       await second.becomeCoordinator(home);
       assert.equal((await second.fetchOffsets({ groupId: GROUP, partitions: [{ topic: 't', partition: 0 }] })).map((o) => o.offset), [11]);
       const [described] = second.describeGroups([GROUP]);
-      assert.is(described!.state, 'Empty', 'members are not restored: they rejoin');
+      assert.is(described!.state, 'Stable', 'the stored members are restored (Kafka loadGroup): no rebalance');
       assert.is(described!.protocolType, 'consumer');
       assert.is(described!.generationId, stable.generationId, 'the stored generation');
-      // The old member's heartbeat makes it rejoin; a new join starts the next generation.
-      await rejectsWith(second.heartbeat({ groupId: GROUP, generationId: stable.generationId, memberId: stable.memberIds[0]! }), 'SKEIN_UNKNOWN_MEMBER_ID');
-      const again = await stableGroup(second, [joinRequest({ clientId: 'a' })]);
+      assert.equal(described!.members.map((m) => m.memberId), [stable.memberIds[0]]);
+      // The member carries on with its id and generation: heartbeat, sync (its assignment), commit.
+      assert.is(await heartbeatCode(second, stable.memberIds[0]!, stable.generationId), null);
+      const resync = await second.syncGroup({ groupId: GROUP, generationId: stable.generationId, memberId: stable.memberIds[0]!, assignments: [] });
+      assert.equal(resync.assignment, assignmentFor(stable.memberIds[0]!));
+      await second.commitOffsets({ groupId: GROUP, generationId: stable.generationId, memberId: stable.memberIds[0]!, offsets: [{ topic: 't', partition: 0, offset: 12 }] });
+      // The leader rejoining (as after a metadata change) rebalances to the next generation, with its id.
+      const again = await stableGroup(second, [joinRequest({ clientId: 'a', memberId: stable.memberIds[0]! })]);
       assert.is(again.generationId, stable.generationId + 1);
+      assert.equal(again.memberIds, [stable.memberIds[0]]);
     } finally {
       second.close();
     }
   } finally {
     first.close();
+    await logs.close();
+  }
+});
+
+test('a restored member that does not come back within its session is removed: the group rebalances to Empty', async () => {
+  const { logs, store, coordinator: make } = await setUp();
+  const first = make();
+  const second = make();
+  const home = store.partitionOf(GROUP);
+  try {
+    await first.becomeCoordinator(home);
+    const stable = await stableGroup(first, [joinRequest({ clientId: 'a', sessionTimeoutMs: 150 })]);
+    await first.commitOffsets({ groupId: GROUP, generationId: stable.generationId, memberId: stable.memberIds[0]!, offsets: [{ topic: 't', partition: 0, offset: 3 }] });
+    first.resign(home);
+    await second.becomeCoordinator(home);
+    assert.is(second.describeGroups([GROUP])[0]!.state, 'Stable');
+    // Nobody heartbeats: its session, restarted at load, runs out.
+    await eventually(async () => second.describeGroups([GROUP])[0]!.state === 'Empty', 'the restored member expires');
+    const [described] = second.describeGroups([GROUP]);
+    assert.is(described!.generationId, stable.generationId + 1);
+    assert.equal(described!.members, []);
+    assert.is(await heartbeatCode(second, stable.memberIds[0]!, stable.generationId), 'SKEIN_UNKNOWN_MEMBER_ID');
+    assert.equal((await second.fetchOffsets({ groupId: GROUP, partitions: [{ topic: 't', partition: 0 }] })).map((o) => o.offset), [3], 'offsets stay');
+  } finally {
+    first.close();
+    second.close();
     await logs.close();
   }
 });
