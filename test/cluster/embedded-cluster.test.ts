@@ -106,6 +106,21 @@ it('a broker that does not lead a partition refuses produce and fetch with SKEIN
   const leader = skeins.find((s) => s.broker.nodeId === state.leader)!;
   const written = await leader.broker.produce('events', 0, batch, 1);
   assert.ok(written.baseOffset >= 0);
+  // The member's own embedded producer acts on this broker only (docs/cluster.md): it says
+  // which broker leads instead of routing there, and the leader's own producer writes.
+  const refused = await within(
+    outsider.producer().send({ topic: 'events', acks: 1, messages: [{ partition: 0, value: 'embedded' }] }).then(
+      () => undefined,
+      (err: unknown) => err,
+    ),
+    30_000,
+    'the embedded send to be answered',
+  );
+  assert.ok(refused instanceof SkeinError, String(refused));
+  assert.is((refused as SkeinError).code, 'SKEIN_NOT_LEADER_OR_FOLLOWER');
+  assert.match((refused as SkeinError).message, `leader: ${state.leader}`);
+  const [sent] = await leader.producer().send({ topic: 'events', acks: 1, messages: [{ partition: 0, value: 'embedded' }] });
+  assert.is(sent!.partition, 0);
 });
 
 it('closing an embedded broker is seen at once (lease revoked, not expired): its partitions stop being served', async () => {
