@@ -100,6 +100,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--etcd <urls>', 'join the cluster coordinated by this etcd (http://host:port, comma separated); without it, one broker alone')
     .option('--session-timeout-ms <ms>', 'how long this broker\'s etcd lease lives without keep-alives (whole seconds)', integer(1000, 0x7fffffff), 10000)
     .option('--replica-lag-time-max-ms <ms>', 'a follower not caught up for this long leaves the ISR (replica.lag.time.max.ms)', integer(1, 0x7fffffff), 30000)
+    .option('--replica-high-watermark-checkpoint-interval-ms <ms>', 'how often high watermarks are written to replication-offset-checkpoint (replica.high.watermark.checkpoint.interval.ms)', integer(1, 0x7fffffff), 5000)
     .option('--default-replication-factor <n>', 'replicas of topics created without a replication factor', integer(1, 1000), 1)
     .option('--min-insync-replicas <n>', 'min.insync.replicas of topics that do not set it', integer(1, 1000), 1)
     .option('--unclean-leader-election', 'elect an out-of-sync replica when no in-sync one is alive (can lose acknowledged records)')
@@ -134,6 +135,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             etcd: opts.etcd as string | undefined,
             sessionTimeoutMs: opts.sessionTimeoutMs as number,
             replicaLagTimeMaxMs: opts.replicaLagTimeMaxMs as number,
+            replicaHighWatermarkCheckpointIntervalMs: opts.replicaHighWatermarkCheckpointIntervalMs as number,
             defaultReplicationFactor: opts.defaultReplicationFactor as number,
             minInsyncReplicas: opts.minInsyncReplicas as number,
             uncleanLeaderElection: (opts.uncleanLeaderElection as boolean | undefined) ?? false,

@@ -38,6 +38,7 @@ export interface ServeOptions {
   etcd?: string;
   sessionTimeoutMs?: number;
   replicaLagTimeMaxMs?: number;
+  replicaHighWatermarkCheckpointIntervalMs?: number;
   defaultReplicationFactor?: number;
   minInsyncReplicas?: number;
   uncleanLeaderElection?: boolean;
@@ -103,6 +104,7 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
         etcd: options.etcd,
         sessionTimeoutMs: options.sessionTimeoutMs,
         replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
+        replicaHighWatermarkCheckpointIntervalMs: options.replicaHighWatermarkCheckpointIntervalMs,
         defaultReplicationFactor: options.defaultReplicationFactor,
         minInsyncReplicas: options.minInsyncReplicas,
         uncleanLeaderElection: options.uncleanLeaderElection,

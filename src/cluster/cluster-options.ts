@@ -15,6 +15,8 @@ export interface ClusterOptions {
   sessionTimeoutMs?: number;
   /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. Default 30000. */
   replicaLagTimeMaxMs?: number;
+  /** replica.high.watermark.checkpoint.interval.ms: how often the HWs are written to `replication-offset-checkpoint` (also at clean shutdown). Default 5000. */
+  replicaHighWatermarkCheckpointIntervalMs?: number;
   /** default.replication.factor for topics created without one. Default 1 (Kafka's). */
   defaultReplicationFactor?: number;
   /** min.insync.replicas for topics that do not set it. Default 1 (Kafka's). */
@@ -35,6 +37,7 @@ export interface ResolvedClusterOptions {
   prefix: string;
   sessionTimeoutMs: number;
   replicaLagTimeMaxMs: number;
+  replicaHighWatermarkCheckpointIntervalMs: number;
   defaultReplicationFactor: number;
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
@@ -73,6 +76,7 @@ export function resolveClusterOptions(options: ClusterOptions): ResolvedClusterO
     prefix,
     sessionTimeoutMs: positiveInteger(options.sessionTimeoutMs, 'sessionTimeoutMs', 10_000, 1000),
     replicaLagTimeMaxMs: positiveInteger(options.replicaLagTimeMaxMs, 'replicaLagTimeMaxMs', 30_000),
+    replicaHighWatermarkCheckpointIntervalMs: positiveInteger(options.replicaHighWatermarkCheckpointIntervalMs, 'replicaHighWatermarkCheckpointIntervalMs', 5000),
     defaultReplicationFactor: positiveInteger(options.defaultReplicationFactor, 'defaultReplicationFactor', 1),
     minInsyncReplicas: positiveInteger(options.minInsyncReplicas, 'minInsyncReplicas', 1),
     uncleanLeaderElection: options.uncleanLeaderElection === true,

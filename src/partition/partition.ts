@@ -168,6 +168,20 @@ export class Partition {
     if (bounded > this.hw) this.moveHighWatermark(bounded);
   }
 
+  /**
+   * Sets the high watermark a replica starts with in a cluster (Kafka reads it from
+   * `replication-offset-checkpoint` when it opens a partition), which may be below the log
+   * end: records beyond it were never known to be on the ISR, and are not served until the
+   * leader learns they are. Undefined (no checkpoint entry) starts at the log start, as Kafka
+   * does. Clamped to [logStartOffset, logEndOffset]. For the broker right after opening the
+   * replica, before anything reads it.
+   */
+  restoreHighWatermark(offset: number | undefined): void {
+    const log = this.log;
+    const restored = Math.min(Math.max(offset ?? log.logStartOffset, log.logStartOffset), log.logEndOffset);
+    if (restored !== this.hw) this.moveHighWatermark(restored);
+  }
+
   private moveHighWatermark(offset: number): void {
     const previous = this.hw;
     this.hw = offset;
