@@ -42,6 +42,9 @@ export interface ServeOptions {
   defaultReplicationFactor?: number;
   minInsyncReplicas?: number;
   uncleanLeaderElection?: boolean;
+  autoLeaderRebalanceEnable?: boolean;
+  leaderImbalanceCheckIntervalSeconds?: number;
+  leaderImbalancePerBrokerPercentage?: number;
   controlledShutdownEnable?: boolean;
   controlledShutdownMaxRetries?: number;
   controlledShutdownRetryBackoffMs?: number;
@@ -108,6 +111,9 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
         defaultReplicationFactor: options.defaultReplicationFactor,
         minInsyncReplicas: options.minInsyncReplicas,
         uncleanLeaderElection: options.uncleanLeaderElection,
+        autoLeaderRebalanceEnable: options.autoLeaderRebalanceEnable,
+        leaderImbalanceCheckIntervalSeconds: options.leaderImbalanceCheckIntervalSeconds,
+        leaderImbalancePerBrokerPercentage: options.leaderImbalancePerBrokerPercentage,
         controlledShutdownEnable: options.controlledShutdownEnable,
         controlledShutdownMaxRetries: options.controlledShutdownMaxRetries,
         controlledShutdownRetryBackoffMs: options.controlledShutdownRetryBackoffMs,
