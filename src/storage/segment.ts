@@ -396,7 +396,11 @@ export class Segment {
    * next append does (an ENOSPC here used to fail the whole open, see create()).
    */
   activate(): void {
+    // A sealed segment may hold the cleaner's gaps: made active again (a truncation cut the
+    // segments after it), it keeps them across reopens through the marker.
+    const sealedWithGaps = this.gapsAllowed;
     this.gapsAllowed = existsSync(gapsFile(this.dir, this.baseOffset));
+    if (sealedWithGaps) this.allowGaps();
     const file = this.writableLoadedFile();
     this.lru.forget(this);
     file.unmap();

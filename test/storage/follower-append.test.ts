@@ -14,6 +14,7 @@ import { PartitionLog } from '../../src/storage/partition-log.js';
 import { SkeinError } from '../../src/errors.js';
 import type { LogConfig } from '../../src/storage/log-config.js';
 import { writeBaseOffset } from '../../src/records/batch-header.js';
+import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { batchOf, recordsOf } from '../helpers/batches.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
@@ -142,6 +143,32 @@ test('a leader batch whose offset was never patched (kill between copy and patch
   try {
     assert.is(log.logEndOffset, 12);
     assert.equal(offsetsOf(log), [0, 10, 11]);
+  } finally {
+    await log.close();
+  }
+});
+
+test('a compacted segment made active again by a truncation keeps its gaps through a recovering reopen', async () => {
+  const dir = join(tempDir(), 'p');
+  let log = await PartitionLog.open(dir, { config: SMALL });
+  for (let i = 0; i < 30; i++) log.appendSync(encodeRecordBatch([{ key: Buffer.from(`k${i % 3}`), value: Buffer.from(`v${i}`.padEnd(100, '.')) }]));
+  log.roll();
+  log.appendSync(batchOf('tail'));
+  const cleaned = await log.compact({ force: true, inline: true });
+  assert.ok(cleaned.cleaned, cleaned.reason);
+  const kept = offsetsOf(log).filter((o) => o < 30);
+  assert.ok(kept.length < 30 && kept[0]! > 0, `the cleaned segment starts at 0, its first batch later: ${kept.join(',')}`);
+  // Cut into the cleaned segment: it becomes the active one.
+  const cut = kept[kept.length - 1]!;
+  log.truncateTo(cut);
+  const want = kept.filter((o) => o < cut);
+  assert.equal(offsetsOf(log), want);
+  await log.close();
+  unlinkSync(join(dir, '.clean-shutdown'));
+  log = await PartitionLog.open(dir, { config: SMALL, onWarning: () => undefined });
+  try {
+    assert.equal(offsetsOf(log), want, 'nothing cut at the gaps');
+    assert.is(log.logEndOffset, want[want.length - 1]! + 1);
   } finally {
     await log.close();
   }
