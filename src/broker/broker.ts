@@ -22,6 +22,7 @@ import { WorkerPool } from '../workers/pool.js';
 import type { ClusterMember } from '../cluster/cluster-member.js';
 import type { LeaderEndpointFactory } from '../cluster/leader-endpoint.js';
 import { Replication } from '../cluster/replication.js';
+import { HighWatermarkCheckpoints } from './high-watermark-checkpoints.js';
 import { ClusterTopics } from './cluster-topics.js';
 import { GroupCoordinator } from './group/group-coordinator.js';
 import { OffsetsTopicStore } from './group/offsets-topic-store.js';
@@ -167,6 +168,8 @@ export class Broker {
   private cluster: ClusterTopics | undefined;
   /** Set with `cluster`: leads and follows this broker's replicas (src/cluster/replication.ts). */
   private replication: Replication | undefined;
+  /** replication-offset-checkpoint (cluster only: a broker alone keeps its HW at its log end). */
+  private hwCheckpoints: HighWatermarkCheckpoints | undefined;
   /** __consumer_offsets: the store the coordinator writes through, and where its partitions are (one broker, then a cluster). */
   private offsetsStore!: OffsetsTopicStore;
   private offsetsTopic!: LocalOffsetsTopic | ClusterOffsetsTopic;
@@ -315,6 +318,13 @@ export class Broker {
       onWarning: this.warn,
     });
     this.replication = replication;
+    // Read before any replica opens: each starts with the HW it had (Kafka's ReplicaManager).
+    this.hwCheckpoints = HighWatermarkCheckpoints.open({
+      dir: this.logs.dir,
+      intervalMs: member.options.replicaHighWatermarkCheckpointIntervalMs,
+      partitions: () => [...this.topics.values()].flatMap((t) => t.partitions.filter((p) => p !== undefined)),
+      warn: this.warn,
+    });
     this.cluster = new ClusterTopics(member, {
       open: (topic, partition, configs) => this.serialise(() => this.openReplica(topic, partition, configs)),
       has: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
@@ -417,6 +427,8 @@ export class Broker {
     const replica = await this.partitionOf(name, partition, log);
     // Replicated: the HW moves as followers catch up, and followers' long polls wake on appends.
     replica.followLogEnd = false;
+    // Not at the log end: what lies beyond the checkpointed HW was never known to be on the ISR.
+    replica.restoreHighWatermark(this.hwCheckpoints?.highWatermarkOf(name, partition));
     replica.on('appended', () => this.waiters.notify(replicaFetchKey(replica.key)));
     topic.partitions[partition] = replica;
     // Observers (metrics) count the partitions of user topics only.
@@ -1016,6 +1028,8 @@ export class Broker {
       this.groups.close();
       const cleaning = this.cleanerRun?.catch(() => undefined);
       this.closing = this.metadataQueue.then(() => Promise.all([cleaning, replicationClosed])).then(async () => {
+        // Clean shutdown: the HWs as they stand, before the logs close.
+        this.hwCheckpoints?.close();
         // Pool work still queued fails with SKEIN_CLOSED; then the logs close.
         if (this.ownsPool) await this.pool!.close();
         await this.logs.close();

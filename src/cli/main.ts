@@ -100,9 +100,13 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--etcd <urls>', 'join the cluster coordinated by this etcd (http://host:port, comma separated); without it, one broker alone')
     .option('--session-timeout-ms <ms>', 'how long this broker\'s etcd lease lives without keep-alives (whole seconds)', integer(1000, 0x7fffffff), 10000)
     .option('--replica-lag-time-max-ms <ms>', 'a follower not caught up for this long leaves the ISR (replica.lag.time.max.ms)', integer(1, 0x7fffffff), 30000)
+    .option('--replica-high-watermark-checkpoint-interval-ms <ms>', 'how often high watermarks are written to replication-offset-checkpoint (replica.high.watermark.checkpoint.interval.ms)', integer(1, 0x7fffffff), 5000)
     .option('--default-replication-factor <n>', 'replicas of topics created without a replication factor', integer(1, 1000), 1)
     .option('--min-insync-replicas <n>', 'min.insync.replicas of topics that do not set it', integer(1, 1000), 1)
     .option('--unclean-leader-election', 'elect an out-of-sync replica when no in-sync one is alive (can lose acknowledged records)')
+    .option('--no-auto-leader-rebalance', 'never move leadership back to preferred replicas by itself (auto.leader.rebalance.enable=false)')
+    .option('--leader-imbalance-check-interval-seconds <s>', 'how often the controller checks for leaders away from their preferred replica (leader.imbalance.check.interval.seconds)', integer(1, 0x7fffffff), 300)
+    .option('--leader-imbalance-per-broker-percentage <n>', 'share of a broker\'s preferred partitions led elsewhere that triggers a rebalance (leader.imbalance.per.broker.percentage)', integer(0, 100), 10)
     .option('--no-controlled-shutdown', 'on SIGTERM leave at once instead of first moving leaderships away (controlled.shutdown.enable=false)')
     .option('--controlled-shutdown-max-retries <n>', 'times SIGTERM asks the controller to move leaderships away (controlled.shutdown.max.retries)', integer(0, 1000), 3)
     .option('--controlled-shutdown-retry-backoff-ms <ms>', 'how long each ask waits for the moves (controlled.shutdown.retry.backoff.ms)', integer(0, 0x7fffffff), 5000)
@@ -134,9 +138,13 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             etcd: opts.etcd as string | undefined,
             sessionTimeoutMs: opts.sessionTimeoutMs as number,
             replicaLagTimeMaxMs: opts.replicaLagTimeMaxMs as number,
+            replicaHighWatermarkCheckpointIntervalMs: opts.replicaHighWatermarkCheckpointIntervalMs as number,
             defaultReplicationFactor: opts.defaultReplicationFactor as number,
             minInsyncReplicas: opts.minInsyncReplicas as number,
             uncleanLeaderElection: (opts.uncleanLeaderElection as boolean | undefined) ?? false,
+            autoLeaderRebalanceEnable: opts.autoLeaderRebalance as boolean,
+            leaderImbalanceCheckIntervalSeconds: opts.leaderImbalanceCheckIntervalSeconds as number,
+            leaderImbalancePerBrokerPercentage: opts.leaderImbalancePerBrokerPercentage as number,
             controlledShutdownEnable: opts.controlledShutdown as boolean,
             controlledShutdownMaxRetries: opts.controlledShutdownMaxRetries as number,
             controlledShutdownRetryBackoffMs: opts.controlledShutdownRetryBackoffMs as number,

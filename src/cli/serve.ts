@@ -38,9 +38,13 @@ export interface ServeOptions {
   etcd?: string;
   sessionTimeoutMs?: number;
   replicaLagTimeMaxMs?: number;
+  replicaHighWatermarkCheckpointIntervalMs?: number;
   defaultReplicationFactor?: number;
   minInsyncReplicas?: number;
   uncleanLeaderElection?: boolean;
+  autoLeaderRebalanceEnable?: boolean;
+  leaderImbalanceCheckIntervalSeconds?: number;
+  leaderImbalancePerBrokerPercentage?: number;
   controlledShutdownEnable?: boolean;
   controlledShutdownMaxRetries?: number;
   controlledShutdownRetryBackoffMs?: number;
@@ -103,9 +107,13 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
         etcd: options.etcd,
         sessionTimeoutMs: options.sessionTimeoutMs,
         replicaLagTimeMaxMs: options.replicaLagTimeMaxMs,
+        replicaHighWatermarkCheckpointIntervalMs: options.replicaHighWatermarkCheckpointIntervalMs,
         defaultReplicationFactor: options.defaultReplicationFactor,
         minInsyncReplicas: options.minInsyncReplicas,
         uncleanLeaderElection: options.uncleanLeaderElection,
+        autoLeaderRebalanceEnable: options.autoLeaderRebalanceEnable,
+        leaderImbalanceCheckIntervalSeconds: options.leaderImbalanceCheckIntervalSeconds,
+        leaderImbalancePerBrokerPercentage: options.leaderImbalancePerBrokerPercentage,
         controlledShutdownEnable: options.controlledShutdownEnable,
         controlledShutdownMaxRetries: options.controlledShutdownMaxRetries,
         controlledShutdownRetryBackoffMs: options.controlledShutdownRetryBackoffMs,

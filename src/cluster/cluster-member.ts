@@ -34,6 +34,7 @@ import { CONTROLLER, brokerEpochKey, brokerKey, partitionKey, partitionsOf, reas
 import { MetadataCache, type BrokerEndpoint, type CacheChange } from './metadata-cache.js';
 import { encodePartitionState, type PartitionState, type TopicAssignment, type VersionedPartitionState } from './partition-state.js';
 import { assignReplicas, checkAssignment } from './replica-assignment.js';
+import { preferredLeaderMoves } from './leader-rebalance.js';
 import { decidePartition, type ControllerView } from './controller-decisions.js';
 import { checkTarget, encodeReassignment, type Reassignment } from './reassignment.js';
 
@@ -123,6 +124,9 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   private sessionOk = false;
   private lastKeepAliveConfirmed = 0;
   private sessionTimer: NodeJS.Timeout | undefined;
+  /** leader.imbalance.check.interval.seconds (auto.leader.rebalance.enable); acts only while controller. */
+  private rebalanceTimer: NodeJS.Timeout | undefined;
+  private rebalancing = false;
   private rejoining: Promise<void> | undefined;
   /** Controller work runs one pass at a time; a pass asked for during one runs after it. */
   private reconcileRunning: Promise<void> | undefined;
@@ -158,6 +162,10 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       await member.campaign();
       member.sessionTimer = setInterval(() => member.checkSession(), 250);
       member.sessionTimer.unref();
+      if (resolved.autoLeaderRebalanceEnable) {
+        member.rebalanceTimer = setInterval(() => void member.checkLeaderImbalance(), resolved.leaderImbalanceCheckIntervalSeconds * 1000);
+        member.rebalanceTimer.unref();
+      }
     } catch (err) {
       await member.close();
       throw err;
@@ -349,6 +357,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     if (this.closed) return;
     this.closed = true;
     if (this.sessionTimer) clearInterval(this.sessionTimer);
+    if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
     this.sessionOk = false;
     await this.watcher?.cancel().catch(() => {});
     if (this.lease) await withTimeout(this.lease.revoke(), 'revoking the lease', 2000).catch(() => {});
@@ -524,6 +533,46 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
           if (this.isController) setTimeout(() => this.requestReconcile(), 100).unref();
         }
       });
+  }
+
+  /**
+   * Kafka's checkAndTriggerAutoLeaderRebalance, every leader.imbalance.check.interval.seconds
+   * while this broker is the controller: moves leadership back to each partition's preferred
+   * replica where that broker's imbalance exceeds leader.imbalance.per.broker.percentage and
+   * it can lead cleanly (src/cluster/leader-rebalance.ts). Each move is a compare-and-set; a
+   * lost race is left to the next check.
+   */
+  private async checkLeaderImbalance(): Promise<void> {
+    if (!this.isController || this.closed || this.rebalancing) return;
+    this.rebalancing = true;
+    try {
+      await this.refresh();
+      const restarted = new Set<number>();
+      for (const id of this.cache.liveBrokerIds()) {
+        const accepted = this.cache.acceptedRegistration(id);
+        if (!accepted || accepted.epoch !== this.cache.registration(id)!.epoch) restarted.add(id);
+      }
+      const partitions = this.cache.partitions().map((p) => ({ ...p, reassigning: this.cache.reassignment(p.topic, p.partition) !== undefined }));
+      const moves = preferredLeaderMoves(partitions, {
+        live: this.cache.liveBrokerIds(),
+        shuttingDown: this.cache.shuttingDown(),
+        restarted,
+        imbalancePercentage: this.options.leaderImbalancePerBrokerPercentage,
+      });
+      for (const { from, state } of moves) {
+        if (!this.isController) return;
+        try {
+          await this.casPartitionState(from.topic, from.partition, state, from.version);
+          this.emit('warning', `leader rebalance: ${from.topic}-${from.partition} led by its preferred replica, broker ${state.leader}, again (was ${from.leader}, epoch ${state.leaderEpoch})`);
+        } catch (err) {
+          if ((err as SkeinError).code !== 'SKEIN_STALE_CLUSTER_STATE') throw err;
+        }
+      }
+    } catch (err) {
+      this.emit('warning', `leader rebalance check failed: ${(err as Error).message}`);
+    } finally {
+      this.rebalancing = false;
+    }
   }
 
   /**

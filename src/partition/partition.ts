@@ -168,6 +168,20 @@ export class Partition {
     if (bounded > this.hw) this.moveHighWatermark(bounded);
   }
 
+  /**
+   * Sets the high watermark a replica starts with in a cluster (Kafka reads it from
+   * `replication-offset-checkpoint` when it opens a partition), which may be below the log
+   * end: records beyond it were never known to be on the ISR, and are not served until the
+   * leader learns they are. Undefined (no checkpoint entry) starts at the log start, as Kafka
+   * does. Clamped to [logStartOffset, logEndOffset]. For the broker right after opening the
+   * replica, before anything reads it.
+   */
+  restoreHighWatermark(offset: number | undefined): void {
+    const log = this.log;
+    const restored = Math.min(Math.max(offset ?? log.logStartOffset, log.logStartOffset), log.logEndOffset);
+    if (restored !== this.hw) this.moveHighWatermark(restored);
+  }
+
   private moveHighWatermark(offset: number): void {
     const previous = this.hw;
     this.hw = offset;
@@ -408,16 +422,16 @@ export class Partition {
   /**
    * Appends batches a follower fetched from its leader, as they are (Kafka's
    * appendAsFollower): offsets, leader epochs, timestamps and producer ids stay what the
-   * leader wrote (the log writes the leader's own base offsets, because the first batch must
-   * start at this replica's log end and each next one where the previous ended). A fetch
+   * leader wrote (the log keeps the leader's base offsets: they must lie above this replica's
+   * log end and increase, and may skip where the leader's cleaner removed records). A fetch
    * answers from the batch holding the fetch offset, so batches wholly below the log end are
    * skipped, and a torn last batch (a size cap cut it) is left for the next fetch. Producer
    * state is recorded from every batch without the sequence checks the leader made, so an
    * idempotent producer carries on here after a failover; the epochs of the batches are
    * recorded (recordEpochsOf). The high watermark is not moved (unless followLogEnd): the
    * follower takes it from the leader's answers. Returns the records appended (0 when the
-   * fetch held nothing new). Throws, changing nothing, when the batches do not continue this
-   * log (SKEIN_INVALID_RECORD: the caller truncates or starts over).
+   * fetch held nothing new). Throws, changing nothing, when an offset goes back
+   * (SKEIN_INVALID_RECORD: the caller truncates or starts over).
    */
   appendAsFollower(batches: Buffer): number {
     const scanned = BatchSummaries.of(batches);
@@ -433,8 +447,9 @@ export class Partition {
         if (lastOffset < logEnd) continue;
         first = i;
       }
-      if (baseOffset !== expected) {
-        throw new SkeinError('SKEIN_INVALID_RECORD', `${this.topic}-${this.partition}: the leader's batch at offset ${baseOffset} does not continue this replica's log at ${expected}`, {
+      // Gaps are the leader's compacted ranges; an offset that goes back is not its log.
+      if (baseOffset < expected) {
+        throw new SkeinError('SKEIN_INVALID_RECORD', `${this.topic}-${this.partition}: the leader's batch at offset ${baseOffset} does not lie above this replica's log end ${expected}`, {
           topic: this.topic,
           partition: this.partition,
           offset: baseOffset,
@@ -449,8 +464,8 @@ export class Partition {
     const to = scanned.scan.stop === ScanStop.TRUNCATED ? scanned.scan.validEnd : batches.length;
     const bytes = from === 0 && to === batches.length ? batches : batches.subarray(from, to);
     const summaries = bytes === batches ? scanned : BatchSummaries.of(bytes);
-    // No leaderEpoch given: the log keeps the epochs the leader stamped.
-    const { result, flushed } = this.log.appendNow(bytes, summaries);
+    // Offsets and epochs stay what the leader stamped.
+    const { result, flushed } = this.log.appendAsFollower(bytes, summaries);
     // Followers acknowledge by fetching, not by flushing (Kafka's replicas do not fsync either).
     flushed?.catch(() => undefined);
     // Every batch with a producer id, whatever the first batch is (one fetch mixes producers).

@@ -24,6 +24,8 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 export const DELETED_SUFFIX = '.deleted';
+/** Empty marker: offsets may skip between this segment's batches (a follower's copy of a compacted range). */
+export const GAPS_SUFFIX = '.gaps';
 /** Temporary files written before an atomic rename (index files, checkpoints). */
 export const TEMP_SUFFIX = '.tmp';
 
@@ -55,6 +57,10 @@ export function logFile(dir: string, baseOffset: number): string {
 
 export function indexFile(dir: string, baseOffset: number): string {
   return join(dir, segmentBaseName(baseOffset) + INDEX_SUFFIX);
+}
+
+export function gapsFile(dir: string, baseOffset: number): string {
+  return join(dir, segmentBaseName(baseOffset) + GAPS_SUFFIX);
 }
 
 export function timeIndexFile(dir: string, baseOffset: number): string {

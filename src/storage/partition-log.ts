@@ -19,7 +19,7 @@ import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, ope
 import { join, sep } from 'node:path';
 import { native, ScanStop } from '../native/binding.js';
 import { CorruptSegmentError, OffsetOutOfRangeError, SkeinError, fromSystemError, type ErrorCode } from '../errors.js';
-import { CompressionCodec, compressionCodecOf } from '../records/batch-header.js';
+import { CompressionCodec, compressionCodecOf, readBaseOffset } from '../records/batch-header.js';
 import { BatchSummaries, S, SUMMARY_FIELDS } from '../records/batch-summary.js';
 import { iterateBatches, iterateRecords } from '../records/record-iterator.js';
 import { Segment } from './segment.js';
@@ -27,7 +27,7 @@ import type { SegmentScanner } from './segment-recovery.js';
 import { resolveLogConfig, type LogConfig } from './log-config.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { sharedMappingLru, type MappingLru } from './mapping-lru.js';
-import { indexFile, isLeftoverFile, logFile, parseLogFileName, parseSwapFileName, swapFile, timeIndexFile } from './file-names.js';
+import { gapsFile, indexFile, isLeftoverFile, logFile, parseLogFileName, parseSwapFileName, swapFile, timeIndexFile } from './file-names.js';
 import { cleanSegments, type CleanOutcome, type CleanPlan, type CleanedGroup } from './cleaner/cleaner.js';
 import { runCleanTask } from './cleaner/cleaner-pool.js';
 import { makeDirs } from './make-dirs.js';
@@ -358,6 +358,75 @@ export class PartitionLog {
       logAppendTime: -1,
       logStartOffset: this.startOffset,
     };
+  }
+
+  /**
+   * Appends batches that keep their own base offsets (Kafka's appendAsFollower: a follower's
+   * copy of its leader's batches). Offsets must lie at or above the log end and increase from
+   * batch to batch; they may skip (a compacted range the leader's cleaner left gaps in), and
+   * the log end becomes the last batch's lastOffset + 1. The bytes are written as they are,
+   * epochs and all. Refused with SKEIN_INVALID_RECORD, changing nothing, when an offset goes
+   * back. Synchronous like appendNow; `flushed` is what the flush policy asks to wait for.
+   */
+  appendAsFollower(batches: Uint8Array, given?: BatchSummaries): { result: AppendResult; flushed: Promise<void> | undefined } {
+    this.ensureOpen();
+    const summaries = this.validate(batches, given);
+    const fields = summaries.fields;
+    let expected = this.logEndOffset;
+    let firstOffset = -1;
+    let lastOffset = -1;
+    let gapped = false;
+    for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+      const baseOffset = readBaseOffset(batches, fields[f + S.POSITION]!);
+      if (i > 0 && baseOffset !== expected) gapped = true;
+      if (baseOffset < expected) {
+        throw new SkeinError('SKEIN_INVALID_RECORD', `a batch at offset ${baseOffset} does not lie above offset ${expected - 1} of ${this.dir}`, {
+          path: this.dir,
+          offset: baseOffset,
+          logEndOffset: this.logEndOffset,
+        });
+      }
+      if (firstOffset < 0) firstOffset = baseOffset;
+      lastOffset = baseOffset + fields[f + S.LAST_OFFSET_DELTA]!;
+      expected = lastOffset + 1;
+    }
+    let active = this.active;
+    const needsRoll =
+      active.size > 0 &&
+      (batches.length > active.remaining ||
+        active.isOlderThan(this.config.segmentMs, Date.now()) ||
+        lastOffset + 1 - active.baseOffset > MAX_OFFSETS_PER_SEGMENT);
+    if (needsRoll) active = this.rollTo(firstOffset, batches.length);
+    else if (active.size === 0 && lastOffset + 1 - active.baseOffset > MAX_OFFSETS_PER_SEGMENT) active = this.rebaseEmptyActive(firstOffset);
+    if (batches.length > active.remaining) active = this.growEmptyActive(batches.length);
+    if (gapped || firstOffset !== active.nextOffset) active.allowGaps();
+    const appended = active.append(batches, 'kept', summaries);
+    const result: AppendResult = {
+      baseOffset: firstOffset,
+      lastOffset: appended.lastOffset,
+      recordCount: summaries.records,
+      maxTimestamp: appended.maxTimestamp,
+      logAppendTime: -1,
+      logStartOffset: this.startOffset,
+    };
+    return { result, flushed: this.flusher.appended(result.recordCount) };
+  }
+
+  /**
+   * The empty active segment replaced by one starting at `baseOffset` (a follower's first
+   * batch lies further above it than the indexes' 32-bit relative offsets reach).
+   */
+  private rebaseEmptyActive(baseOffset: number): Segment {
+    const empty = this.segments.pop()!;
+    empty.delete();
+    const next = Segment.create(this.dir, baseOffset, this.config, this.lru);
+    this.segments.push(next);
+    if (this.segments.length === 1) {
+      writeLogStartOffset(this.dir, baseOffset);
+      this.startOffset = baseOffset;
+    }
+    syncDir(this.dir);
+    return next;
   }
 
   /**
@@ -964,7 +1033,8 @@ async function loadSegments(
       const base = bases[i]!;
       const isLast = i === bases.length - 1;
       const recover = !clean && (isLast || bases[i + 1]! > recoveryPoint);
-      // Sealed segments may have offset gaps (left by the log cleaner); the last one may not.
+      // Sealed segments may have offset gaps (left by the log cleaner); the last one only with
+      // its .gaps marker (a follower's copy of a compacted range, Segment.allowGaps).
       const segment = await Segment.load(dir, base, config, lru, recover, !isLast, scanner);
       const previous = segments[segments.length - 1];
       if (previous && previous.nextOffset > segment.baseOffset) {
@@ -1016,7 +1086,7 @@ function finishSwaps(dir: string, names: string[], warn: (message: string) => vo
     }
     for (const base of bases) {
       if (base < swap.baseOffset || base >= swap.endOffset) continue;
-      for (const path of [indexFile(dir, base), timeIndexFile(dir, base), logFile(dir, base)]) removeQuietly(path);
+      for (const path of [gapsFile(dir, base), indexFile(dir, base), timeIndexFile(dir, base), logFile(dir, base)]) removeQuietly(path);
     }
     try {
       renameSync(join(dir, name), logFile(dir, swap.baseOffset));

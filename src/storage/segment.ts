@@ -21,10 +21,11 @@
  * Knows nothing of topics, partitions or the protocol.
  */
 import { S, SUMMARY_FIELDS, type BatchSummaries } from '../records/batch-summary.js';
-import { renameSync, unlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { native, ScanStop, type NativeMappedFile, type ScanResult } from '../native/binding.js';
 import { SkeinError, CorruptSegmentError, fromSystemError } from '../errors.js';
 import {
+  BATCH_LENGTH,
   HEADER_SIZE,
   LOG_OVERHEAD,
   readBaseOffset,
@@ -38,7 +39,7 @@ import {
 import { OffsetIndex } from './offset-index.js';
 import { walkScannedSegment, type SegmentScanRequest, type SegmentScanResult, type SegmentScanner } from './segment-recovery.js';
 import { TimeIndex } from './time-index.js';
-import { DELETED_SUFFIX, TEMP_SUFFIX, indexFile, logFile, timeIndexFile } from './file-names.js';
+import { DELETED_SUFFIX, TEMP_SUFFIX, gapsFile, indexFile, logFile, timeIndexFile } from './file-names.js';
 import type { LogConfig } from './log-config.js';
 import type { MappingLru } from './mapping-lru.js';
 
@@ -118,9 +119,10 @@ export class Segment {
   active: boolean;
   /**
    * Whether offsets may skip between batches: true for sealed segments that are not the last
-   * of the log (the log cleaner removes whole batches and leaves gaps there, as Kafka does).
-   * The active segment never has gaps, so there a batch that does not continue the offsets is
-   * damage (a kill between copying a batch and patching its baseOffset) and is cut off.
+   * of the log (the log cleaner removes whole batches and leaves gaps there, as Kafka does),
+   * and for any segment with a `.gaps` marker (a follower copied a leader's compacted range
+   * into it: allowGaps). Elsewhere a batch that does not continue the offsets is damage (a
+   * flipped bit in its baseOffset, which the CRC does not cover) and is cut off.
    */
   private gapsAllowed = false;
   private indexesDirty = false;
@@ -202,7 +204,7 @@ export class Segment {
     scanner?: SegmentScanner,
   ): Promise<Segment> {
     const segment = new Segment(dir, baseOffset, config, lru, config.segmentBytes, false);
-    segment.gapsAllowed = gapsAllowed;
+    segment.gapsAllowed = gapsAllowed || existsSync(gapsFile(dir, baseOffset));
     const file = new native.MappedFile(segment.path, { create: false, writable: true });
     try {
       await segment.loadFrom(file, recover, scanner);
@@ -394,7 +396,11 @@ export class Segment {
    * next append does (an ENOSPC here used to fail the whole open, see create()).
    */
   activate(): void {
-    this.gapsAllowed = false;
+    // A sealed segment may hold the cleaner's gaps: made active again (a truncation cut the
+    // segments after it), it keeps them across reopens through the marker.
+    const sealedWithGaps = this.gapsAllowed;
+    this.gapsAllowed = existsSync(gapsFile(this.dir, this.baseOffset));
+    if (sealedWithGaps) this.allowGaps();
     const file = this.writableLoadedFile();
     this.lru.forget(this);
     file.unmap();
@@ -430,16 +436,47 @@ export class Segment {
   }
 
   /**
+   * Lets offsets skip between this segment's batches from now on, across reopens: writes the
+   * segment's `.gaps` marker (synced with its folder) before the first batch that skips is
+   * written, so recovery never cuts a follower's copy of a compacted range at its first gap.
+   */
+  allowGaps(): void {
+    if (this.gapsAllowed) return;
+    const path = gapsFile(this.dir, this.baseOffset);
+    try {
+      writeFileSync(path, '');
+      const fd = openSync(this.dir, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      throw fromSystemError(err as NodeJS.ErrnoException, `cannot write ${path}`);
+    }
+    this.gapsAllowed = true;
+  }
+
+  /**
    * Copies `src` (one or more batches, already validated and summarised by the caller's one
    * scan) to the end of the segment and assigns offsets from `firstOffset` by patching each
    * batch's baseOffset. Reads sizes, offset deltas and timestamps from `summaries`, never the
    * headers again. Throws SKEIN_DISK_FULL before writing anything when disk cannot be reserved.
    *
+   * `firstOffset` 'kept': the batches keep the base offsets they carry (a follower's copy of
+   * its leader's batches, Kafka's appendAsFollower); the caller checked that they lie above
+   * this segment's end and increase, and called allowGaps() first when they skip.
+   *
    * `leaderEpoch` (>= 0): also patched into each batch's partitionLeaderEpoch in the mapping,
    * beside baseOffset (both lie outside the CRC, so the batches stay valid and nothing is
    * copied twice). Undefined keeps the epochs the batches carry (a follower's append).
+   *
+   * Each assigned baseOffset is written before the rest of its batch: in a segment that allows
+   * gaps, recovery takes a batch whose offset skips ahead as a gap, so a kill between copying a
+   * batch and patching its offset must leave a batch that fails its scan (zeros) rather than
+   * one that passes with the producer's offset.
    */
-  append(src: Uint8Array, firstOffset: number, summaries: BatchSummaries, leaderEpoch?: number): SegmentAppend {
+  append(src: Uint8Array, firstOffset: number | 'kept', summaries: BatchSummaries, leaderEpoch?: number): SegmentAppend {
     const file = this.writableFile();
     const position = this.size;
     const end = position + src.length;
@@ -461,19 +498,37 @@ export class Segment {
       }
     }
     const mapping = this.mapping;
-    if (mapping) mapping.set(src, position);
-    else file.write(src, position);
-
+    const kept = firstOffset === 'kept';
     const fields = summaries.fields;
-    let offset = firstOffset;
+    if (kept) {
+      if (mapping) mapping.set(src, position);
+      else file.write(src, position);
+    } else {
+      // Offsets first, then each batch's bytes after its baseOffset field (see above).
+      let offset = firstOffset;
+      for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+        const at = fields[f + S.POSITION]!;
+        if (mapping) writeBaseOffset(mapping, position + at, offset);
+        else file.writeInt64BE(position + at, offset);
+        offset += fields[f + S.LAST_OFFSET_DELTA]! + 1;
+      }
+      for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+        const from = fields[f + S.POSITION]! + BATCH_LENGTH; // the bytes after baseOffset
+        const to = i + 1 < summaries.count ? fields[f + SUMMARY_FIELDS + S.POSITION]! : src.length;
+        const bytes = src.subarray(from, to);
+        if (mapping) mapping.set(bytes, position + from);
+        else file.write(bytes, position + from);
+      }
+    }
+
+    let offset = kept ? -1 : firstOffset;
     let maxTimestamp = -1;
     let offsetOfMaxTimestamp = -1;
     for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
       const at = fields[f + S.POSITION]!;
       const batchSize = fields[f + S.SIZE]!;
+      if (kept) offset = readBaseOffset(src, at);
       const lastOffset = offset + fields[f + S.LAST_OFFSET_DELTA]!;
-      if (mapping) writeBaseOffset(mapping, position + at, offset);
-      else file.writeInt64BE(position + at, offset);
       if (leaderEpoch !== undefined) {
         if (mapping) writeInt32BE(mapping, position + at + PARTITION_LEADER_EPOCH, leaderEpoch);
         else file.write(epochBytes(leaderEpoch), position + at + PARTITION_LEADER_EPOCH);
@@ -601,8 +656,9 @@ export class Segment {
    * wrong offsets, or a walk past the data into unallocated pages of the mapping. So each
    * header must frame a batch that lies within the data, and its offsets must follow the
    * batch before it (`expectedBase`) or match the index entry the walk started from
-   * (`expectedLast`), and stay below nextOffset. A batch of a segment holds the offsets right
-   * after the previous batch's (the log never leaves gaps inside a segment).
+   * (`expectedLast`), and stay below nextOffset. A batch holds the offsets right after the
+   * previous batch's, except in a segment that allows gaps (see gapsAllowed), where they may
+   * skip ahead but never go back.
    */
   private headerAt(buf: Buffer | null, position: number, expectedBase: number, expectedLast: number): WalkedBatch {
     let problem: string;
@@ -869,7 +925,7 @@ export class Segment {
     // The indexes go first and the .log last: a crash in between then leaves a segment whose
     // indexes the next open rebuilds. The other way round (as before) it left .index and
     // .timeindex files of a segment that no longer exists, which no open ever removed.
-    for (const path of [indexFile(this.dir, this.baseOffset), timeIndexFile(this.dir, this.baseOffset), this.path]) {
+    for (const path of [gapsFile(this.dir, this.baseOffset), indexFile(this.dir, this.baseOffset), timeIndexFile(this.dir, this.baseOffset), this.path]) {
       if (!existsSync(path)) continue;
       try {
         renameSync(path, path + DELETED_SUFFIX);

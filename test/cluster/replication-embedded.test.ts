@@ -23,6 +23,7 @@ import { ProtocolServer } from '../../src/protocol/server/server.js';
 import { LeaderConnection } from '../../src/protocol/peer/leader-connection.js';
 import { SkeinError } from '../../src/errors.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
+import { iterateBatches, iterateRecords } from '../../src/records/record-iterator.js';
 import { ETCD_BINARY, startEtcd, stopAllEtcd, type EtcdServer } from '../helpers/cluster/etcd.js';
 import { until, within } from '../helpers/cluster/wait.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
@@ -288,6 +289,46 @@ it('a leader that appended records its followers never fetched loses leadership;
     await stopCluster(nodes);
   }
 });
+
+it('a follower that starts empty after the leader compacted its log copies the gapped log byte for byte, at the same offsets (appendAsFollower keeps the leader\'s offsets)', async () => {
+  const nodes = await startCluster([1, 2, 3], { replicaLagTimeMaxMs: 60_000, minInsyncReplicas: 1 });
+  try {
+    const [leader, , f3] = nodes as [Node, Node, Node];
+    // Broker 3 copies nothing until the leader's cleaner has removed records.
+    f3.gate.close();
+    await nodes[0]!.broker.createTopic({ topic: 'compacted', replicaAssignment: [[1, 2, 3]], configEntries: [{ name: 'cleanup.policy', value: 'compact' }] });
+    await until(() => nodes.every((n) => n.broker.localReplica('compacted', 0) !== undefined), 'compacted open on its replicas', 10_000);
+    const keyed = (key: string, value: string) => encodeRecordBatch([{ key: Buffer.from(key), value: Buffer.from(value) }]);
+    for (let i = 0; i < 40; i++) await leader.broker.produce('compacted', 0, keyed(`k${i % 5}`, `v${i}`), 1);
+    const replica = leader.broker.localReplica('compacted', 0)!;
+    replica.log.roll();
+    await leader.broker.produce('compacted', 0, keyed('k0', 'after-roll'), 1);
+    const cleaned = await replica.log.compact({ force: true, inline: true });
+    assert.ok(cleaned.cleaned, `the cleaner ran (${cleaned.reason ?? ''})`);
+    const leaderOffsets = offsetsOf(leader.broker, 'compacted');
+    assert.ok(leaderOffsets.length < 41 && leaderOffsets[0]! > 0, `records removed, gaps left: ${leaderOffsets.join(',')}`);
+    assert.is(replica.logStartOffset, 0, 'the log still starts at 0: the follower fetches from there');
+
+    f3.gate.open();
+    const copy = () => f3.broker.localReplica('compacted', 0)!;
+    await until(() => copy().logEndOffset === replica.logEndOffset, 'broker 3 at the leader log end', 20_000);
+    assert.equal(offsetsOf(f3.broker, 'compacted'), leaderOffsets, 'the same offsets, gaps included');
+    assert.ok(logBytes(f3.broker, 'compacted').equals(logBytes(leader.broker, 'compacted')), 'the leader\'s bytes');
+    // And it goes on following what the leader appends next.
+    await leader.broker.produce('compacted', 0, keyed('k9', 'later'), 1);
+    await until(() => copy().logEndOffset === replica.logEndOffset, 'broker 3 follows the next append', 20_000);
+    assert.ok(logBytes(f3.broker, 'compacted').equals(logBytes(leader.broker, 'compacted')));
+  } finally {
+    await stopCluster(nodes);
+  }
+});
+
+/** The offsets of every record of a replica's log. */
+function offsetsOf(broker: Broker, topic: string): number[] {
+  const offsets: number[] = [];
+  for (const batch of iterateBatches(logBytes(broker, topic))) for (const r of iterateRecords(batch)) offsets.push(r.offset);
+  return offsets;
+}
 
 if (ETCD_BINARY) it.run();
 else console.log('skipping: etcd is not installed (apt-get install etcd-server)\n  Total:     0\n  Passed:    0\n  Skipped:   0');
