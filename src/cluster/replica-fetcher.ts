@@ -65,7 +65,7 @@ function lastEpochOf(replica: Partition): number {
 const STUCK_BACKOFF_MS = 5000;
 
 interface Followed extends FollowedPartition {
-  /** Not fetched before this time (after an error). */
+  /** performance.now() before which this partition is not fetched (monotonic: a wall-clock step back must not stall a follower for hours). */
   delayedUntil: number;
   /** Whether the leader was asked where this log's last epoch ends (and the log cut there) since following began. */
   epochChecked: boolean;
@@ -130,7 +130,7 @@ export class ReplicaFetcher {
     let backoff = 100;
     let failing = false;
     while (!this.closed && this.partitions.size > 0) {
-      const now = Date.now();
+      const now = performance.now();
       const ready = [...this.partitions.values()].filter((p) => p.delayedUntil <= now && !p.replica.log.closed);
       if (ready.length === 0) {
         const next = Math.min(...[...this.partitions.values()].map((p) => p.delayedUntil));
@@ -200,13 +200,13 @@ export class ReplicaFetcher {
       if (err instanceof SkeinError && err.code === 'SKEIN_INVALID_RECORD' && result.highWatermark >= 0 && result.highWatermark < replica.logEndOffset) {
         // The leader's batches do not continue this log: its tail diverged from the leader's.
         if (!this.options.truncate(replica, result.highWatermark, err.message)) {
-          followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+          followed.delayedUntil = performance.now() + STUCK_BACKOFF_MS;
           return;
         }
       } else {
         this.options.onWarning(`replicating ${followed.topic}-${followed.partition} from leader ${this.leaderId}: ${(err as Error).message}`);
       }
-      followed.delayedUntil = Date.now() + this.options.errorBackoffMs;
+      followed.delayedUntil = performance.now() + this.options.errorBackoffMs;
     }
   }
 
@@ -232,7 +232,7 @@ export class ReplicaFetcher {
       const followed = asking.find((p) => p.topic === answer.topic && p.partition === answer.partition);
       if (!followed || this.partitions.get(followed.replica.key) !== followed || followed.replica.log.closed) continue;
       if (answer.error) {
-        followed.delayedUntil = Date.now() + this.options.errorBackoffMs;
+        followed.delayedUntil = performance.now() + this.options.errorBackoffMs;
         continue;
       }
       if (answer.leaderEpoch < 0 || answer.endOffset < 0) {
@@ -263,7 +263,7 @@ export class ReplicaFetcher {
     } else offset = Math.min(own.endOffset, diverging.endOffset);
     const reason = `${source}: leader ${this.leaderId} ends epoch ${diverging.epoch} at ${diverging.endOffset}`;
     if (!this.options.truncate(replica, Math.min(offset, replica.logEndOffset), reason)) {
-      followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+      followed.delayedUntil = performance.now() + STUCK_BACKOFF_MS;
       return false;
     }
     return done;
@@ -282,14 +282,14 @@ export class ReplicaFetcher {
         done = this.options.truncate(replica, result.highWatermark, `fetch offset ${fetchOffset} is past leader ${this.leaderId}'s log end`);
       }
       if (done !== undefined) {
-        followed.delayedUntil = done ? 0 : Date.now() + STUCK_BACKOFF_MS;
+        followed.delayedUntil = done ? 0 : performance.now() + STUCK_BACKOFF_MS;
         return;
       }
     }
     // NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION (the leader has
     // not opened it yet), or anything else: ask again shortly; a leadership change in etcd
     // moves or removes this partition.
-    followed.delayedUntil = Date.now() + this.options.errorBackoffMs;
+    followed.delayedUntil = performance.now() + this.options.errorBackoffMs;
   }
 
   private sleep(ms: number): Promise<void> {
