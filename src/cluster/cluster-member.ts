@@ -203,7 +203,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   get isController(): boolean {
-    return this.sessionOk && this.controllerNode === this.nodeId;
+    return this.sessionActive && this.controllerNode === this.nodeId;
   }
 
   /**
@@ -216,8 +216,14 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     return this.registeredAt;
   }
 
-  /** False from a missed session until re-registered: leaders must not acknowledge meanwhile. */
+  /**
+   * False from a missed session until re-registered: leaders must not acknowledge and
+   * followers must not fetch meanwhile. Checked against the monotonic clock at every call, not
+   * only when the session timer fires: a process resumed after SIGSTOP handles the sockets that
+   * became readable during the pause before its timers run.
+   */
   get sessionActive(): boolean {
+    if (this.sessionOk) this.checkSession();
     return this.sessionOk;
   }
 

@@ -53,7 +53,18 @@ export interface ReplicaFetcherOptions {
   /** Empties a replica and starts it at the leader's log start; false when it could not. */
   startAt(replica: Partition, offset: number): boolean;
   onWarning(message: string): void;
+  /**
+   * False while this broker holds no live cluster session: it then sends no fetch. A broker
+   * whose lease expired (paused, cut off) may have been replaced by another process with the
+   * same node id, and leaders count every fetch with that replica id as that replica's log
+   * end: a zombie's fetches would make its successor look caught up (and join the ISR) with
+   * records it lacks. Default: always active.
+   */
+  active?(): boolean;
 }
+
+/** How often a fetcher without a session looks again. */
+const INACTIVE_RECHECK_MS = 100;
 
 /** Leader epoch of the last batch a replica holds (-1: none known). */
 function lastEpochOf(replica: Partition): number {
@@ -74,7 +85,7 @@ interface Followed extends FollowedPartition {
 export class ReplicaFetcher {
   readonly leaderId: number;
   private readonly endpoint: LeaderEndpoint;
-  private readonly options: Required<Omit<ReplicaFetcherOptions, 'truncate' | 'startAt' | 'onWarning'>> & ReplicaFetcherOptions;
+  private readonly options: Required<Omit<ReplicaFetcherOptions, 'truncate' | 'startAt' | 'onWarning' | 'active'>> & ReplicaFetcherOptions;
   private readonly partitions = new Map<string, Followed>();
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -130,6 +141,10 @@ export class ReplicaFetcher {
     let backoff = 100;
     let failing = false;
     while (!this.closed && this.partitions.size > 0) {
+      if (this.options.active && !this.options.active()) {
+        await this.sleep(INACTIVE_RECHECK_MS);
+        continue;
+      }
       const now = performance.now();
       const ready = [...this.partitions.values()].filter((p) => p.delayedUntil <= now && !p.replica.log.closed);
       if (ready.length === 0) {
