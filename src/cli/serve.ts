@@ -44,6 +44,8 @@ export interface ServeOptions {
   controlledShutdownEnable?: boolean;
   controlledShutdownMaxRetries?: number;
   controlledShutdownRetryBackoffMs?: number;
+  /** log.retention.check.interval.ms. Default 300000. */
+  retentionCheckIntervalMs?: number;
   logLevel: LogLevel;
   /** The HTTP admin port (/metrics, /health, /ready, the console); off when undefined. */
   httpPort?: number;
@@ -119,6 +121,7 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
       nodeId: options.nodeId,
       autoCreateTopics: options.autoCreateTopics,
       numPartitions: options.numPartitions,
+      retentionCheckIntervalMs: options.retentionCheckIntervalMs,
       cluster,
       // Recovery after an unclean stop and other storage warnings; topic changes, one line each.
       onWarning: (message) => logger.warn(message),

@@ -750,7 +750,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       led: ledAtStart,
       moved: ledAtStart - remaining.length,
       remaining,
-      elapsedMs: performance.now() - started,
+      elapsedMs: Math.round(performance.now() - started),
       resigned,
     });
     if (this.closed || !this.sessionOk || !this.lease || !this.options.controlledShutdownEnable) return result(this.ledPartitions(), false);
