@@ -777,7 +777,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       await withTimeout(this.ns.if(CONTROLLER, 'Value', '==', String(this.nodeId)).then(this.ns.delete().key(CONTROLLER)).commit(), 'resigning as controller').catch(() => undefined);
       resigned = true;
     }
-    return { ...result(remaining, resigned), elapsedMs: lastMove - started };
+    return { ...result(remaining, resigned), elapsedMs: Math.round(lastMove - started) };
   }
 
   /** Partitions this broker leads now, as `topic-p`. */
