@@ -430,7 +430,7 @@ export class GroupCoordinator {
     return new Group({
       groupId,
       initialRebalanceDelayMs: this.initialRebalanceDelayMs,
-      restored: stored && { protocolType: stored.protocolType, generation: stored.generation },
+      restored: stored && { protocolType: stored.protocolType, generation: stored.generation, protocol: stored.protocol, leader: stored.leader, members: stored.members },
       onGeneration: store.storeGroup && ((value: GroupMetadataValue) => this.storeGeneration(groupId, value)),
     });
   }

@@ -57,10 +57,13 @@ export interface GroupOptions {
   onGeneration?: (value: GroupMetadataValue) => void;
   /**
    * The generation loaded from the store (a group whose coordinator moved, or after a
-   * restart): the group starts Empty in that generation with that protocol type. Its members
-   * are not restored: they rejoin (their next heartbeat gets UNKNOWN_MEMBER_ID).
+   * restart), Kafka's GroupMetadataValue. With members and a protocol the group starts Stable
+   * in that generation with those members, their assignments and the chosen protocol, each
+   * member's session starting now (Kafka's GroupMetadata.loadGroup): consumers that heartbeat
+   * the new coordinator within their session carry on without a rebalance, and those that do
+   * not expire and the group rebalances. Without members it starts Empty in that generation.
    */
-  restored?: { protocolType: string; generation: number };
+  restored?: Pick<GroupMetadataValue, 'protocolType' | 'generation'> & Partial<Pick<GroupMetadataValue, 'protocol' | 'leader' | 'members'>>;
 }
 
 export class Group {
@@ -89,7 +92,32 @@ export class Group {
     if (options.restored) {
       this.currentGeneration = options.restored.generation;
       this.protocolType = options.restored.protocolType === '' ? null : options.restored.protocolType;
+      this.restoreMembers(options.restored);
     }
+  }
+
+  private restoreMembers(restored: NonNullable<GroupOptions['restored']>): void {
+    const { protocol, members } = restored;
+    if (!protocol || !members || members.length === 0) return;
+    for (const m of members) {
+      const member = new GroupMember(m.memberId, {
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        sessionTimeoutMs: m.sessionTimeout,
+        rebalanceTimeoutMs: m.rebalanceTimeout,
+        protocolType: restored.protocolType,
+        // Only the chosen protocol's subscription is stored (as in Kafka).
+        protocols: [{ name: protocol, metadata: m.subscription }],
+      });
+      member.assignment = m.assignment;
+      this.members.set(m.memberId, member);
+      if (m.groupInstanceId !== null) this.staticMembers.set(m.groupInstanceId, m.memberId);
+      this.touchSession(member);
+    }
+    this.protocolName = protocol;
+    this.leaderId = restored.leader !== null && restored.leader !== undefined && this.members.has(restored.leader) ? restored.leader : this.members.keys().next().value!;
+    this.currentState = 'Stable';
   }
 
   get state(): GroupState {

@@ -3,7 +3,7 @@
  * it serves a group only while it owns the group's __consumer_offsets partition, answers
  * SKEIN_COORDINATOR_LOAD_IN_PROGRESS while that partition loads and SKEIN_NOT_COORDINATOR
  * when it does not own it (parked joins included, on resign), and a coordinator that takes a
- * partition over finds the offsets and the group's generation another one wrote there.
+ * partition over finds the offsets, the group's generation and its members another one wrote there.
  */
 import { test } from '../../helpers/test.js';
 import * as assert from 'uvu/assert';
@@ -14,7 +14,7 @@ import { LocalOffsetsTopic, offsetsLogConfig } from '../../../src/broker/group/o
 import { LogManager } from '../../../src/storage/log-manager.js';
 import { Partition } from '../../../src/partition/partition.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/temp-dir.js';
-import { GROUP, joinRequest, keepProcessAlive, rejectsWith, stableGroup } from './helpers.js';
+import { GROUP, assignmentFor, joinRequest, keepProcessAlive, rejectsWith, stableGroup } from './helpers.js';
 
 let release: () => void;
 test.before(() => {
@@ -62,7 +62,7 @@ test('NOT_COORDINATOR for a partition not owned, LOAD_IN_PROGRESS while it loads
   }
 });
 
-test('resign drops the groups (parked joins fail with NOT_COORDINATOR); the next owner loads offsets and generation', async () => {
+test('resign drops the groups (parked joins fail with NOT_COORDINATOR); the next owner loads offsets, generation and members', async () => {
   const { logs, store, coordinator: make } = await setUp();
   const first = make();
   const home = store.partitionOf(GROUP);
@@ -82,13 +82,23 @@ test('resign drops the groups (parked joins fail with NOT_COORDINATOR); the next
       await second.becomeCoordinator(home);
       assert.equal((await second.fetchOffsets({ groupId: GROUP, partitions: [{ topic: 't', partition: 0 }] })).map((o) => o.offset), [11]);
       const [described] = second.describeGroups([GROUP]);
-      assert.is(described!.state, 'Empty', 'members are not restored: they rejoin');
+      assert.is(described!.state, 'Stable', 'the members are restored from GroupMetadataValue (Kafka\'s loadGroup)');
+      assert.equal(described!.members.map((m) => m.memberId), [stable.memberIds[0]!]);
       assert.is(described!.protocolType, 'consumer');
       assert.is(described!.generationId, stable.generationId, 'the stored generation');
-      // The old member's heartbeat makes it rejoin; a new join starts the next generation.
-      await rejectsWith(second.heartbeat({ groupId: GROUP, generationId: stable.generationId, memberId: stable.memberIds[0]! }), 'SKEIN_UNKNOWN_MEMBER_ID');
+      // The old member carries on at the new coordinator: its heartbeat and commits are
+      // accepted in its generation, and its assignment is the one it had (no rebalance).
+      await second.heartbeat({ groupId: GROUP, generationId: stable.generationId, memberId: stable.memberIds[0]! });
+      await second.commitOffsets({ groupId: GROUP, generationId: stable.generationId, memberId: stable.memberIds[0]!, offsets: [{ topic: 't', partition: 0, offset: 12 }] });
+      assert.ok(described!.members[0]!.memberAssignment.equals(assignmentFor(stable.memberIds[0]!)), 'its assignment as the leader gave it');
+      assert.is(described!.leader, stable.memberIds[0]!);
+      assert.is(described!.protocolName, 'range');
+      // A member that left meanwhile leaves (or expires); a new join starts the next generation.
+      await second.leaveGroup({ groupId: GROUP, members: [{ memberId: stable.memberIds[0]! }] });
+      assert.is(second.describeGroups([GROUP])[0]!.state, 'Empty');
       const again = await stableGroup(second, [joinRequest({ clientId: 'a' })]);
-      assert.is(again.generationId, stable.generationId + 1);
+      // The leave rebalanced the group to Empty (one generation), the join formed the next.
+      assert.is(again.generationId, stable.generationId + 2);
     } finally {
       second.close();
     }

@@ -72,6 +72,10 @@ export function garbageAfterLastBatch(partitionDir: string): string {
 
 /** Overwrites the newest offset (or time) index with garbage entries. */
 export function garbleIndex(partitionDir: string, suffix: '.index' | '.timeindex' = '.index'): string {
+  // The active segment's indexes live in memory until it rolls or the log closes: a log that
+  // never rolled has no index file to damage.
+  const names = readdirSync(partitionDir).filter((f) => f.endsWith(suffix));
+  if (names.length === 0) return `no ${suffix} file in ${partitionDir} to damage`;
   const path = lastSegment(partitionDir, suffix);
   const size = Math.max(64, readFileSync(path).length);
   const junk = Buffer.alloc(Math.min(size, 4096));
