@@ -92,6 +92,10 @@ export const ERROR_CODES = [
   'SKEIN_NOT_COORDINATOR',
   'SKEIN_COORDINATOR_LOAD_IN_PROGRESS',
   'SKEIN_COORDINATOR_NOT_AVAILABLE',
+  // A cluster broker's data folder: its meta.properties names another broker or cluster, or is damaged.
+  'SKEIN_INCONSISTENT_NODE_ID',
+  'SKEIN_INCONSISTENT_CLUSTER_ID',
+  'SKEIN_CORRUPT_META_PROPERTIES',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

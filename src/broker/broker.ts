@@ -837,14 +837,15 @@ export class Broker {
   async fetch(request: FetchRequest): Promise<FetchResult> {
     this.ensureOpen();
     const minBytes = Math.max(1, request.minBytes ?? 1);
-    const deadline = Date.now() + Math.max(0, request.maxWaitMs);
+    // Monotonic: a wall clock stepped back (NTP, an operator) must not hold a long poll for hours.
+    const deadline = performance.now() + Math.max(0, request.maxWaitMs);
     const fromReplica = this.replication !== undefined && (request.replicaId ?? -1) >= 0;
     const keys = request.partitions.map((p) => (fromReplica ? replicaFetchKey(`${p.topic}\u0000${p.partition}`) : `${p.topic}\u0000${p.partition}`));
     for (let pass = 0; ; pass++) {
       const result = this.readPartitions(request, fromReplica ? pass === 0 : undefined);
       const bytes = result.partitions.reduce((n, p) => n + p.bytes, 0);
       const failed = result.partitions.some((p) => p.error || p.divergingEpoch);
-      const remaining = deadline - Date.now();
+      const remaining = deadline - performance.now();
       if (bytes >= minBytes || failed || remaining <= 0 || request.signal?.aborted || this.isClosed) {
         for (const o of this.observers) o.fetched?.(result);
         return result;

@@ -110,6 +110,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
     .option('--no-controlled-shutdown', 'on SIGTERM leave at once instead of first moving leaderships away (controlled.shutdown.enable=false)')
     .option('--controlled-shutdown-max-retries <n>', 'times SIGTERM asks the controller to move leaderships away (controlled.shutdown.max.retries)', integer(0, 1000), 3)
     .option('--controlled-shutdown-retry-backoff-ms <ms>', 'how long each ask waits for the moves (controlled.shutdown.retry.backoff.ms)', integer(0, 0x7fffffff), 5000)
+    .option('--log-retention-check-interval-ms <ms>', 'how often segments past retention.ms / retention.bytes are deleted (log.retention.check.interval.ms)', integer(1, 0x7fffffff), 300000)
     .addOption(new Option('--log-level <level>', 'least severe log entries printed on stderr').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines as readable text or JSON objects (pino)').choices(LOG_FORMATS).default('pretty'))
     .option('--http-port <port>', 'serve /metrics, /health, /ready and the web console on this port (0: any free port; off by default)', integer(0, 65535))
@@ -148,6 +149,7 @@ export async function main(argv: string[] = process.argv, io: Console = stdio): 
             controlledShutdownEnable: opts.controlledShutdown as boolean,
             controlledShutdownMaxRetries: opts.controlledShutdownMaxRetries as number,
             controlledShutdownRetryBackoffMs: opts.controlledShutdownRetryBackoffMs as number,
+            retentionCheckIntervalMs: opts.logRetentionCheckIntervalMs as number,
           },
           io,
         );

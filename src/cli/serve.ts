@@ -48,6 +48,8 @@ export interface ServeOptions {
   controlledShutdownEnable?: boolean;
   controlledShutdownMaxRetries?: number;
   controlledShutdownRetryBackoffMs?: number;
+  /** log.retention.check.interval.ms. Default 300000. */
+  retentionCheckIntervalMs?: number;
   logLevel: LogLevel;
   /** The HTTP admin port (/metrics, /health, /ready, the console); off when undefined. */
   httpPort?: number;
@@ -127,6 +129,7 @@ export async function serve(options: ServeOptions, io: Console): Promise<number>
       nodeId: options.nodeId,
       autoCreateTopics: options.autoCreateTopics,
       numPartitions: options.numPartitions,
+      retentionCheckIntervalMs: options.retentionCheckIntervalMs,
       cluster,
       // Recovery after an unclean stop and other storage warnings; topic changes, one line each.
       onWarning: (message) => logger.warn(message),
@@ -214,10 +217,14 @@ function cannotStart(err: unknown, options: ServeOptions, dir: string): string {
     return `skein: cannot listen on ${options.host}:${options.port}: the port is already in use (another broker running? choose another with --port)`;
   }
   if (err instanceof SkeinError && (err.code === 'SKEIN_COORDINATOR_UNAVAILABLE' || err.code === 'SKEIN_NODE_ID_IN_USE')) {
-    return `skein: cannot join the cluster: ${err.message}`;
+    return `skein: cannot join the cluster (${err.code}): ${err.message}`;
+  }
+  if (err instanceof SkeinError && (err.code === 'SKEIN_INCONSISTENT_NODE_ID' || err.code === 'SKEIN_INCONSISTENT_CLUSTER_ID' || err.code === 'SKEIN_CORRUPT_META_PROPERTIES')) {
+    return `skein: refusing to start on ${dir} (${err.code}): ${err.message}`;
   }
   if (err instanceof SkeinError && err.code === 'SKEIN_IO_ERROR' && err.port !== undefined) {
     return `skein: cannot listen on ${options.host}:${options.port}: ${err.message}`;
   }
-  return `skein: cannot open the data folder ${dir}: ${(err as Error).message}`;
+  const code = err instanceof SkeinError ? ` (${err.code})` : '';
+  return `skein: cannot open the data folder ${dir}${code}: ${(err as Error).message}`;
 }

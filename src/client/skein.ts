@@ -24,7 +24,7 @@ export interface SchemaRegistryListenOptions {
 import { AdminServer, type AdminServerOptions } from '../admin/admin-server.js';
 import type { RequestObserver } from '../protocol/server/observer.js';
 import { ClusterMember, type ControlledShutdownResult } from '../cluster/cluster-member.js';
-import { directoryIdOf } from '../broker/directory-id.js';
+import { checkMetaProperties, readMetaProperties, writeMetaProperties } from '../broker/meta-properties.js';
 import { leaderConnections } from '../protocol/peer/leader-connection.js';
 import type { ClusterOptions } from '../cluster/cluster-options.js';
 
@@ -79,14 +79,21 @@ export class Skein {
     nonEmptyString(object(options, 'Skein.open options').dir, 'dir');
     const { cluster, ...brokerOptions } = options;
     if (!cluster) return new Skein(await Broker.open(brokerOptions));
+    const { listen, ...clusterOptions } = cluster;
+    // Whose folder is this? Refused before anything in it is opened (Kafka checks meta.properties
+    // against broker.id and the cluster id before loading its logs).
+    const meta = readMetaProperties(options.dir);
+    const clusterId = await ClusterMember.clusterId(clusterOptions);
+    checkMetaProperties(options.dir, meta, cluster.nodeId, clusterId);
     const skein = new Skein(await Broker.open({ ...brokerOptions, nodeId: cluster.nodeId }));
     try {
-      const { listen, ...clusterOptions } = cluster;
-      const listener = await skein.listen(listen ?? {});
+      const listener = await skein.listen({ clusterId, ...listen });
+      // Written under the folder lock Broker.open took.
+      const { directoryId } = writeMetaProperties(options.dir, meta, cluster.nodeId, clusterId);
       skein.member = await ClusterMember.join(clusterOptions, {
         host: skein.broker.listener.host,
         port: skein.broker.listener.port,
-        directoryId: directoryIdOf(options.dir),
+        directoryId,
       });
       skein.member.on('warning', (message) => (brokerOptions.onWarning ?? ((m: string) => process.stderr.write(`skein: ${m}\n`)))(message));
       // Followers fetch from leaders over the Kafka protocol, like any client (src/protocol/peer/).

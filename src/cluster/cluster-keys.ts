@@ -12,6 +12,8 @@ export const SHUTDOWN = 'shutdown/';
 export const BROKER_EPOCHS = 'broker-epochs/';
 /** `reassignments/<topic>/<p>`: a partition reassignment in progress (KIP-455). */
 export const REASSIGNMENTS = 'reassignments/';
+/** `cluster-id`: the cluster's id, created once by the first broker (Kafka's /cluster/id znode); each folder records it in meta.properties. */
+export const CLUSTER_ID = 'cluster-id';
 
 export const brokerKey = (nodeId: number): string => `${BROKERS}${nodeId}`;
 export const shutdownKey = (nodeId: number): string => `${SHUTDOWN}${nodeId}`;

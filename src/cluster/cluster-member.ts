@@ -22,15 +22,18 @@
  * Session safety: the lease is kept alive by etcd3 every ttl/3. If no keep-alive has been
  * confirmed for a whole session timeout, etcd may have expired it and the cluster may have
  * moved on: the member emits `sessionLost` (a leader must stop acknowledging), then re-joins
- * with a new lease as soon as etcd answers, emitting `sessionRestored`.
+ * with a new lease as soon as etcd answers, emitting `sessionRestored`. Every interval here is
+ * measured on the monotonic clock (`performance.now()`): a wall clock stepped forward must not
+ * end a healthy session, nor one stepped back keep a dead one alive.
  *
  * Runs on the event loop; knows no Kafka API type and no file.
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Etcd3, type Lease, type Namespace, type Watcher } from 'etcd3';
 import { SkeinError } from '../errors.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
-import { CONTROLLER, brokerEpochKey, brokerKey, partitionKey, partitionsOf, reassignmentKey, reassignmentsOf, shutdownKey, topicKey } from './cluster-keys.js';
+import { CLUSTER_ID, CONTROLLER, brokerEpochKey, brokerKey, partitionKey, partitionsOf, reassignmentKey, reassignmentsOf, shutdownKey, topicKey } from './cluster-keys.js';
 import { MetadataCache, type BrokerEndpoint, type CacheChange } from './metadata-cache.js';
 import { encodePartitionState, type PartitionState, type TopicAssignment, type VersionedPartitionState } from './partition-state.js';
 import { assignReplicas, checkAssignment } from './replica-assignment.js';
@@ -152,6 +155,31 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     this.ns = this.client.namespace(options.prefix);
   }
 
+  /**
+   * The cluster's id (Kafka's cluster.id), read from etcd, created there by the first broker
+   * that asks (create-if-absent, so every broker agrees on the first one written). Asked before
+   * a broker opens its folder, so a folder of another cluster is refused before it is touched.
+   */
+  static async clusterId(options: ClusterOptions): Promise<string> {
+    const resolved = resolveClusterOptions(options);
+    const client = new Etcd3({ hosts: resolved.etcdHosts, dialTimeout: 3000 });
+    try {
+      const ns = client.namespace(resolved.prefix);
+      // Kafka's form: a random UUID as 22 characters of URL-safe base64.
+      const fresh = randomBytes(16).toString('base64url');
+      await withTimeout(ns.if(CLUSTER_ID, 'Create', '==', 0).then(ns.put(CLUSTER_ID).value(fresh)).commit(), 'creating the cluster id').catch((err: unknown) => {
+        throw unavailable(err, 'creating the cluster id');
+      });
+      const id = await withTimeout(ns.get(CLUSTER_ID).string(), 'reading the cluster id').catch((err: unknown) => {
+        throw unavailable(err, 'reading the cluster id');
+      });
+      if (!id) throw new SkeinError('SKEIN_CORRUPT_CLUSTER_STATE', `etcd holds no ${resolved.prefix}${CLUSTER_ID} right after creating it`);
+      return id;
+    } finally {
+      client.close();
+    }
+  }
+
   /** Joins the cluster: registers this broker, loads and watches the state, campaigns for controller. */
   static async join(options: ClusterOptions, endpoint: MemberEndpoint): Promise<ClusterMember> {
     const resolved = resolveClusterOptions(options);
@@ -183,7 +211,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   get isController(): boolean {
-    return this.sessionOk && this.controllerNode === this.nodeId;
+    return this.sessionActive && this.controllerNode === this.nodeId;
   }
 
   /**
@@ -196,8 +224,14 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     return this.registeredAt;
   }
 
-  /** False from a missed session until re-registered: leaders must not acknowledge meanwhile. */
+  /**
+   * False from a missed session until re-registered: leaders must not acknowledge and
+   * followers must not fetch meanwhile. Checked against the monotonic clock at every call, not
+   * only when the session timer fires: a process resumed after SIGSTOP handles the sockets that
+   * became readable during the pause before its timers run.
+   */
   get sessionActive(): boolean {
+    if (this.sessionOk) this.checkSession();
     return this.sessionOk;
   }
 
@@ -371,7 +405,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     const lease = this.ns.lease(ttl, { autoKeepAlive: true });
     lease.on('lost', () => this.loseSession('etcd reported the lease lost'));
     lease.on('keepaliveFired', () => {
-      this.pendingKeepAliveAt = Date.now();
+      this.pendingKeepAliveAt = performance.now();
     });
     lease.on('keepaliveSucceeded', () => {
       this.lastKeepAliveConfirmed = this.pendingKeepAliveAt;
@@ -380,10 +414,10 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     const leaseId = await withTimeout(lease.grant(), 'granting a lease').catch((err: unknown) => {
       throw unavailable(err, 'granting a lease');
     });
-    const grantedAt = Date.now();
+    const grantedAt = performance.now();
     const key = brokerKey(this.nodeId);
     const value = JSON.stringify({ host: this.endpoint.host, port: this.endpoint.port, startedAt: new Date().toISOString(), directoryId: this.directoryId });
-    const deadline = Date.now() + waitForIdMs;
+    const deadline = performance.now() + waitForIdMs;
     for (;;) {
       const result = await withTimeout(
         this.ns.if(key, 'Create', '==', 0).then(this.ns.put(key).value(value).lease(leaseId)).commit(),
@@ -395,7 +429,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
         this.registeredAt = Number(result.header.revision);
         break;
       }
-      if (Date.now() > deadline) {
+      if (performance.now() > deadline) {
         throw new SkeinError('SKEIN_NODE_ID_IN_USE', `another live broker is registered with node id ${this.nodeId} (etcd key ${this.options.prefix}${key})`, { nodeId: this.nodeId });
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -409,7 +443,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
 
   private checkSession(): void {
     if (!this.sessionOk || this.closed) return;
-    if (Date.now() - this.lastKeepAliveConfirmed > this.options.sessionTimeoutMs) {
+    if (performance.now() - this.lastKeepAliveConfirmed > this.options.sessionTimeoutMs) {
       this.loseSession(`no lease keep-alive confirmed for ${this.options.sessionTimeoutMs} ms`);
     }
   }
@@ -759,13 +793,13 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
    * so another broker takes over while this one still answers. Call before `close()`.
    */
   async controlledShutdown(): Promise<ControlledShutdownResult> {
-    const started = Date.now();
+    const started = performance.now();
     const ledAtStart = this.ledPartitions().length;
     const result = (remaining: string[], resigned: boolean): ControlledShutdownResult => ({
       led: ledAtStart,
       moved: ledAtStart - remaining.length,
       remaining,
-      elapsedMs: Date.now() - started,
+      elapsedMs: Math.round(performance.now() - started),
       resigned,
     });
     if (this.closed || !this.sessionOk || !this.lease || !this.options.controlledShutdownEnable) return result(this.ledPartitions(), false);
@@ -780,7 +814,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
         },
       );
       const done = await this.waitFor(() => this.movable().length === 0, this.options.controlledShutdownRetryBackoffMs);
-      lastMove = Date.now();
+      lastMove = performance.now();
       if (done) break;
       this.emit('warning', `controlled shutdown of broker ${this.nodeId}: ${this.movable().length} partitions still to move after attempt ${attempt}`);
     }
@@ -792,7 +826,7 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       await withTimeout(this.ns.if(CONTROLLER, 'Value', '==', String(this.nodeId)).then(this.ns.delete().key(CONTROLLER)).commit(), 'resigning as controller').catch(() => undefined);
       resigned = true;
     }
-    return { ...result(remaining, resigned), elapsedMs: lastMove - started };
+    return { ...result(remaining, resigned), elapsedMs: Math.round(lastMove - started) };
   }
 
   /** Partitions this broker leads now, as `topic-p`. */

@@ -53,7 +53,18 @@ export interface ReplicaFetcherOptions {
   /** Empties a replica and starts it at the leader's log start; false when it could not. */
   startAt(replica: Partition, offset: number): boolean;
   onWarning(message: string): void;
+  /**
+   * False while this broker holds no live cluster session: it then sends no fetch. A broker
+   * whose lease expired (paused, cut off) may have been replaced by another process with the
+   * same node id, and leaders count every fetch with that replica id as that replica's log
+   * end: a zombie's fetches would make its successor look caught up (and join the ISR) with
+   * records it lacks. Default: always active.
+   */
+  active?(): boolean;
 }
+
+/** How often a fetcher without a session looks again. */
+const INACTIVE_RECHECK_MS = 100;
 
 /** Leader epoch of the last batch a replica holds (-1: none known). */
 function lastEpochOf(replica: Partition): number {
@@ -65,7 +76,7 @@ function lastEpochOf(replica: Partition): number {
 const STUCK_BACKOFF_MS = 5000;
 
 interface Followed extends FollowedPartition {
-  /** Not fetched before this time (after an error). */
+  /** performance.now() before which this partition is not fetched (monotonic: a wall-clock step back must not stall a follower for hours). */
   delayedUntil: number;
   /** Whether the leader was asked where this log's last epoch ends (and the log cut there) since following began. */
   epochChecked: boolean;
@@ -74,7 +85,7 @@ interface Followed extends FollowedPartition {
 export class ReplicaFetcher {
   readonly leaderId: number;
   private readonly endpoint: LeaderEndpoint;
-  private readonly options: Required<Omit<ReplicaFetcherOptions, 'truncate' | 'startAt' | 'onWarning'>> & ReplicaFetcherOptions;
+  private readonly options: Required<Omit<ReplicaFetcherOptions, 'truncate' | 'startAt' | 'onWarning' | 'active'>> & ReplicaFetcherOptions;
   private readonly partitions = new Map<string, Followed>();
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -130,7 +141,11 @@ export class ReplicaFetcher {
     let backoff = 100;
     let failing = false;
     while (!this.closed && this.partitions.size > 0) {
-      const now = Date.now();
+      if (this.options.active && !this.options.active()) {
+        await this.sleep(INACTIVE_RECHECK_MS);
+        continue;
+      }
+      const now = performance.now();
       const ready = [...this.partitions.values()].filter((p) => p.delayedUntil <= now && !p.replica.log.closed);
       if (ready.length === 0) {
         const next = Math.min(...[...this.partitions.values()].map((p) => p.delayedUntil));
@@ -200,13 +215,13 @@ export class ReplicaFetcher {
       if (err instanceof SkeinError && err.code === 'SKEIN_INVALID_RECORD' && result.highWatermark >= 0 && result.highWatermark < replica.logEndOffset) {
         // The leader's batches do not continue this log: its tail diverged from the leader's.
         if (!this.options.truncate(replica, result.highWatermark, err.message)) {
-          followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+          followed.delayedUntil = performance.now() + STUCK_BACKOFF_MS;
           return;
         }
       } else {
         this.options.onWarning(`replicating ${followed.topic}-${followed.partition} from leader ${this.leaderId}: ${(err as Error).message}`);
       }
-      followed.delayedUntil = Date.now() + this.options.errorBackoffMs;
+      followed.delayedUntil = performance.now() + this.options.errorBackoffMs;
     }
   }
 
@@ -232,7 +247,7 @@ export class ReplicaFetcher {
       const followed = asking.find((p) => p.topic === answer.topic && p.partition === answer.partition);
       if (!followed || this.partitions.get(followed.replica.key) !== followed || followed.replica.log.closed) continue;
       if (answer.error) {
-        followed.delayedUntil = Date.now() + this.options.errorBackoffMs;
+        followed.delayedUntil = performance.now() + this.options.errorBackoffMs;
         continue;
       }
       if (answer.leaderEpoch < 0 || answer.endOffset < 0) {
@@ -263,7 +278,7 @@ export class ReplicaFetcher {
     } else offset = Math.min(own.endOffset, diverging.endOffset);
     const reason = `${source}: leader ${this.leaderId} ends epoch ${diverging.epoch} at ${diverging.endOffset}`;
     if (!this.options.truncate(replica, Math.min(offset, replica.logEndOffset), reason)) {
-      followed.delayedUntil = Date.now() + STUCK_BACKOFF_MS;
+      followed.delayedUntil = performance.now() + STUCK_BACKOFF_MS;
       return false;
     }
     return done;
@@ -282,14 +297,14 @@ export class ReplicaFetcher {
         done = this.options.truncate(replica, result.highWatermark, `fetch offset ${fetchOffset} is past leader ${this.leaderId}'s log end`);
       }
       if (done !== undefined) {
-        followed.delayedUntil = done ? 0 : Date.now() + STUCK_BACKOFF_MS;
+        followed.delayedUntil = done ? 0 : performance.now() + STUCK_BACKOFF_MS;
         return;
       }
     }
     // NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION (the leader has
     // not opened it yet), or anything else: ask again shortly; a leadership change in etcd
     // moves or removes this partition.
-    followed.delayedUntil = Date.now() + this.options.errorBackoffMs;
+    followed.delayedUntil = performance.now() + this.options.errorBackoffMs;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -367,6 +367,8 @@ export class Replication {
         truncate: (r, offset, reason) => truncateReplica(r, offset, reason, this.options.onWarning),
         startAt: (r, offset) => startReplicaAt(r, offset, this.options.onWarning),
         onWarning: this.options.onWarning,
+        // Checked before every fetch, on the monotonic clock (not only when the session timer fires).
+        active: () => this.member.sessionActive,
       });
       this.fetchers.set(leaderId, fetcher);
     }

@@ -172,6 +172,9 @@ export const SKEIN_TO_KAFKA: Partial<Record<ErrorCode, KafkaErrorName>> = {
   SKEIN_NOT_COORDINATOR: 'NOT_COORDINATOR',
   SKEIN_COORDINATOR_LOAD_IN_PROGRESS: 'COORDINATOR_LOAD_IN_PROGRESS',
   SKEIN_COORDINATOR_NOT_AVAILABLE: 'COORDINATOR_NOT_AVAILABLE',
+  SKEIN_INCONSISTENT_NODE_ID: 'UNKNOWN_SERVER_ERROR', // start-up only
+  SKEIN_INCONSISTENT_CLUSTER_ID: 'UNKNOWN_SERVER_ERROR', // start-up only
+  SKEIN_CORRUPT_META_PROPERTIES: 'UNKNOWN_SERVER_ERROR', // start-up only
 };
 
 /** The Kafka error code a response carries for `err`: -1 for anything without a mapping. */

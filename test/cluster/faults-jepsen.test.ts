@@ -2,7 +2,8 @@
  * A Jepsen-style randomized run (issue 12): three broker processes, RF 3, min.insync.replicas 2,
  * kafkajs idempotent acks=-1 writers on every partition, and a seeded sequence of rounds, each
  * one random fault from {SIGKILL + restart, SIGSTOP past the session + SIGCONT, a broker cut
- * off from peers, clients and etcd, etcd SIGKILLed and restarted}, aimed at a partition leader
+ * off from peers, clients and etcd, etcd SIGKILLed and restarted, SIGKILL + a damaged partition
+ * folder + restart, broker 3's wall clock stepped hours forward or back (libfaketime)}, aimed at a partition leader
  * or a random broker, held for a random while, then healed. After the last round: heal
  * everything, wait for the cluster to be whole, see writes acknowledged again (liveness), read
  * every partition back and run the checker (safety).
@@ -14,12 +15,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Admin } from 'kafkajs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ETCD_BINARY } from '../helpers/cluster/etcd.js';
+import { cutInsideLastBatch, flipByteInLastBatch, garbageAfterLastBatch, garbleEpochCheckpoint, garbleIndex } from '../helpers/cluster/damage.js';
 import { FaultCluster } from '../helpers/cluster/fault-cluster.js';
 import { check, describe } from '../helpers/cluster/checker.js';
 import { Load, readBack } from '../helpers/cluster/load.js';
 import { within } from '../helpers/cluster/wait.js';
-import { cleanupTempDirs } from '../helpers/temp-dir.js';
+import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 const it = suite('faults: Jepsen-style randomized run under acks=all load');
 const PARTITIONS = 3;
@@ -29,6 +33,10 @@ const ROUND_BUDGET_MS = 110_000;
 const SEED = Number(process.env.SKEIN_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 let cluster: FaultCluster;
 let admin: Admin;
+/** Broker 3 runs under libfaketime (wall clock only) when it is installed: the 'clock' fault steps it. */
+const FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+const CLOCK_BROKER = 3;
+let clockFile: string | undefined;
 
 /** mulberry32: a small seeded PRNG, so a schedule can be replayed from its seed. */
 function prng(seed: number): () => number {
@@ -45,7 +53,19 @@ function prng(seed: number): () => number {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 it.before(async () => {
-  cluster = await FaultCluster.start({ sessionTimeoutMs: SESSION_MS, replicaLagTimeMaxMs: 3000, minInsyncReplicas: 2, etcdProxies: true });
+  if (existsSync(FAKETIME)) {
+    clockFile = join(tempDir('skein-jepsen-clock-'), 'offset');
+    writeFileSync(clockFile, '+0\n');
+  }
+  const file = clockFile;
+  cluster = await FaultCluster.start({
+    sessionTimeoutMs: SESSION_MS,
+    replicaLagTimeMaxMs: 3000,
+    minInsyncReplicas: 2,
+    etcdProxies: true,
+    env: (nodeId) =>
+      file && nodeId === CLOCK_BROKER ? { LD_PRELOAD: FAKETIME, FAKETIME_TIMESTAMP_FILE: file, FAKETIME_NO_CACHE: '1', DONT_FAKE_MONOTONIC: '1' } : undefined,
+  });
   admin = await cluster.admin();
 });
 
@@ -55,8 +75,15 @@ it.after(async () => {
   cleanupTempDirs();
 });
 
-type Fault = 'kill' | 'pause' | 'cut' | 'etcd';
-const FAULTS: Fault[] = ['kill', 'pause', 'cut', 'etcd'];
+type Fault = 'kill' | 'pause' | 'cut' | 'etcd' | 'damage' | 'clock';
+const FAULTS: Fault[] = ['kill', 'pause', 'cut', 'etcd', 'damage', 'clock'];
+const DAMAGES = [
+  (dir: string) => flipByteInLastBatch(dir),
+  (dir: string) => cutInsideLastBatch(dir),
+  (dir: string) => garbageAfterLastBatch(dir),
+  (dir: string) => `${cutInsideLastBatch(dir)}; ${garbleEpochCheckpoint(dir)}`,
+  (dir: string) => `${flipByteInLastBatch(dir)}; ${garbleIndex(dir, '.timeindex')}`,
+];
 
 it(`random faults (seed ${SEED}), then heal: every acknowledged record read back once, in order, at its offset`, async () => {
   console.log(`  fault schedule seed ${SEED} (replay with SKEIN_FAULT_SEED=${SEED})`);
@@ -71,10 +98,14 @@ it(`random faults (seed ${SEED}), then heal: every acknowledged record read back
   try {
     await load.progress(5, 30_000, 'writes before any fault');
     for (let round = 0; round < ROUNDS && Date.now() - started < ROUND_BUDGET_MS; round++) {
-      const fault = pick(FAULTS);
+      let fault = pick(FAULTS);
+      if (fault === 'clock' && !clockFile) fault = 'pause';
       // Half the time the leader of a random partition, otherwise any broker.
       const leader = (await cluster.partition(topic, Math.floor(random() * PARTITIONS)).catch(() => undefined))?.leader ?? -1;
-      const victim = random() < 0.5 && leader > 0 ? leader : pick(cluster.brokers).nodeId;
+      let victim = random() < 0.5 && leader > 0 ? leader : pick(cluster.brokers).nodeId;
+      if (fault === 'clock') victim = CLOCK_BROKER;
+      const damage = pick(DAMAGES);
+      const hours = (1 + Math.floor(random() * 3)) * (random() < 0.5 ? -1 : 1);
       const holdMs = 500 + Math.floor(random() * 2500);
       const at = ((Date.now() - started) / 1000).toFixed(1);
       log.push(`${at}s round ${round}: ${fault}${fault === 'etcd' ? '' : ` broker ${victim}`} for ${fault === 'pause' ? SESSION_MS + holdMs : holdMs} ms (acked so far ${load.acked})`);
@@ -98,6 +129,31 @@ it(`random faults (seed ${SEED}), then heal: every acknowledged record read back
           await sleep(holdMs);
           await cluster.etcd.restart();
           break;
+        case 'damage': {
+          // A damaged folder can lose acknowledged records only when it was the last ISR member
+          // (docs/cluster.md): damaged only when every ISR is whole, else a plain SIGKILL.
+          const whole = (await cluster.partitions(topic, PARTITIONS).catch(() => [])).filter((st) => st.isr.length === 3).length === PARTITIONS;
+          await cluster.killAndRestart(victim, async () => {
+            if (!whole) {
+              log.push('    (an ISR was not whole: killed without damage)');
+            } else {
+              const dir = cluster.partitionDir(victim, topic, Math.floor(random() * PARTITIONS));
+              try {
+                log.push(`    ${damage(dir)}`);
+              } catch (err) {
+                log.push(`    nothing to damage: ${(err as Error).message}`);
+              }
+            }
+            await sleep(holdMs);
+          });
+          break;
+        }
+        case 'clock':
+          writeFileSync(clockFile!, `${hours > 0 ? '+' : ''}${hours}h\n`);
+          log.push(`    broker ${CLOCK_BROKER}'s wall clock ${hours > 0 ? '+' : ''}${hours} h`);
+          await sleep(holdMs);
+          writeFileSync(clockFile!, '+0\n');
+          break;
       }
       // Let the cluster be whole (every broker registered, a controller) before the next fault.
       await cluster.waitForBrokers(3, 30_000).catch(async (err: Error) => {
@@ -117,6 +173,7 @@ it(`random faults (seed ${SEED}), then heal: every acknowledged record read back
   } catch (err) {
     throw new Error(`${(err as Error).message}\nseed ${SEED}, schedule:\n  ${log.join('\n  ')}`);
   } finally {
+    if (clockFile) writeFileSync(clockFile, '+0\n');
     await within(load.stop(), 90_000, 'writers to stop');
   }
   const back = await readBack(cluster.kafka('jepsen-reader'), cluster.bootstrap(), topic, PARTITIONS, load.history);

@@ -23,6 +23,55 @@ export interface BrokerProcessOptions {
   /** Extra `skein serve` arguments (e.g. ['--session-timeout-ms', '2000']). */
   args?: string[];
   startTimeoutMs?: number;
+  /** Extra environment (e.g. LD_PRELOAD of libfaketime). */
+  env?: Record<string, string>;
+}
+
+function serveArgs(options: BrokerProcessOptions, advertisedPort: number): string[] {
+  return [
+    LAUNCH, 'serve',
+    '--node-id', String(options.nodeId),
+    '--host', '127.0.0.1', '--port', '0',
+    '--advertised-host', '127.0.0.1', '--advertised-port', String(advertisedPort),
+    '--dir', options.dir,
+    ...(options.etcd ? ['--etcd', options.etcd] : []),
+    ...(options.args ?? []),
+  ];
+}
+
+export interface RefusedStart {
+  /** The exit code (null if it had to be killed). */
+  code: number | null;
+  output: string;
+  /** True when it started listening instead of refusing (it is then SIGKILLed). */
+  listened: boolean;
+}
+
+/**
+ * Runs `skein serve` with `options` where it is expected to refuse to start: resolves with its
+ * exit code and output once it exits, or (killing it) if it listens after all or is still
+ * running after `timeoutMs`.
+ */
+export function startExpectingRefusal(options: BrokerProcessOptions, timeoutMs = 30_000): Promise<RefusedStart> {
+  const child = track(spawn(process.execPath, serveArgs(options, 1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } }));
+  let output = '';
+  let listened = false;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!listened && /skein listening on/.test(output)) {
+        listened = true;
+        child.kill('SIGKILL');
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, listened });
+    });
+  });
 }
 
 export class BrokerProcess {
@@ -55,6 +104,11 @@ export class BrokerProcess {
     return broker;
   }
 
+  /** The options it starts with (node id, folder, etcd, arguments, environment). */
+  get startOptions(): BrokerProcessOptions {
+    return this.options;
+  }
+
   /** What clients put in their broker list. */
   get bootstrap(): string {
     return this.proxy.address;
@@ -74,16 +128,8 @@ export class BrokerProcess {
 
   async start(): Promise<void> {
     if (this.running) throw new Error(`broker ${this.nodeId} is already running`);
-    const args = [
-      LAUNCH, 'serve',
-      '--node-id', String(this.nodeId),
-      '--host', '127.0.0.1', '--port', '0',
-      '--advertised-host', '127.0.0.1', '--advertised-port', String(this.proxy.port),
-      '--dir', this.dir,
-      ...(this.options.etcd ? ['--etcd', this.options.etcd] : []),
-      ...(this.options.args ?? []),
-    ];
-    const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const args = serveArgs(this.options, this.proxy.port);
+    const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.options.env } }));
     this.child = child;
     const timeoutMs = this.options.startTimeoutMs ?? 30_000;
     const port = await new Promise<number>((resolve, reject) => {

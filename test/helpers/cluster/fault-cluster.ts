@@ -27,6 +27,8 @@ export interface FaultClusterOptions {
   /** Put a TcpProxy between each broker and etcd (`etcdLink(nodeId)`). */
   etcdProxies?: boolean;
   args?: string[];
+  /** Extra environment for one broker's process (e.g. libfaketime for a clock that jumps). */
+  env?: (nodeId: number) => Record<string, string> | undefined;
 }
 
 export interface EtcdPartition {
@@ -73,6 +75,7 @@ export class FaultCluster {
           dir: join(root, `b${nodeId}`),
           etcd: links.has(nodeId) ? `http://127.0.0.1:${links.get(nodeId)!.port}` : etcd.url,
           args,
+          env: options.env?.(nodeId),
         }),
       ),
     );
