@@ -42,14 +42,9 @@ export interface ReplicaFetcherOptions {
   nodeId: number;
   /** Long-poll time the leader may hold a fetch with nothing new. Default 500 (Kafka's replica.fetch.wait.max.ms). */
   maxWaitMs?: number;
-  /**
-   * Bytes per partition per fetch (replica.fetch.max.bytes). Default 8 MiB, not Kafka's 1 MiB:
-   * a client such as librdkafka sends batches of up to 1 MB, so a 1 MiB cap moved one batch
-   * per round trip and a follower that fell a few batches behind a busy leader caught up one
-   * batch per round, each round paying two event-loop hops; acks=all produces waited behind it.
-   */
+  /** Bytes per partition per fetch. Default 1 MiB (replica.fetch.max.bytes). */
   partitionMaxBytes?: number;
-  /** Bytes per fetch (replica.fetch.response.max.bytes). Default 16 MiB (Kafka's is 10 MiB). */
+  /** Bytes per fetch. Default 10 MiB (replica.fetch.response.max.bytes). */
   maxBytes?: number;
   /** Wait after a partition's error before asking for it again. Default 200 (replica.fetch.backoff.ms is 1000). */
   errorBackoffMs?: number;
@@ -93,8 +88,8 @@ export class ReplicaFetcher {
     this.options = {
       ...options,
       maxWaitMs: options.maxWaitMs ?? 500,
-      partitionMaxBytes: options.partitionMaxBytes ?? 8 * 1024 * 1024,
-      maxBytes: options.maxBytes ?? 16 * 1024 * 1024,
+      partitionMaxBytes: options.partitionMaxBytes ?? 1024 * 1024,
+      maxBytes: options.maxBytes ?? 10 * 1024 * 1024,
       errorBackoffMs: options.errorBackoffMs ?? 200,
     };
   }
