@@ -4,8 +4,13 @@
  * measured from outside with real clients.
  *
  * - Produce throughput: kcat (librdkafka) sends 100-byte records with acks=all to a topic with
- *   RF 3 on three brokers, next to the baseline in the same run: one broker alone (no etcd),
- *   same client, same acks. Target: ratio >= 0.5.
+ *   RF 3 on three brokers, next to the baseline: one broker alone (no etcd), same client, same
+ *   settings, same file, same 3 partitions. Both setups run side by side and kcat alternates
+ *   between them (A B, B A, ...), so load from outside falls on both alike; the ratio is the
+ *   median of the rounds' ratios, with their range. CPU time per record (the brokers' and
+ *   kcat's, from /proc) says how much of the ratio is work rather than waiting: RF 3 stores
+ *   every record three times and sends it twice over loopback, and three brokers plus kcat
+ *   share the machine's cores. Target: ratio >= 0.5.
  * - End-to-end latency with replication: kafkajs sends one record at a time (acks=all), a kafkajs
  *   consumer receives it (consumers read only below the high watermark, so this includes the
  *   followers' fetch); p50/p99 next to the same on one broker.
@@ -22,7 +27,8 @@
  * BENCH_TRACE=1 prints the first failed sends of each failover with their time after the signal.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +52,10 @@ class Broker {
 
   get bootstrap(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {
@@ -122,7 +132,7 @@ async function startCluster(name: string, count: number, sessionTimeoutMs: numbe
 async function stopCluster(cluster: Cluster): Promise<void> {
   cluster.client?.close();
   await Promise.allSettled(cluster.brokers.map((b) => b.kill()));
-  await stopAllEtcd();
+  await cluster.etcd?.stop();
 }
 
 function kafka(cluster: Cluster, clientId: string): Kafka {
@@ -169,17 +179,52 @@ async function waitIsr(cluster: Cluster, topic: string, partitions: number, size
   return false;
 }
 
-/** kcat producing `records` lines of 100 bytes with acks=all; records/s, or an error text. */
-function kcatProduce(bootstrap: string, topic: string, file: string, records: number): number | string {
+/** CPU time (user + system) in ms of a process, or of this process's reaped children; undefined where /proc is not there. */
+function cpuMs(pid: number | 'children'): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime, stime are fields 14, 15 of stat (11, 12 after the name); cutime, cstime 16, 17.
+    const [a, b] = pid === 'children' ? [13, 14] : [11, 12];
+    return ((Number(fields[a]) + Number(fields[b])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+interface ProduceRun {
+  rate: number;
+  /** CPU of the broker processes per record, µs. */
+  brokerCpuUs?: number;
+  /** CPU of kcat per record, µs. */
+  clientCpuUs?: number;
+}
+
+/** kcat producing `records` lines of 100 bytes with acks=all; the rate and CPU per record, or an error text. */
+function kcatProduce(cluster: Cluster, topic: string, file: string, records: number): ProduceRun | string {
+  const brokersBefore = cluster.brokers.map((b) => (b.pid ? cpuMs(b.pid) : undefined));
+  const clientBefore = cpuMs('children');
   const started = process.hrtime.bigint();
   const result = spawnSync(
     'kcat',
-    ['-P', '-b', bootstrap, '-t', topic, '-l', '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'message.timeout.ms=60000', file],
+    ['-P', '-b', cluster.brokers.map((b) => b.bootstrap).join(','), '-t', topic, '-l', '-X', 'acks=all', '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'message.timeout.ms=60000', file],
     { encoding: 'utf8', timeout: 180_000 },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (result.status !== 0 || /fail|error/i.test(result.stderr ?? '')) return `kcat exited ${result.status ?? result.signal}: ${(result.stderr ?? '').slice(-300).trim()}`;
-  return records / seconds;
+  const brokersAfter = cluster.brokers.map((b) => (b.pid ? cpuMs(b.pid) : undefined));
+  const clientAfter = cpuMs('children');
+  const brokerMs = brokersAfter.every((v, i) => v !== undefined && brokersBefore[i] !== undefined) ? brokersAfter.reduce<number>((n, v, i) => n + v! - brokersBefore[i]!, 0) : undefined;
+  return {
+    rate: records / seconds,
+    brokerCpuUs: brokerMs === undefined ? undefined : (brokerMs * 1000) / records,
+    clientCpuUs: clientAfter === undefined || clientBefore === undefined ? undefined : ((clientAfter - clientBefore) * 1000) / records,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function latency(cluster: Cluster, topic: string, samples: number): Promise<{ p50: number; p99: number; max: number } | string> {
@@ -332,48 +377,63 @@ async function main(): Promise<void> {
     console.log('skipping: needs etcd (etcd-server) and kcat');
     return;
   }
-  const records = QUICK ? 50_000 : 200_000;
+  const records = QUICK ? 100_000 : 500_000;
+  const rounds = QUICK ? 2 : 4;
   const file = join(root, 'records.txt');
   writeFileSync(file, Array.from({ length: records }, (_, i) => String(i).padStart(8, '0') + 'x'.repeat(91)).join('\n') + '\n');
   const samples = QUICK ? 100 : 300;
 
-  // One broker alone: the baseline.
+  // Both setups side by side: one broker alone (the baseline) and three brokers with RF 3.
   const single = await startCluster('single', 1, 0);
-  let singleRate: number | string = 'n/a';
+  const replicated = await startCluster('rf3', 3, 2000);
+  const singleRuns: ProduceRun[] = [];
+  const rf3Runs: ProduceRun[] = [];
+  const ratios: number[] = [];
+  let produceNote = '';
   let singleLatency: Awaited<ReturnType<typeof latency>> = 'n/a';
+  let rf3Latency: Awaited<ReturnType<typeof latency>> = 'n/a';
   try {
     await createTopic(single, 'tp', 3, 1);
     await createTopic(single, 'lat', 1, 1);
-    singleRate = kcatProduce(single.brokers[0]!.bootstrap, 'tp', file, records);
-    singleLatency = await latency(single, 'lat', samples);
-  } catch (err) {
-    singleRate = `failed: ${(err as Error).message}`;
-  } finally {
-    await stopCluster(single);
-  }
-
-  const replicated = await startCluster('rf3', 3, 2000);
-  let rf3Rate: number | string = 'n/a';
-  let rf3Latency: Awaited<ReturnType<typeof latency>> = 'n/a';
-  let isrNote = '';
-  try {
     await createTopic(replicated, 'tp', 3, 3);
     await createTopic(replicated, 'lat', 1, 3);
-    if (!(await waitIsr(replicated, 'tp', 3, 3)) || !(await waitIsr(replicated, 'lat', 1, 3))) isrNote = ' (ISR never reached 3 replicas: followers not replicating)';
-    rf3Rate = kcatProduce(replicated.brokers.map((b) => b.bootstrap).join(','), 'tp', file, records);
+    if (!(await waitIsr(replicated, 'tp', 3, 3)) || !(await waitIsr(replicated, 'lat', 1, 3))) produceNote = ' (ISR never reached 3 replicas: followers not replicating)';
+    for (let round = 0; round < rounds; round++) {
+      // Alternate who goes first, so a burst of outside load does not always hit the same side.
+      const order = round % 2 === 0 ? (['single', 'rf3'] as const) : (['rf3', 'single'] as const);
+      const got: Partial<Record<'single' | 'rf3', ProduceRun>> = {};
+      for (const side of order) {
+        const run = kcatProduce(side === 'single' ? single : replicated, 'tp', file, records);
+        if (typeof run === 'string') {
+          produceNote += ` ${side} round ${round + 1}: ${run}`;
+          continue;
+        }
+        got[side] = run;
+        (side === 'single' ? singleRuns : rf3Runs).push(run);
+      }
+      if (got.single && got.rf3) ratios.push(got.rf3.rate / got.single.rate);
+    }
+    singleLatency = await latency(single, 'lat', samples);
     rf3Latency = await latency(replicated, 'lat', samples);
   } catch (err) {
-    rf3Rate = `failed: ${(err as Error).message}`;
+    produceNote += ` failed: ${(err as Error).message.split('\n')[0]}`;
   } finally {
+    await stopCluster(single);
     await stopCluster(replicated);
   }
 
-  console.log(`\n## produce, kcat, ${records.toLocaleString('en-US')} x 100 B, 3 partitions, acks=all${isrNote}`);
-  console.log('| setup | rate | ratio to one broker |');
-  console.log('| --- | ---: | ---: |');
-  const rate = (r: number | string) => (typeof r === 'number' ? formatRate(r, 'records') : r);
-  console.log(`| one broker, RF 1 | ${rate(singleRate)} | 1.00x |`);
-  console.log(`| three brokers, RF 3, min.insync.replicas 2 | ${rate(rf3Rate)} | ${typeof rf3Rate === 'number' && typeof singleRate === 'number' ? `${(rf3Rate / singleRate).toFixed(2)}x` : 'n/a'} |`);
+  console.log(`\n## produce, kcat, ${records.toLocaleString('en-US')} x 100 B per run, 3 partitions, acks=all, ${rounds} alternating rounds, ${cpus().length} cores${produceNote}`);
+  console.log('| setup | rate, median (range) | ratio to one broker, median of rounds (range) | broker CPU per record | kcat CPU per record |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  const rates = (runs: ProduceRun[]) =>
+    runs.length === 0 ? 'n/a' : `${formatRate(median(runs.map((r) => r.rate)), 'records')} (${formatRate(Math.min(...runs.map((r) => r.rate)), 'records')}-${formatRate(Math.max(...runs.map((r) => r.rate)), 'records')})`;
+  const cpu = (runs: ProduceRun[], pick: (r: ProduceRun) => number | undefined) => {
+    const values = runs.map(pick).filter((v): v is number => v !== undefined);
+    return values.length === 0 ? 'n/a' : `${median(values).toFixed(2)} µs`;
+  };
+  const ratioText = ratios.length === 0 ? 'n/a' : `${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}x-${Math.max(...ratios).toFixed(2)}x)`;
+  console.log(`| one broker, RF 1 | ${rates(singleRuns)} | 1.00x | ${cpu(singleRuns, (r) => r.brokerCpuUs)} | ${cpu(singleRuns, (r) => r.clientCpuUs)} |`);
+  console.log(`| three brokers, RF 3, min.insync.replicas 2 | ${rates(rf3Runs)} | ${ratioText} | ${cpu(rf3Runs, (r) => r.brokerCpuUs)} | ${cpu(rf3Runs, (r) => r.clientCpuUs)} |`);
 
   console.log(`\n## end-to-end latency, kafkajs, one 100 B record at a time, acks=all, ${samples} samples`);
   console.log('| setup | p50 | p99 | max |');

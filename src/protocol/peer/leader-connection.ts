@@ -5,7 +5,10 @@
  * generated codecs the server uses, so replication traffic is ordinary Kafka traffic.
  *
  * One request at a time (a fetcher waits for each answer before the next), so responses are
- * matched to the one pending request by correlation id. A broken connection fails the pending
+ * matched to the one pending request by correlation id. Responses are read straight into one
+ * reusable buffer per connection (response-reader.ts): the record Buffers of a fetch's results
+ * are views of it, valid until the next request on this connection (the fetcher appends them,
+ * which copies them into its log, before it asks again). A broken connection fails the pending
  * request with SKEIN_DISCONNECTED; the next `fetch` connects again, to the address the cluster
  * registers for the leader at that moment. Errors in the answer are translated from Kafka
  * codes back to SkeinError codes, so the cluster layer never sees a Kafka number.
@@ -20,7 +23,8 @@ import type { EpochEndAnswer, EpochEndQuery, LeaderEndpoint, LeaderEndpointFacto
 import type { Writer } from '../codec/writer.js';
 import { decodeOffsetForLeaderEpochResponse, encodeOffsetForLeaderEpochRequest } from '../messages/offset-for-leader-epoch.js';
 import { Reader } from '../codec/reader.js';
-import { FrameDecoder, encodeFrame } from '../framing.js';
+import { encodeFrame } from '../framing.js';
+import { ResponseReader } from './response-reader.js';
 import { encodeRequestHeader } from '../request-header.js';
 import { decodeResponseHeader, responseHeaderVersion } from '../response-header.js';
 import { decodeFetchResponse, encodeFetchRequest } from '../messages/fetch.js';
@@ -63,7 +67,7 @@ export class LeaderConnection implements LeaderEndpoint {
   private readonly requestTimeoutMs: number;
   private socket: Socket | undefined;
   private connecting: Promise<Socket> | undefined;
-  private decoder = new FrameDecoder();
+  private reader: ResponseReader | undefined;
   private pending: { correlationId: number; resolve: (frame: Buffer) => void; reject: (err: Error) => void } | undefined;
   private correlationId = 0;
   private closed = false;
@@ -162,6 +166,8 @@ export class LeaderConnection implements LeaderEndpoint {
   /** One request on the connection (connecting first if needed), its response decoded; `waitMs` the time the leader may hold it. */
   private async request<T>(apiKey: number, apiVersion: number, writeBody: (w: Writer) => void, decodeBody: (r: Reader, version: number) => T, waitMs: number): Promise<T> {
     const socket = await this.connected();
+    // The previous answer has been used (one request at a time): its buffer may be read into again.
+    this.reader?.release();
     const correlationId = ++this.correlationId;
     const frame = encodeFrame((w) => {
       encodeRequestHeader(w, { apiKey, apiVersion, correlationId, clientId: this.clientId });
@@ -213,7 +219,13 @@ export class LeaderConnection implements LeaderEndpoint {
     const endpoint = this.resolve();
     if (!endpoint) return Promise.reject(new SkeinError('SKEIN_DISCONNECTED', `leader ${this.leaderId} is not registered in the cluster`));
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: endpoint.host, port: endpoint.port });
+      const reader = new ResponseReader();
+      const socket: Socket = connect({
+        host: endpoint.host,
+        port: endpoint.port,
+        // Reads land in the reader's buffers (no Buffer per chunk, no concatenation).
+        onread: { buffer: () => reader.nextBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(socket, reader, n, buf) },
+      });
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
@@ -227,7 +239,7 @@ export class LeaderConnection implements LeaderEndpoint {
           reject(new SkeinError('SKEIN_CLOSED', `the connection to leader ${this.leaderId} is closed`));
           return;
         }
-        this.attach(socket);
+        this.attach(socket, reader);
         resolve(socket);
       });
       const onError = (err: NodeJS.ErrnoException) => {
@@ -238,24 +250,27 @@ export class LeaderConnection implements LeaderEndpoint {
     });
   }
 
-  private attach(socket: Socket): void {
+  /** Bytes read into the reader's buffer; true keeps the socket reading (false would pause it). */
+  private onRead(socket: Socket, reader: ResponseReader, n: number, buf: Uint8Array): boolean {
+    if (this.socket !== socket) return true;
+    let frames: Buffer[];
+    try {
+      frames = reader.onRead(n, buf);
+    } catch (err) {
+      this.drop(err as Error);
+      return true;
+    }
+    for (const frame of frames) {
+      const waiter = this.pending;
+      this.pending = undefined;
+      waiter?.resolve(frame);
+    }
+    return true;
+  }
+
+  private attach(socket: Socket, reader: ResponseReader): void {
     this.socket = socket;
-    this.decoder = new FrameDecoder();
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket !== socket) return;
-      let frames: Buffer[];
-      try {
-        frames = this.decoder.push(chunk);
-      } catch (err) {
-        this.drop(err as Error);
-        return;
-      }
-      for (const frame of frames) {
-        const waiter = this.pending;
-        this.pending = undefined;
-        waiter?.resolve(frame);
-      }
-    });
+    this.reader = reader;
     // A socket already replaced (dropped, then reconnected) must not fail its successor's request.
     socket.on('error', (err) => {
       if (this.socket === socket) this.drop(new SkeinError('SKEIN_DISCONNECTED', `connection to leader ${this.leaderId} failed: ${err.message}`, { cause: err }));
@@ -269,6 +284,7 @@ export class LeaderConnection implements LeaderEndpoint {
   private drop(err: Error): void {
     const socket = this.socket;
     this.socket = undefined;
+    this.reader = undefined;
     socket?.destroy();
     const waiter = this.pending;
     this.pending = undefined;
