@@ -47,6 +47,8 @@ export interface RecordBytes {
   count: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** One record's fields as RecordCursor.fieldsAt reads them again. */
 export interface RecordFields {
   timestamp: number;
@@ -61,6 +63,9 @@ export interface RecordFields {
 export class RecordCursor {
   /** The bytes the record positions refer to (the batch, or its decompressed records). */
   bytes: Buffer = EMPTY;
+  /** `bytes.buffer` and `bytes.byteOffset`, read once per batch (accessors: see buffer-view.ts viewOf). */
+  arrayBuffer: ArrayBufferLike = EMPTY.buffer;
+  byteOffset = 0;
   count = 0;
   baseOffset = 0;
   /** Fields of the current record (valid after next() returned true). */
@@ -96,7 +101,10 @@ export class RecordCursor {
 
   /** Starts over on `batch` (a subclass walking several batches reuses one cursor). */
   reset(batch: Buffer, section?: RecordBytes): void {
-    this.bytes = section ? section.bytes : batch;
+    const bytes = section ? section.bytes : batch;
+    this.bytes = bytes;
+    this.arrayBuffer = bytes.buffer;
+    this.byteOffset = bytes.byteOffset;
     this.pos = section ? section.start : HEADER_SIZE;
     this.end = section ? section.end : LOG_OVERHEAD + readInt32BE(batch, BATCH_LENGTH);
     this.count = section ? section.count : readInt32BE(batch, RECORDS_COUNT);
@@ -241,8 +249,6 @@ function varlongAt(buf: Uint8Array, pos: number, end: number): number {
   at.pos = pos;
   return readVarlong(buf, at, end);
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** The headers at `start` (as RecordCursor left them), as views of `batch`. */
 export function readHeadersAt(batch: Buffer, start: number, count: number): RecordHeaderView[] {

@@ -13,7 +13,7 @@
 import { SkeinError } from '../../errors.js';
 import { ATTRIBUTES, COMPRESSION_CODEC_MASK, CURRENT_MAGIC, MAGIC, readInt16BE } from '../../records/batch-header.js';
 import { RecordCursor, readHeadersAt, type RecordBytes, type RecordFields } from '../../records/record-cursor.js';
-import { bufferView } from '../../records/buffer-view.js';
+import { bufferView, viewOf } from '../../records/buffer-view.js';
 import { recordsOf } from '../../records/decode-record-batch.js';
 
 export interface KafkaMessage {
@@ -73,7 +73,7 @@ class LazyMessage implements ConsumedMessage {
   #headers: Record<string, Buffer | Buffer[] | undefined> | undefined;
 
   constructor(c: RecordCursor) {
-    this.value = c.valueLength < 0 ? null : bufferView(c.bytes, c.valueStart, c.valueLength);
+    this.value = c.valueLength < 0 ? null : viewOf(c.arrayBuffer, c.byteOffset + c.valueStart, c.valueLength);
     this.offsetNumber = c.offset;
     this.attributes = c.attributes;
     this.#records = c;
