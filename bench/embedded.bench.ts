@@ -6,9 +6,15 @@
  * Settings, side by side:
  *  - produce, tuned: batchSize 128 KiB, acks 1; defaults: what a new user gets (batchSize
  *    16 KiB, acks -1). Both send 1000 records per send(), 16 sends in flight.
- *  - consume, eachBatch with every value touched: through kafkajs-shaped `batch.messages`
- *    (a message object and a Buffer view per record), and through `batch.records()` (the
- *    records in place, nothing allocated per record; the first byte of each value read).
+ *  - consume, eachBatch with every value touched (its length added and its first byte read):
+ *    through kafkajs-shaped `batch.messages` (a message object and a Buffer view per record),
+ *    and through `batch.records()` (the records in place, nothing allocated per record); each
+ *    with the defaults (`skein.consumer({ groupId })`, run({ eachBatch })) and tuned (maxBytes
+ *    16 MiB, 4 MiB per partition, maxWait 100 ms, auto-commit every second). Timed from the
+ *    first eachBatch call to the last record; the group join before it (run() to the first
+ *    batch: 5-30 ms here, most of it the group's metadata write in SyncGroup) is printed
+ *    beside it; the group coordinator's first use (creating __consumer_offsets, once per
+ *    broker: 0.3-1.5 s here) is paid by a warm-up consumer before the round.
  *  - latency, tuned (acks 1, maxWait 1 s) without a preload; defaults (acks -1, default
  *    consumer) after 1 M records produced in the same process. Each with the GCs seen and the
  *    event-loop delay (monitorEventLoopDelay) during the run.
@@ -20,6 +26,8 @@
  * printed as the median with the spread; ratios are taken within a round. Beside each rate,
  * the process's CPU time per record (all its threads): on a machine where other processes
  * take the cores, wall-clock rates fall while CPU per record stays put.
+ * SKEIN_BENCH_ROUNDS sets the 1-partition rounds (default 3), SKEIN_BENCH_THROUGHPUT_ONLY=1 skips
+ * the latency runs.
  * Targets (issue 10): produce >= 2 M records/s, consume by batch >= 10 M records/s, latency
  * p99 < 200 us with the defaults.
  */
@@ -32,7 +40,9 @@ import { Skein } from '../src/client/skein.js';
 import { formatRate, printEnvironment, QUICK } from './harness.js';
 
 const root = mkdtempSync(join(tmpdir(), 'skein-bench-embedded-'));
-const ROUNDS = QUICK ? 1 : 3;
+const ROUNDS = Number(process.env.SKEIN_BENCH_ROUNDS ?? (QUICK ? 1 : 3));
+/** SKEIN_BENCH_THROUGHPUT_ONLY=1: the throughput tables only (for A/B runs of the consume path). */
+const THROUGHPUT_ONLY = process.env.SKEIN_BENCH_THROUGHPUT_ONLY === '1';
 
 interface Baselines {
   arrayPush: number;
@@ -65,11 +75,16 @@ function baselines(total: number, value: Buffer): Baselines {
 
 type ProduceSettings = 'tuned' | 'defaults';
 type ConsumeMode = 'messages' | 'records';
+type ConsumeSettings = 'defaults' | 'tuned';
+type ConsumeRun = `${ConsumeMode} ${ConsumeSettings}`;
+const CONSUME_RUNS: ConsumeRun[] = ['messages defaults', 'records defaults', 'messages tuned', 'records tuned'];
 
 /** Records/s and the process's CPU ns per record over one timed section. */
 interface Rate {
   rate: number;
   cpuNs: number;
+  /** Consume: ms from run() to the first eachBatch call (the group join), not in `rate`. */
+  joinMs?: number;
 }
 
 function timer(): (total: number) => Rate {
@@ -98,21 +113,33 @@ async function produce(skein: Skein, topic: string, total: number, value: Buffer
   return rate;
 }
 
-async function consume(skein: Skein, topic: string, total: number, valueLength: number, mode: ConsumeMode, group: string): Promise<Rate> {
-  const consumer = skein.consumer({ groupId: group, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 100 });
+async function consume(skein: Skein, topic: string, total: number, valueLength: number, run: ConsumeRun, group: string): Promise<Rate> {
+  const [mode, settings] = run.split(' ') as [ConsumeMode, ConsumeSettings];
+  const consumer =
+    settings === 'tuned' ? skein.consumer({ groupId: group, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 100 }) : skein.consumer({ groupId: group });
   await consumer.subscribe({ topic, fromBeginning: true });
   let received = 0;
   let bytes = 0;
   let sink = 0;
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
-  const stop = timer();
+  const runAt = performance.now();
+  let joinMs = -1;
+  let stop!: (total: number) => Rate;
   await consumer.run({
-    autoCommitInterval: 1000,
+    ...(settings === 'tuned' ? { autoCommitInterval: 1000 } : {}),
     eachBatch: async ({ batch }) => {
+      if (joinMs < 0) {
+        joinMs = performance.now() - runAt;
+        stop = timer();
+      }
       if (mode === 'messages') {
-        // Touch every value, as the array baseline touches every Buffer.
-        for (const message of batch.messages) bytes += message.value!.length;
+        // Touch every value as records() below does: its length and its first byte.
+        for (const message of batch.messages) {
+          const value = message.value!;
+          bytes += value.length;
+          sink ^= value[0]!;
+        }
         received += batch.messages.length;
       } else {
         const r = batch.records();
@@ -126,17 +153,33 @@ async function consume(skein: Skein, topic: string, total: number, valueLength: 
     },
   });
   await finished;
-  const rate = stop(total);
+  const rate = { ...stop(total), joinMs };
   await consumer.disconnect();
   if (bytes !== total * valueLength) throw new Error(`consumed ${bytes} bytes, expected ${total * valueLength}`);
   if (sink < 0) console.log(sink);
   return rate;
 }
 
+/** One consumer that commits once: the broker creates __consumer_offsets on its first commit. */
+async function warmGroupCoordinator(skein: Skein): Promise<void> {
+  await skein.admin.createTopics({ topics: [{ topic: 'warm-up', numPartitions: 1 }] });
+  const producer = skein.producer();
+  await producer.send({ topic: 'warm-up', messages: [{ value: 'x' }] });
+  const consumer = skein.consumer({ groupId: 'warm-up' });
+  await consumer.subscribe({ topic: 'warm-up', fromBeginning: true });
+  let seen!: () => void;
+  const arrived = new Promise<void>((resolve) => (seen = resolve));
+  await consumer.run({ eachMessage: async () => seen() });
+  await arrived;
+  await consumer.commitOffsets([{ topic: 'warm-up', partition: 0, offset: '1' }]);
+  await consumer.disconnect();
+  await producer.disconnect();
+}
+
 interface RoundFigures {
   base: Baselines;
   produce: Record<ProduceSettings, Rate>;
-  consume: Record<ConsumeMode, Rate>;
+  consume: Record<ConsumeRun, Rate>;
 }
 
 /** One round on `partitions` partitions: baselines, produce tuned and defaults, consume both ways. */
@@ -152,9 +195,10 @@ async function round(partitions: number, total: number, value: Buffer, n: number
   const order: ProduceSettings[] = n % 2 === 0 ? ['tuned', 'defaults'] : ['defaults', 'tuned'];
   const produced = {} as Record<ProduceSettings, Rate>;
   for (const settings of order) produced[settings] = await produce(skein, topics[settings], total, value, keyed, settings);
-  const modes: ConsumeMode[] = n % 2 === 0 ? ['messages', 'records'] : ['records', 'messages'];
-  const consumed = {} as Record<ConsumeMode, Rate>;
-  for (const mode of modes) consumed[mode] = await consume(skein, topics.tuned, total, value.length, mode, `g-${mode}`);
+  await warmGroupCoordinator(skein);
+  const runs = n % 2 === 0 ? CONSUME_RUNS : [...CONSUME_RUNS].reverse();
+  const consumed = {} as Record<ConsumeRun, Rate>;
+  for (const run of runs) consumed[run] = await consume(skein, topics.tuned, total, value.length, run, `g-${run.replace(' ', '-')}`);
   await skein.close();
   rmSync(join(root, `tp-${partitions}-${n}`), { recursive: true, force: true });
   return { base, produce: produced, consume: consumed };
@@ -181,8 +225,8 @@ function printThroughput(partitions: number, total: number, rounds: RoundFigures
   const col = <T>(f: (r: RoundFigures) => T): T[] => rounds.map(f);
   console.log(`\n## embedded throughput, ${total.toLocaleString('en-US')} x 100 B, ${partitions} partition(s)${partitions > 1 ? ', keyed' : ''}, ${rounds.length} round(s): median (min-max)`);
   const cpu = (f: (r: RoundFigures) => Rate) => `${Math.round(median(col((r) => f(r).cpuNs)))} ns`;
-  console.log('| measurement | rate | / JS array | / memcpy | cpu per record |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
+  console.log('| measurement | rate | / JS array | / memcpy | cpu per record | group join (not in the rate) |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   console.log(`| JS array push (baseline) | ${spread(col((r) => r.base.arrayPush))} | 1.00x | | |`);
   console.log(`| memcpy of the records (baseline) | ${spread(col((r) => r.base.memcpy))} | | 1.00x | |`);
   for (const settings of ['tuned', 'defaults'] as const) {
@@ -191,15 +235,17 @@ function printThroughput(partitions: number, total: number, rounds: RoundFigures
     console.log(`| ${label} | ${spread(col((r) => f(r).rate))} | ${ratios(col((r) => f(r).rate / r.base.arrayPush))} | ${ratios(col((r) => f(r).rate / r.base.memcpy))} | ${cpu(f)} |`);
   }
   console.log(`| JS array read (baseline) | ${spread(col((r) => r.base.arrayRead))} | 1.00x | | |`);
-  for (const mode of ['messages', 'records'] as const) {
-    const label = mode === 'messages' ? 'consume eachBatch, batch.messages (kafkajs-shaped)' : 'consume eachBatch, batch.records() (in place)';
-    const f = (r: RoundFigures) => r.consume[mode];
-    console.log(`| ${label} | ${spread(col((r) => f(r).rate))} | ${ratios(col((r) => f(r).rate / r.base.arrayRead))} | | ${cpu(f)} |`);
+  for (const run of CONSUME_RUNS) {
+    const [mode, settings] = run.split(' ');
+    const label = `consume eachBatch, ${mode === 'messages' ? 'batch.messages (kafkajs-shaped)' : 'batch.records() (in place)'}, ${settings === 'tuned' ? 'tuned (16 MiB fetches, 4 MiB per partition)' : 'consumer defaults'}`;
+    const f = (r: RoundFigures) => r.consume[run];
+    console.log(`| ${label} | ${spread(col((r) => f(r).rate))} | ${ratios(col((r) => f(r).rate / r.base.arrayRead))} | | ${cpu(f)} | ${median(col((r) => f(r).joinMs ?? 0)).toFixed(1)} ms |`);
   }
   const best = (f: (r: RoundFigures) => Rate) => formatRate(median(col((r) => f(r).rate)), 'records');
   console.log(
     `targets: produce >= 2 M records/s (tuned ${best((r) => r.produce.tuned)}, defaults ${best((r) => r.produce.defaults)}), ` +
-      `consume >= 10 M records/s (messages ${best((r) => r.consume.messages)}, records() ${best((r) => r.consume.records)}); ` +
+      `consume >= 10 M records/s (defaults: messages ${best((r) => r.consume['messages defaults'])}, records() ${best((r) => r.consume['records defaults'])}; ` +
+      `tuned: messages ${best((r) => r.consume['messages tuned'])}, records() ${best((r) => r.consume['records tuned'])}); ` +
       'on an idle core the cpu per record is the time per record: 500 ns is 2 M/s, 100 ns is 10 M/s',
   );
 }
@@ -279,6 +325,10 @@ async function main(): Promise<void> {
     const count = partitions === 1 ? ROUNDS : 1;
     for (let n = 0; n < count; n++) rounds.push(await round(partitions, total, value, n));
     printThroughput(partitions, total, rounds);
+  }
+  if (THROUGHPUT_ONLY) {
+    rmSync(root, { recursive: true, force: true });
+    return;
   }
   const samples = QUICK ? 2000 : 20_000;
   console.log('\n## single-record latency, send -> eachMessage, 1 partition');

@@ -33,3 +33,13 @@ const FastBuffer = nodeFastBuffer();
 export const bufferView: (buf: Uint8Array, start: number, length: number) => Buffer = FastBuffer
   ? (buf, start, length) => new FastBuffer(buf.buffer, buf.byteOffset + start, length)
   : (buf, start, length) => Buffer.from(buf.buffer, buf.byteOffset + start, length);
+
+/**
+ * The same Buffer from the ArrayBuffer and the absolute byte offset: for callers making many
+ * views of one buffer (a record batch's values), which read `buf.buffer` and `buf.byteOffset`
+ * once. Those two are accessors, not fields: reading them per view measured about as much as
+ * constructing the view itself (18-22 ns against 39 ns per view here).
+ */
+export const viewOf: (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer = FastBuffer
+  ? (buffer, byteOffset, length) => new FastBuffer(buffer, byteOffset, length)
+  : (buffer, byteOffset, length) => Buffer.from(buffer, byteOffset, length);

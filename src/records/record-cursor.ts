@@ -47,11 +47,27 @@ export interface RecordBytes {
   count: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** One record's fields as RecordCursor.fieldsAt reads them again. */
+export interface RecordFields {
+  timestamp: number;
+  keyStart: number;
+  keyLength: number;
+  valueStart: number;
+  valueLength: number;
+  headersStart: number;
+  headerCount: number;
+}
+
 export class RecordCursor {
   /** The bytes the record positions refer to (the batch, or its decompressed records). */
-  readonly bytes: Buffer;
-  readonly count: number;
-  readonly baseOffset: number;
+  bytes: Buffer = EMPTY;
+  /** `bytes.buffer` and `bytes.byteOffset`, read once per batch (accessors: see buffer-view.ts viewOf). */
+  arrayBuffer: ArrayBufferLike = EMPTY.buffer;
+  byteOffset = 0;
+  count = 0;
+  baseOffset = 0;
   /** Fields of the current record (valid after next() returned true). */
   offset = -1;
   timestamp = -1;
@@ -64,24 +80,62 @@ export class RecordCursor {
   /** Position of the first header in `batch` and how many there are. */
   headersStart = 0;
   headerCount = 0;
-  private readonly cursor: Cursor;
-  private readonly end: number;
-  private readonly baseTimestamp: number;
-  private readonly logAppendTime: boolean;
-  private readonly maxTimestamp: number;
+  /** Position of the current record's attributes byte: where fieldsAt() reads it again. */
+  fieldsStart = 0;
+  /** Where the next record starts. */
+  private pos = 0;
+  private end = 0;
+  private baseTimestamp = 0;
+  private logAppendTime = false;
+  private maxTimestamp = 0;
   private index = 0;
   private nextOffsetDelta = 0;
 
-  /** `section`: where the records are when not in `batch` itself (a compressed batch's, decompressed). */
-  constructor(batch: Buffer, section?: RecordBytes) {
-    this.bytes = section ? section.bytes : batch;
-    this.cursor = { pos: section ? section.start : HEADER_SIZE };
+  /**
+   * `section`: where the records are when not in `batch` itself (a compressed batch's,
+   * decompressed). Without a batch the cursor is empty until reset() gives it one.
+   */
+  constructor(batch?: Buffer, section?: RecordBytes) {
+    if (batch !== undefined) this.reset(batch, section);
+  }
+
+  /** Starts over on `batch` (a subclass walking several batches reuses one cursor). */
+  reset(batch: Buffer, section?: RecordBytes): void {
+    const bytes = section ? section.bytes : batch;
+    this.bytes = bytes;
+    this.arrayBuffer = bytes.buffer;
+    this.byteOffset = bytes.byteOffset;
+    this.pos = section ? section.start : HEADER_SIZE;
     this.end = section ? section.end : LOG_OVERHEAD + readInt32BE(batch, BATCH_LENGTH);
     this.count = section ? section.count : readInt32BE(batch, RECORDS_COUNT);
     this.baseOffset = readInt64BE(batch, BASE_OFFSET);
     this.baseTimestamp = readInt64BE(batch, BASE_TIMESTAMP);
     this.logAppendTime = (readInt16BE(batch, ATTRIBUTES) & TIMESTAMP_TYPE_MASK) !== 0;
     this.maxTimestamp = readInt64BE(batch, MAX_TIMESTAMP);
+    this.index = 0;
+    this.nextOffsetDelta = 0;
+  }
+
+  /**
+   * The fields of the record whose attributes byte is at `fieldsStart` (a record next()
+   * already walked and checked, in the batch this cursor is on), read again into `out`. For
+   * lazily built messages: they keep a position, not every field.
+   */
+  fieldsAt(fieldsStart: number, out: RecordFields): RecordFields {
+    const buf = this.bytes;
+    const end = this.end;
+    const timestampDelta = varlongAt(buf, fieldsStart + 1, end);
+    varintAt(buf, at.pos, end); // offsetDelta
+    const keyLength = varintAt(buf, at.pos, end);
+    out.keyStart = at.pos;
+    out.keyLength = keyLength;
+    const valueLength = varintAt(buf, keyLength > 0 ? at.pos + keyLength : at.pos, end);
+    out.valueStart = at.pos;
+    out.valueLength = valueLength;
+    out.headerCount = varintAt(buf, valueLength > 0 ? at.pos + valueLength : at.pos, end);
+    out.headersStart = at.pos;
+    out.timestamp = this.logAppendTime ? this.maxTimestamp : this.baseTimestamp + timestampDelta;
+    return out;
   }
 
   /** Moves to the next record; false after the last. */
@@ -89,59 +143,111 @@ export class RecordCursor {
     const index = this.index;
     if (index >= this.count) return false;
     const buf = this.bytes;
-    const cursor = this.cursor;
     const end = this.end;
-    const start = cursor.pos;
-    const length = readVarint(buf, cursor, end);
-    let pos = cursor.pos;
+    const start = this.pos;
+    const length = varintAt(buf, start, end);
+    let pos = at.pos;
     if (length < MIN_RECORD_BODY || length > end - pos) {
       throw invalid(`record ${index} declares ${length} bytes but ${end - pos} remain in the batch`, index, start);
     }
     const recordEnd = pos + length;
+    this.fieldsStart = pos;
     this.attributes = (buf[pos]! << 24) >> 24;
-    cursor.pos = pos + 1;
-    const timestampDelta = readVarlong(buf, cursor, recordEnd);
-    const offsetDelta = readVarint(buf, cursor, recordEnd);
+    const timestampDelta = varlongAt(buf, pos + 1, recordEnd);
+    const offsetDelta = varintAt(buf, at.pos, recordEnd);
     // Offset deltas increase; a batch rewritten by the log cleaner may skip some (gaps), and a
     // producer's batch runs 0, 1, 2, ... (checked at append).
     if (offsetDelta < this.nextOffsetDelta) throw invalid(`record ${index} has offsetDelta ${offsetDelta}: offset deltas must increase`, index, start);
-    const keyLength = readVarint(buf, cursor, recordEnd);
-    pos = cursor.pos;
+    const keyLength = varintAt(buf, at.pos, recordEnd);
+    pos = at.pos;
     if (keyLength < -1 || keyLength > recordEnd - pos) throw invalid(`record ${index} has key length ${keyLength}`, index, start);
     this.keyStart = pos;
     this.keyLength = keyLength;
-    if (keyLength > 0) cursor.pos = pos + keyLength;
-    const valueLength = readVarint(buf, cursor, recordEnd);
-    pos = cursor.pos;
+    if (keyLength > 0) pos += keyLength;
+    const valueLength = varintAt(buf, pos, recordEnd);
+    pos = at.pos;
     if (valueLength < -1 || valueLength > recordEnd - pos) throw invalid(`record ${index} has value length ${valueLength}`, index, start);
     this.valueStart = pos;
     this.valueLength = valueLength;
-    if (valueLength > 0) cursor.pos = pos + valueLength;
-    const headerCount = readVarint(buf, cursor, recordEnd);
-    if (headerCount < 0 || headerCount > (recordEnd - cursor.pos) / 2) throw invalid(`record ${index} declares ${headerCount} headers`, index, start);
-    this.headersStart = cursor.pos;
+    if (valueLength > 0) pos += valueLength;
+    const headerCount = varintAt(buf, pos, recordEnd);
+    pos = at.pos;
+    if (headerCount < 0 || headerCount > (recordEnd - pos) / 2) throw invalid(`record ${index} declares ${headerCount} headers`, index, start);
+    this.headersStart = pos;
     this.headerCount = headerCount;
     if (headerCount > 0) {
       // Walk the headers now so a malformed one fails here, at its record, as readRecord does.
       for (let h = 0; h < headerCount; h++) {
-        const kl = readVarint(buf, cursor, recordEnd);
-        if (kl < 0 || kl > recordEnd - cursor.pos) throw invalid(`record ${index} header ${h} has key length ${kl}`, index, start);
-        cursor.pos += kl;
-        const vl = readVarint(buf, cursor, recordEnd);
-        if (vl < -1 || vl > recordEnd - cursor.pos) throw invalid(`record ${index} header ${h} has value length ${vl}`, index, start);
-        if (vl > 0) cursor.pos += vl;
+        const kl = varintAt(buf, pos, recordEnd);
+        pos = at.pos;
+        if (kl < 0 || kl > recordEnd - pos) throw invalid(`record ${index} header ${h} has key length ${kl}`, index, start);
+        pos += kl;
+        const vl = varintAt(buf, pos, recordEnd);
+        pos = at.pos;
+        if (vl < -1 || vl > recordEnd - pos) throw invalid(`record ${index} header ${h} has value length ${vl}`, index, start);
+        if (vl > 0) pos += vl;
       }
     }
-    if (cursor.pos !== recordEnd) throw invalid(`record ${index} declares ${length} bytes but its fields take ${cursor.pos - start}`, index, start);
+    if (pos !== recordEnd) throw invalid(`record ${index} declares ${length} bytes but its fields take ${pos - start}`, index, start);
+    this.pos = pos;
     this.offset = this.baseOffset + offsetDelta;
     this.nextOffsetDelta = offsetDelta + 1;
     this.timestamp = this.logAppendTime ? this.maxTimestamp : this.baseTimestamp + timestampDelta;
     this.index = index + 1;
-    if (index + 1 === this.count && cursor.pos !== end) {
-      throw invalid(`the batch holds ${end - cursor.pos} bytes after its last record`, index, cursor.pos);
+    if (index + 1 === this.count && pos !== end) {
+      throw invalid(`the batch holds ${end - pos} bytes after its last record`, index, pos);
     }
     return true;
   }
+}
+
+/**
+ * The position after the varint that varintAt / varlongAt read last: their second result,
+ * kept in the module so that a read allocates nothing and the common one- and two-byte
+ * encodings (lengths under 64 / 8192, deltas) are decoded inline, without a cursor object.
+ */
+const at: Cursor = { pos: 0 };
+
+/** readVarint at `pos` (same checks and errors), leaving the position after it in `at.pos`. */
+function varintAt(buf: Uint8Array, pos: number, end: number): number {
+  if (pos < end) {
+    const b0 = buf[pos]!;
+    if (b0 < 0x80) {
+      at.pos = pos + 1;
+      return (b0 >>> 1) ^ -(b0 & 1);
+    }
+    if (pos + 1 < end) {
+      const b1 = buf[pos + 1]!;
+      if (b1 < 0x80) {
+        at.pos = pos + 2;
+        const u = (b0 & 0x7f) | (b1 << 7);
+        return (u >>> 1) ^ -(u & 1);
+      }
+    }
+  }
+  at.pos = pos;
+  return readVarint(buf, at, end);
+}
+
+/** readVarlong at `pos` (same checks and errors), leaving the position after it in `at.pos`. */
+function varlongAt(buf: Uint8Array, pos: number, end: number): number {
+  if (pos < end) {
+    const b0 = buf[pos]!;
+    if (b0 < 0x80) {
+      at.pos = pos + 1;
+      return (b0 >>> 1) ^ -(b0 & 1);
+    }
+    if (pos + 1 < end) {
+      const b1 = buf[pos + 1]!;
+      if (b1 < 0x80) {
+        at.pos = pos + 2;
+        const u = (b0 & 0x7f) | (b1 << 7);
+        return (u >>> 1) ^ -(u & 1);
+      }
+    }
+  }
+  at.pos = pos;
+  return readVarlong(buf, at, end);
 }
 
 /** The headers at `start` (as RecordCursor left them), as views of `batch`. */

@@ -87,11 +87,14 @@ export class DeliveredBatch implements Batch {
   /** kafkajs's messages, made on first read (then the same array every time). */
   get messages(): ConsumedMessage[] {
     if (this.built === undefined) {
-      const out: ConsumedMessage[] = [];
+      // Sized once (count is exact): pushing grew and copied the array a dozen times per batch.
+      const out: ConsumedMessage[] = new Array<ConsumedMessage>(this.count);
+      let n = 0;
       for (const entry of this.entries) {
         const messages = new BatchMessages(entry.batch, entry.fromOffset, entry.section);
-        for (let m = messages.next(); m !== undefined; m = messages.next()) out.push(m);
+        for (let m = messages.next(); m !== undefined; m = messages.next()) out[n++] = m;
       }
+      if (n !== out.length) out.length = n;
       this.built = out;
     }
     return this.built;
@@ -131,56 +134,35 @@ export class DeliveredBatch implements Batch {
   }
 }
 
-/** BatchRecords over the entries of a DeliveredBatch, one RecordCursor per record batch. */
-class RecordViews implements BatchRecords {
-  offset = -1;
-  timestamp = -1;
-  attributes = 0;
-  bytes: Buffer = EMPTY;
-  keyStart = 0;
-  keyLength = -1;
-  valueStart = 0;
-  valueLength = -1;
-  headersStart = 0;
-  headerCount = 0;
+/**
+ * BatchRecords over the entries of a DeliveredBatch: one RecordCursor moved from record batch
+ * to record batch (reset), so the handler reads the cursor's own fields, nothing copied.
+ */
+class RecordViews extends RecordCursor implements BatchRecords {
   private readonly entries: readonly BatchEntry[];
-  private index = -1;
-  private cursor: RecordCursor | undefined;
+  private entryIndex = 0;
   private fromOffset = 0;
 
   constructor(entries: readonly BatchEntry[]) {
+    super();
     this.entries = entries;
+    const first = entries[0];
+    if (first !== undefined) {
+      this.reset(first.batch, first.section);
+      this.fromOffset = first.fromOffset;
+    }
   }
 
-  next(): boolean {
+  override next(): boolean {
     for (;;) {
-      const cursor = this.cursor;
-      if (cursor !== undefined) {
-        while (cursor.next()) {
-          if (cursor.offset < this.fromOffset) continue;
-          this.offset = cursor.offset;
-          this.timestamp = cursor.timestamp;
-          this.attributes = cursor.attributes;
-          this.keyStart = cursor.keyStart;
-          this.keyLength = cursor.keyLength;
-          this.valueStart = cursor.valueStart;
-          this.valueLength = cursor.valueLength;
-          this.headersStart = cursor.headersStart;
-          this.headerCount = cursor.headerCount;
-          return true;
-        }
-      }
-      this.index += 1;
-      const entry = this.entries[this.index];
+      while (super.next()) if (this.offset >= this.fromOffset) return true;
+      const entry = this.entries[++this.entryIndex];
       if (entry === undefined) {
-        this.cursor = undefined;
+        this.entryIndex = this.entries.length;
         return false;
       }
-      this.cursor = new RecordCursor(entry.batch, entry.section);
-      this.bytes = this.cursor.bytes;
+      this.reset(entry.batch, entry.section);
       this.fromOffset = entry.fromOffset;
     }
   }
 }
-
-const EMPTY = Buffer.alloc(0);
