@@ -21,8 +21,14 @@ import { LoopTurns } from './loop-turns.js';
 import { partitionKey, type ConsumerState } from './state.js';
 import type { PartitionCursor } from './types.js';
 
-/** The most messages one eachBatch call gets (about: whole record batches are not split). */
-const MAX_BATCH_MESSAGES = 4096;
+/**
+ * The most messages one eachBatch call gets, unless one record batch alone holds more (record
+ * batches are not split). A slice runs in one go on the event loop (a handler that touches
+ * every message and never waits on I/O resolves in a microtask): 2048 messages of 100 B cost
+ * 1-4 ms with messages built and every value touched, where the former 4096 (which let slices
+ * grow to 6000 with 2000-record batches) cost 5-12 ms under load, the event-loop delay's p99.
+ */
+const MAX_BATCH_MESSAGES = 2048;
 
 export class Delivery {
   private readonly state: ConsumerState;
@@ -106,15 +112,22 @@ export class Delivery {
           if (!stillOwned()) return;
           const count = deliverableRecords(entry);
           if (count === 0) continue;
-          slice.push(entry);
-          sliceCount += count;
-          recordsEnd = lastRecordOffset(entry) + 1;
-          if (sliceCount >= MAX_BATCH_MESSAGES) {
+          // A slice ends before the batch that would take it past MAX_BATCH_MESSAGES (a batch
+          // larger than that is a slice of its own: record batches are not split).
+          if (sliceCount > 0 && sliceCount + count > MAX_BATCH_MESSAGES) {
             await this.deliverBatch(cursor, result, slice, sliceCount);
             slice = [];
             sliceCount = 0;
-            if (this.turns.dueNow()) await this.turns.yield();
+            if (!stillOwned()) return;
           }
+          // Checked before every slice, not only after this partition's: with several
+          // partitions delivered at once their slices follow each other in microtasks, and a
+          // check after each partition's own slice let every other partition run one more
+          // slice past the due time (8 partitions: up to 8 slices, 20-60 ms under load).
+          if (this.turns.dueNow()) await this.turns.yield();
+          slice.push(entry);
+          sliceCount += count;
+          recordsEnd = lastRecordOffset(entry) + 1;
           continue;
         }
         const messages = new BatchMessages(entry.batch, entry.fromOffset, entry.section);
