@@ -114,4 +114,38 @@ test('eachBatch, partitions delivered concurrently: once a slice ran past the du
   assert.equal(late, [], 'every slice after the busy one waited for the timer');
 });
 
+test('eachBatch, partitions delivered concurrently: one turn for all, so after a turn one slice past the due time runs, not one per partition', async () => {
+  const skein = await filled('turns-shared', 4);
+  const consumer = skein.consumer({ groupId: 'turns-s', maxWaitTimeInMs: 20, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 });
+  await consumer.subscribe({ topic: 'turns-shared', fromBeginning: true });
+  // A timer that counts its runs; each slice notes the count it saw. Every slice is longer
+  // than a delivery slice (5 ms), so after each one the next must wait for a turn of the loop.
+  let ticks = 0;
+  const ticker = setInterval(() => (ticks += 1), 1);
+  const seen: number[] = [];
+  let records = 0;
+  await consumer.run({
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      seen.push(ticks);
+      busy(6);
+      records += batch.messages.length;
+    },
+  });
+  await until(() => records === 48_000, 'all 48,000 records');
+  clearInterval(ticker);
+  await consumer.disconnect();
+  await skein.close();
+  // The most slices that ran with no timer run between them. Before: each partition's delivery
+  // took its own turn and restarted the slice, so all four ran one after the other.
+  let run = 1;
+  let longest = 1;
+  for (let i = 1; i < seen.length; i++) {
+    run = seen[i] === seen[i - 1] ? run + 1 : 1;
+    longest = Math.max(longest, run);
+  }
+  assert.ok(seen.length >= 16, `several slices (${seen.length})`);
+  assert.ok(longest <= 2, `at most two slices without a timer in between, saw ${longest}: ${seen.join(',')}`);
+});
+
 test.run();
