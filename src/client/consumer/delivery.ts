@@ -10,7 +10,7 @@
 import type { FetchPartitionResult } from '../../broker/types.js';
 import { iterateBatches } from '../../records/record-iterator.js';
 import { readBaseOffset, readLastOffsetDelta } from '../../records/batch-header.js';
-import { startDecompressions } from '../pooled-decompression.js';
+import { PooledDecompressions } from '../pooled-decompression.js';
 import { BatchMessages } from './consumed-message.js';
 import { batchEntry, deliverableRecords, DeliveredBatch, lastRecordOffset, type BatchEntry } from './delivered-batch.js';
 import type { OffsetCommits } from './commits.js';
@@ -89,9 +89,9 @@ export class Delivery {
     // outlive the young generation: GC-bound). Its messages are made only if it reads them.
     let slice: BatchEntry[] = [];
     let sliceCount = 0;
-    // Large compressed batches are decompressed on the partition's worker, all of this fetch's
-    // at once (the lane keeps their order) while the ones before them are delivered.
-    const decompressed = startDecompressions(state.broker.workerPool, cursor.key, result.records, cursor.position);
+    // Large compressed batches are decompressed on the partition's worker, a few ahead of
+    // delivery (the lane keeps their order) while the ones before them are delivered.
+    const decompressed = PooledDecompressions.of(state.broker.workerPool, cursor.key, result.records, cursor.position);
     // A compacted log has batches whose last records (or all records) were cleaned away: the
     // batch still covers its offset range, and once every record handed out was consumed the
     // position moves past the range, or the next fetch would return the same batch forever.
@@ -105,7 +105,7 @@ export class Delivery {
         const batchLast = readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0);
         if (batchLast < cursor.position) continue;
         batchesEnd = Math.max(batchesEnd, batchLast + 1);
-        const pending = decompressed?.get(readBaseOffset(batch, 0));
+        const pending = decompressed?.take(readBaseOffset(batch, 0));
         const entry = batchEntry(batch, cursor.position, pending ? await pending : undefined);
         if (options.eachBatch) {
           // Nothing runs between the batches of one slice, so ownership is checked per batch.
