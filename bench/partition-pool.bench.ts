@@ -125,14 +125,15 @@ function ratios(pool: number[], inline: number[]): string {
 
 async function main(): Promise<void> {
   printEnvironment();
-  console.log(`pool size ${defaultPoolSize()} (cores less one); ${PARTITIONS} partitions x ${BATCHES_PER_PARTITION} batches of ${RECORDS_PER_BATCH} x 100 B; ${ROUNDS} rounds per codec, modes alternating`);
+  console.log(`pool size ${process.env.SKEIN_POOL_BENCH_SIZE ?? defaultPoolSize()} (default: cores less one, ${defaultPoolSize()}); ${PARTITIONS} partitions x ${BATCHES_PER_PARTITION} batches of ${RECORDS_PER_BATCH} x 100 B; ${ROUNDS} rounds per codec, modes alternating`);
   // The noise floor: the same probe over an idle second (other processes on these cores show here).
   const idle = new DelayProbe();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const floor = idle.stop();
   console.log(`idle event loop (noise floor), 1 s: delay p99 ${floor.p99.toFixed(1)} ms, max ${floor.max.toFixed(1)} ms`);
   // Thread start and module loading are paid once per broker, not per batch: not measured.
-  const pool = new WorkerPool();
+  // SKEIN_POOL_BENCH_SIZE: lanes (default: the broker's default, cores less one).
+  const pool = new WorkerPool({ size: process.env.SKEIN_POOL_BENCH_SIZE ? Number(process.env.SKEIN_POOL_BENCH_SIZE) : undefined });
   await pool.warmUp();
   const rows: string[] = [];
   for (const codec of CODECS) {
