@@ -31,8 +31,13 @@ import { DelayProbe } from './event-loop-probe.js';
 const root = mkdtempSync(join(tmpdir(), 'skein-bench-pool-'));
 const PARTITIONS = 8;
 const RECORDS_PER_BATCH = 2000;
-const BATCHES_PER_PARTITION = QUICK ? 8 : 24;
-const ROUNDS = QUICK ? 1 : 5;
+// 48 batches x 2000 records x 8 partitions: each measured window lasts 0.3-1.5 s here, so the
+// p99 of a 1 ms probe stands on some hundreds of samples (with 24 it stood on the two or three
+// largest stalls of a 100-200 ms window).
+const BATCHES_PER_PARTITION = Number(process.env.SKEIN_POOL_BENCH_BATCHES ?? (QUICK ? 8 : 48));
+const ROUNDS = Number(process.env.SKEIN_POOL_BENCH_ROUNDS ?? (QUICK ? 1 : 5));
+/** SKEIN_POOL_BENCH_CODECS=gzip,lz4 runs only those codecs (for profiling). */
+const CODECS = (process.env.SKEIN_POOL_BENCH_CODECS?.split(',') ?? ['gzip', 'snappy', 'lz4', 'zstd']) as Array<'gzip' | 'snappy' | 'lz4' | 'zstd'>;
 const IN_FLIGHT_PER_PARTITION = 4;
 
 interface Figures {
@@ -49,6 +54,13 @@ interface Figures {
 async function run(codec: 'gzip' | 'snappy' | 'lz4' | 'zstd', pool: WorkerPool | false, batches = BATCHES_PER_PARTITION): Promise<Figures> {
   const skein = await Skein.open({ dir: join(root, `${codec}-${pool !== false}-${Date.now()}`), groupInitialRebalanceDelayMs: 0, workerPool: pool });
   await skein.admin.createTopics({ topics: [{ topic: 't', numPartitions: PARTITIONS }] });
+  // A broker in service, not one being set up: __consumer_offsets (50 partitions, opened at the
+  // first FindCoordinator of the broker's life: ~100-300 ms of log opens that landed in the
+  // consume window) exists, and each partition took its first append (which writes its leader
+  // epoch checkpoint with an fsync) before the measured window.
+  await skein.broker.findCoordinator('g');
+  const first = encodeRecordBatch([{ value: Buffer.from('first') }]);
+  for (let partition = 0; partition < PARTITIONS; partition++) await skein.broker.produce('t', partition, first, 1);
   const batch = encodeRecordBatch(wordValues(RECORDS_PER_BATCH).map((value) => ({ value })), { compression: codec });
   (globalThis as { gc?: () => void }).gc?.();
   const delay = new DelayProbe();
@@ -67,6 +79,7 @@ async function run(codec: 'gzip' | 'snappy' | 'lz4' | 'zstd', pool: WorkerPool |
     }),
   );
   const total = PARTITIONS * batches * RECORDS_PER_BATCH;
+  const expected = total + PARTITIONS;
   const produce = total / (Number(process.hrtime.bigint() - started) / 1e9);
   const produceLoopUs = (performance.eventLoopUtilization(elu).active * 1000) / (total / 1000);
   const { p99: produceDelayP99, max: produceDelayMax } = delay.stop();
@@ -86,14 +99,14 @@ async function run(codec: 'gzip' | 'snappy' | 'lz4' | 'zstd', pool: WorkerPool |
     eachBatch: async ({ batch: b }) => {
       for (const m of b.messages) bytes += m.value!.length;
       received += b.messages.length;
-      if (received >= total) done();
+      if (received >= expected) done();
     },
   });
   await finished;
   const consume = total / (Number(process.hrtime.bigint() - started) / 1e9);
   const consumeLoopUs = (performance.eventLoopUtilization(elu).active * 1000) / (total / 1000);
   const consumeDelayP99 = consumeDelay.stop().p99;
-  if (bytes !== total * 100) throw new Error(`consumed ${bytes} bytes, expected ${total * 100}`);
+  if (bytes !== total * 100 + PARTITIONS * 5) throw new Error(`consumed ${bytes} bytes, expected ${total * 100 + PARTITIONS * 5}`);
   await consumer.disconnect();
   await skein.close();
   return { produce, produceDelayP99, produceDelayMax, produceLoopUs, consume, consumeDelayP99, consumeLoopUs };
@@ -112,17 +125,18 @@ function ratios(pool: number[], inline: number[]): string {
 
 async function main(): Promise<void> {
   printEnvironment();
-  console.log(`pool size ${defaultPoolSize()} (cores less one); ${PARTITIONS} partitions x ${BATCHES_PER_PARTITION} batches of ${RECORDS_PER_BATCH} x 100 B; ${ROUNDS} rounds per codec, modes alternating`);
+  console.log(`pool size ${process.env.SKEIN_POOL_BENCH_SIZE ?? defaultPoolSize()} (default: cores less one, ${defaultPoolSize()}); ${PARTITIONS} partitions x ${BATCHES_PER_PARTITION} batches of ${RECORDS_PER_BATCH} x 100 B; ${ROUNDS} rounds per codec, modes alternating`);
   // The noise floor: the same probe over an idle second (other processes on these cores show here).
   const idle = new DelayProbe();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const floor = idle.stop();
   console.log(`idle event loop (noise floor), 1 s: delay p99 ${floor.p99.toFixed(1)} ms, max ${floor.max.toFixed(1)} ms`);
   // Thread start and module loading are paid once per broker, not per batch: not measured.
-  const pool = new WorkerPool();
+  // SKEIN_POOL_BENCH_SIZE: lanes (default: the broker's default, cores less one).
+  const pool = new WorkerPool({ size: process.env.SKEIN_POOL_BENCH_SIZE ? Number(process.env.SKEIN_POOL_BENCH_SIZE) : undefined });
   await pool.warmUp();
   const rows: string[] = [];
-  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+  for (const codec of CODECS) {
     // Untimed: compiles the codec's path on the event loop and on the worker.
     await run(codec, false, 2);
     await run(codec, pool, 2);

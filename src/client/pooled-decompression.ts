@@ -48,32 +48,98 @@ export function decompressesOnPool(codec: number, records: number, bytes: number
 const MAX_DECOMPRESSED = 2 ** 31 - 1;
 
 /**
- * Starts decompressing every large compressed batch of `views` that ends at or after
- * `fromOffset`, keyed by the batch's base offset (unique within a partition). Undefined when
- * nothing goes to the pool.
+ * Batches of one fetch that are handed to the pool ahead of delivery, at most per partition.
+ * All of a fetch's large batches used to be copied and posted at once when its delivery
+ * started: with 8 MiB per partition that was up to ~50 copies and posts per partition in one
+ * go (5-15 ms of event loop under load, the consume delay's p99), and a lane took one
+ * partition's whole fetch before the next partition's first batch. Four ahead keep the lane's
+ * thread busy (it runs them while the event loop delivers the one before) and bound both.
  */
-export function startDecompressions(pool: WorkerPool | undefined, key: string, views: Buffer[], fromOffset: number): Map<number, Promise<RecordBytes>> | undefined {
-  if (!pool) return undefined;
-  let started: Map<number, Promise<RecordBytes>> | undefined;
-  for (const view of views) {
-    for (const batch of iterateBatches(view)) {
-      const codec = readInt16BE(batch, ATTRIBUTES) & COMPRESSION_CODEC_MASK;
-      if (codec === 0) continue;
-      const count = readInt32BE(batch, RECORDS_COUNT);
-      if (!decompressesOnPool(codec, count, batch.length)) continue;
-      const baseOffset = readBaseOffset(batch, 0);
-      if (baseOffset + readLastOffsetDelta(batch, 0) < fromOffset) continue;
-      const data = new Uint8Array(batch.subarray(HEADER_SIZE));
-      const work = pool
-        .run<Uint8Array | TaskOutcome<never>>(key, 'decompress', { codec, data, maxBytes: MAX_DECOMPRESSED }, [data.buffer as ArrayBuffer])
-        .then((out): RecordBytes => {
-          const bytes = out instanceof Uint8Array ? Buffer.from(out.buffer, out.byteOffset, out.byteLength) : unwrapOutcome(out);
-          return { bytes, start: 0, end: bytes.length, count };
-        });
-      // Delivery may stop before it reaches a batch (rebalance, seek): its failure is not unhandled.
-      work.catch(() => undefined);
-      (started ??= new Map()).set(baseOffset, work);
+export const DECOMPRESSIONS_AHEAD = 4;
+
+/** A large compressed batch found in a fetch: where it starts, its codec and record count. */
+interface PoolCandidate {
+  batch: Buffer;
+  codec: number;
+  count: number;
+}
+
+/**
+ * The large compressed batches of one partition's fetch that go to the pool, submitted
+ * DECOMPRESSIONS_AHEAD at a time in offset order as delivery takes them (`take`), on the
+ * partition's lane (which keeps their order). Event-loop thread.
+ */
+export class PooledDecompressions {
+  private readonly pool: WorkerPool;
+  private readonly key: string;
+  /** Keyed by base offset (unique within a partition), in offset order. */
+  private readonly candidates: Map<number, PoolCandidate>;
+  private readonly order: number[];
+  private readonly started = new Map<number, Promise<RecordBytes>>();
+  private next = 0;
+
+  private constructor(pool: WorkerPool, key: string, candidates: Map<number, PoolCandidate>) {
+    this.pool = pool;
+    this.key = key;
+    this.candidates = candidates;
+    this.order = [...candidates.keys()];
+    this.fill();
+  }
+
+  /**
+   * The batches of `views` that end at or after `fromOffset` and are large enough for the pool
+   * (header reads only, nothing copied yet); undefined when none is, or there is no pool.
+   */
+  static of(pool: WorkerPool | undefined, key: string, views: Buffer[], fromOffset: number): PooledDecompressions | undefined {
+    if (!pool) return undefined;
+    let candidates: Map<number, PoolCandidate> | undefined;
+    for (const view of views) {
+      for (const batch of iterateBatches(view)) {
+        const codec = readInt16BE(batch, ATTRIBUTES) & COMPRESSION_CODEC_MASK;
+        if (codec === 0) continue;
+        const count = readInt32BE(batch, RECORDS_COUNT);
+        if (!decompressesOnPool(codec, count, batch.length)) continue;
+        const baseOffset = readBaseOffset(batch, 0);
+        if (baseOffset + readLastOffsetDelta(batch, 0) < fromOffset) continue;
+        (candidates ??= new Map()).set(baseOffset, { batch, codec, count });
+      }
+    }
+    return candidates && new PooledDecompressions(pool, key, candidates);
+  }
+
+  /**
+   * The decompressed records of the batch at `baseOffset` (submitted now if it was not yet),
+   * or undefined when that batch is not one for the pool. Submits the next ones behind it.
+   */
+  take(baseOffset: number): Promise<RecordBytes> | undefined {
+    if (!this.candidates.has(baseOffset)) return undefined;
+    // Not started: delivery asked past the window (it takes batches in order, so it does not);
+    // submitted now, and fill() skips it (no longer a candidate).
+    const work = this.started.get(baseOffset) ?? this.submit(this.candidates.get(baseOffset)!);
+    this.started.delete(baseOffset);
+    this.candidates.delete(baseOffset);
+    this.fill();
+    return work;
+  }
+
+  private fill(): void {
+    while (this.started.size < DECOMPRESSIONS_AHEAD && this.next < this.order.length) {
+      const baseOffset = this.order[this.next++]!;
+      const candidate = this.candidates.get(baseOffset);
+      if (candidate !== undefined) this.started.set(baseOffset, this.submit(candidate));
     }
   }
-  return started;
+
+  private submit({ batch, codec, count }: PoolCandidate): Promise<RecordBytes> {
+    const data = new Uint8Array(batch.subarray(HEADER_SIZE));
+    const work = this.pool
+      .run<Uint8Array | TaskOutcome<never>>(this.key, 'decompress', { codec, data, maxBytes: MAX_DECOMPRESSED }, [data.buffer as ArrayBuffer])
+      .then((out): RecordBytes => {
+        const bytes = out instanceof Uint8Array ? Buffer.from(out.buffer, out.byteOffset, out.byteLength) : unwrapOutcome(out);
+        return { bytes, start: 0, end: bytes.length, count };
+      });
+    // Delivery may stop before it reaches a batch (rebalance, seek): its failure is not unhandled.
+    work.catch(() => undefined);
+    return work;
+  }
 }

@@ -11,6 +11,7 @@ import { compressedBatch } from '../helpers/compressed-batches.js';
 import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 import { within } from '../helpers/timeout.js';
+import { DECOMPRESSIONS_AHEAD } from '../../src/client/pooled-decompression.js';
 
 test.after(cleanupTempDirs);
 
@@ -56,5 +57,37 @@ for (const pooled of [true, false]) {
     await skein.close();
   });
 }
+
+test('a fetch of many large gzip batches is decompressed a few at a time, in order, not all at once', async () => {
+  const skein = await Skein.open({ dir: join(tempDir(), 'd'), groupInitialRebalanceDelayMs: 0, workerPool: { size: 1 } });
+  await skein.admin.createTopics({ topics: [{ topic: 'w' }] });
+  const batches = 16;
+  for (let b = 0; b < batches; b++) {
+    const records = Array.from({ length: 1500 }, (_, i) => ({ value: `w${b}-${i}` }));
+    await skein.broker.produce('w', 0, compressedBatch(records, 1), 1);
+  }
+  const pool = skein.broker.workerPool!;
+  const tasksBefore = pool.completed;
+  const consumer = skein.consumer({ groupId: 'gw', maxBytesPerPartition: 64 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 });
+  await consumer.subscribe({ topic: 'w', fromBeginning: true });
+  const seen: string[] = [];
+  let mostInFlight = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      // Tasks handed out and not yet taken by delivery: the window (DECOMPRESSIONS_AHEAD, 4).
+      mostInFlight = Math.max(mostInFlight, pool.running + pool.queued);
+      for (const m of batch.messages) seen.push(m.value!.toString());
+      if (seen.length >= batches * 1500) done();
+    },
+  });
+  await within(30_000, finished);
+  await consumer.disconnect();
+  assert.equal(seen, Array.from({ length: batches }, (_, b) => Array.from({ length: 1500 }, (_, i) => `w${b}-${i}`)).flat());
+  assert.ok(pool.completed - tasksBefore >= batches, `every batch decompressed on the pool (${pool.completed - tasksBefore} tasks)`);
+  assert.ok(mostInFlight >= 1 && mostInFlight <= DECOMPRESSIONS_AHEAD, `at most ${DECOMPRESSIONS_AHEAD} decompressions handed out at once, saw ${mostInFlight}`);
+  await skein.close();
+});
 
 test.run();
