@@ -434,8 +434,10 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    this.lastKeepAliveConfirmed = grantedAt;
-    this.pendingKeepAliveAt = grantedAt;
+    // Keep-alives confirmed while the registration waited for an old key count: resetting to
+    // the grant time after a wait longer than the session lost the new session at once.
+    this.lastKeepAliveConfirmed = Math.max(this.lastKeepAliveConfirmed, grantedAt);
+    this.pendingKeepAliveAt = Math.max(this.pendingKeepAliveAt, grantedAt);
     this.sessionOk = true;
   }
 
@@ -459,15 +461,22 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
   }
 
   private async rejoin(): Promise<void> {
-    const old = this.lease;
-    this.lease = undefined;
-    old?.removeAllListeners();
-    old?.release();
     while (!this.closed) {
+      const old = this.lease;
+      this.lease = undefined;
+      old?.removeAllListeners();
+      old?.release();
       try {
         await this.register(this.options.sessionTimeoutMs * 2 + 2000);
         await this.refresh();
         await this.campaign();
+        // The new session can lapse already while the state is re-read (a loaded machine, etcd
+        // just restarted): loseSession() then starts no second rejoin (this one runs), so this
+        // one must register again, or the broker would stay without a session for good.
+        if (!this.sessionOk) {
+          this.emit('warning', `broker ${this.nodeId} lost its new session while re-joining; registering again`);
+          continue;
+        }
         // Passes skipped while the session was in doubt are owed now.
         if (this.isController) this.requestReconcile();
         this.emit('sessionRestored');

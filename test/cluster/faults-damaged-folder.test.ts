@@ -162,6 +162,7 @@ it(
       const clusterId = /^cluster\.id=(\S+)$/m.exec(own)?.[1];
       assert.ok(clusterId, `the folder records its cluster id: ${own}`);
       assert.is(await cluster.client.get('/skein/cluster-id').string(), clusterId, 'the cluster id is the one in etcd');
+      assert.is((await admin.describeCluster()).clusterId, clusterId, 'clients are told the same cluster id (Metadata)');
       await broker.kill();
       await cluster.waitUnregistered(victim);
       const cases: Array<{ what: string; write: () => void; code: string }> = [

@@ -171,7 +171,8 @@ it(`random faults (seed ${SEED}), then heal: every acknowledged record read back
     });
     await load.progress(3, 60_000, 'writes acknowledged after the faults healed');
   } catch (err) {
-    throw new Error(`${(err as Error).message}\nseed ${SEED}, schedule:\n  ${log.join('\n  ')}`);
+    const outputs = process.env.SKEIN_FAULT_DEBUG ? cluster.brokers.map((b) => `\n--- broker ${b.nodeId}\n${b.output().slice(-6000)}`).join('') : '';
+    throw new Error(`${(err as Error).message}\nseed ${SEED}, schedule:\n  ${log.join('\n  ')}${outputs}`);
   } finally {
     if (clockFile) writeFileSync(clockFile, '+0\n');
     await within(load.stop(), 90_000, 'writers to stop');
