@@ -12,6 +12,8 @@ export const SHUTDOWN = 'shutdown/';
 export const BROKER_EPOCHS = 'broker-epochs/';
 /** `reassignments/<topic>/<p>`: a partition reassignment in progress (KIP-455). */
 export const REASSIGNMENTS = 'reassignments/';
+/** `producer-ids`: the first producer id no broker has been given yet (KIP-730's block allocation, no lease). */
+export const PRODUCER_IDS = 'producer-ids';
 
 export const brokerKey = (nodeId: number): string => `${BROKERS}${nodeId}`;
 export const shutdownKey = (nodeId: number): string => `${SHUTDOWN}${nodeId}`;
