@@ -24,7 +24,8 @@
  *
  * Never fails on a poor figure: a step that cannot finish (e.g. replication not working, so the
  * ISR never fills) prints what it saw and the run goes on. BENCH_QUICK=1 shortens it;
- * BENCH_TRACE=1 prints the first failed sends of each failover with their time after the signal.
+ * BENCH_TRACE=1 prints the first failed sends of each failover with their time after the signal;
+ * BENCH_BROKER_LOG=1 streams the brokers' output (warnings) with a clock to match the trace.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,6 +73,7 @@ class Broker {
         reject(new Error(`broker ${this.nodeId} did not start: ${this.log.slice(-800)}`));
       }, 30_000);
       const keep = (chunk: Buffer) => {
+        if (process.env.BENCH_BROKER_LOG) process.stderr.write(chunk.toString().replace(/^(?=.)/gm, `[broker ${this.nodeId} +${Date.now() % 100000}] `));
         this.log = (this.log + chunk.toString()).slice(-8000);
         const m = /skein listening on [^:\s]+:(\d+)/.exec(this.log);
         if (m) {
@@ -323,6 +325,7 @@ async function failover(cluster: Cluster, topic: string, sessionMs: number, trig
   try {
     await sleep(1000);
     killedAt = Date.now();
+    if (process.env.BENCH_TRACE) console.log(`  ${trigger} to broker ${victim.nodeId} at ${killedAt % 100000} (leader epoch ${before.leaderEpoch}, ISR ${before.isr.join(',')})`);
     if (trigger === 'SIGKILL') await victim.kill();
     else await victim.terminate();
     const deadline = killedAt + Math.max(4 * sessionMs, 20_000);

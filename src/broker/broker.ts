@@ -325,6 +325,8 @@ export class Broker {
       partitions: () => [...this.topics.values()].flatMap((t) => t.partitions.filter((p) => p !== undefined)),
       warn: this.warn,
     });
+    // Producer ids from now on come from the cluster's counter (initProducerId), not what is left of a local block.
+    this.nextProducerId = this.producerIdBlockEnd;
     this.cluster = new ClusterTopics(member, {
       open: (topic, partition, configs) => this.serialise(() => this.openReplica(topic, partition, configs)),
       has: (topic, partition) => this.topics.get(topic)?.partitions[partition] !== undefined,
@@ -942,15 +944,29 @@ export class Broker {
     return this.partitionOrThrow(topic, partition).offsets();
   }
 
-  /** A fresh producer id with epoch 0 (Kafka InitProducerId for an idempotent producer). */
+  /**
+   * A fresh producer id with epoch 0 (Kafka InitProducerId for an idempotent producer). Ids
+   * come in blocks: from the local metadata log on one broker, from a counter in etcd in a
+   * cluster (ClusterMember.allocateProducerIds), since a producer that moves to another
+   * broker after a failover must not meet another producer with its id there: with the
+   * same id, the new leader takes its sequence numbers for the other's (OUT_OF_ORDER_SEQUENCE_NUMBER
+   * on every send, or a batch answered as a "duplicate" of the other's and never written).
+   */
   async initProducerId(): Promise<{ producerId: number; producerEpoch: number }> {
     this.ensureOpen();
     return this.serialise(async () => {
       if (this.nextProducerId >= this.producerIdBlockEnd) {
-        const end = this.producerIdBlockEnd + PRODUCER_ID_BLOCK;
-        await this.metadata.append({ type: 'producer-id-block', nextProducerId: end });
-        this.nextProducerId = this.producerIdBlockEnd;
-        this.producerIdBlockEnd = end;
+        const member = this.cluster?.member;
+        if (member) {
+          const start = await member.allocateProducerIds(PRODUCER_ID_BLOCK);
+          this.nextProducerId = start;
+          this.producerIdBlockEnd = start + PRODUCER_ID_BLOCK;
+        } else {
+          const end = this.producerIdBlockEnd + PRODUCER_ID_BLOCK;
+          await this.metadata.append({ type: 'producer-id-block', nextProducerId: end });
+          this.nextProducerId = this.producerIdBlockEnd;
+          this.producerIdBlockEnd = end;
+        }
       }
       return { producerId: this.nextProducerId++, producerEpoch: 0 };
     });

@@ -14,6 +14,8 @@ export const BROKER_EPOCHS = 'broker-epochs/';
 export const REASSIGNMENTS = 'reassignments/';
 /** `cluster-id`: the cluster's id, created once by the first broker (Kafka's /cluster/id znode); each folder records it in meta.properties. */
 export const CLUSTER_ID = 'cluster-id';
+/** `producer-ids`: the first producer id no broker has been given yet (KIP-730's block allocation, no lease). */
+export const PRODUCER_IDS = 'producer-ids';
 
 export const brokerKey = (nodeId: number): string => `${BROKERS}${nodeId}`;
 export const shutdownKey = (nodeId: number): string => `${SHUTDOWN}${nodeId}`;

@@ -33,7 +33,7 @@ import { EventEmitter } from 'node:events';
 import { Etcd3, type Lease, type Namespace, type Watcher } from 'etcd3';
 import { SkeinError } from '../errors.js';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster-options.js';
-import { CLUSTER_ID, CONTROLLER, brokerEpochKey, brokerKey, partitionKey, partitionsOf, reassignmentKey, reassignmentsOf, shutdownKey, topicKey } from './cluster-keys.js';
+import { CLUSTER_ID, CONTROLLER, PRODUCER_IDS, brokerEpochKey, brokerKey, partitionKey, partitionsOf, reassignmentKey, reassignmentsOf, shutdownKey, topicKey } from './cluster-keys.js';
 import { MetadataCache, type BrokerEndpoint, type CacheChange } from './metadata-cache.js';
 import { encodePartitionState, type PartitionState, type TopicAssignment, type VersionedPartitionState } from './partition-state.js';
 import { assignReplicas, checkAssignment } from './replica-assignment.js';
@@ -266,6 +266,33 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
     if (!result.succeeded) throw new SkeinError('SKEIN_TOPIC_ALREADY_EXISTS', `topic ${topic.name} already exists`, { topic: topic.name });
     await this.refresh();
     return value;
+  }
+
+  /**
+   * Takes the next `size` producer ids for this broker's InitProducerId answers (Kafka's
+   * AllocateProducerIds, KIP-730): compare-and-set on one counter in etcd, so no two brokers of
+   * the cluster ever hand out the same id. Ids a broker took and did not use are never reused.
+   * Resolves with the first id of the block.
+   */
+  async allocateProducerIds(size: number): Promise<number> {
+    this.ensureOpen();
+    for (let attempt = 0; ; attempt++) {
+      const read = await withTimeout(this.ns.get(PRODUCER_IDS).exec(), 'reading the producer id counter').catch((err: unknown) => {
+        throw unavailable(err, 'reading the producer id counter');
+      });
+      const kv = read.kvs[0];
+      const start = kv ? Number(kv.value.toString()) : 0;
+      if (!Number.isSafeInteger(start) || start < 0) {
+        throw new SkeinError('SKEIN_COORDINATOR_UNAVAILABLE', `the producer id counter in etcd holds ${kv?.value.toString()}, not an id`);
+      }
+      const guard = kv ? this.ns.if(PRODUCER_IDS, 'Mod', '==', Number(kv.mod_revision)) : this.ns.if(PRODUCER_IDS, 'Create', '==', 0);
+      const result = await withTimeout(guard.then(this.ns.put(PRODUCER_IDS).value(String(start + size))).commit(), 'allocating producer ids').catch((err: unknown) => {
+        throw unavailable(err, 'allocating producer ids');
+      });
+      if (result.succeeded) return start;
+      // Another broker took a block meanwhile: read again (a few brokers at most compete).
+      if (attempt >= 20) throw new SkeinError('SKEIN_COORDINATOR_UNAVAILABLE', 'could not allocate producer ids: the counter in etcd kept changing');
+    }
   }
 
   /** Grows a topic to `count` partitions (CreatePartitions); compare-and-set on the topic's version. */

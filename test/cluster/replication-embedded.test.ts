@@ -204,6 +204,27 @@ it('acks=all answers once the ISR has the batch; consumers never read above the 
   }
 });
 
+it('producer ids are unique across the cluster: two idempotent producers that got their ids from different brokers both write to one partition', async () => {
+  const nodes = await startCluster([1, 2, 3], { replicaLagTimeMaxMs: 60_000, minInsyncReplicas: 2 });
+  try {
+    await createTopic(nodes, 'pids', [1, 2, 3]);
+    // Each broker answers InitProducerId from its own block (asked at once, twice each).
+    const ids = await within(Promise.all([...nodes, ...nodes].map((n) => n.broker.initProducerId())), 20_000, 'InitProducerId on every broker');
+    const unique = new Set(ids.map((id) => id.producerId));
+    assert.is(unique.size, ids.length, `distinct producer ids, got ${ids.map((id) => id.producerId).join(', ')}`);
+    // A producer initialised on broker 2 and one on broker 3 (as after a failover): both
+    // batches start at sequence 0 and must both be written, neither taken for the other's repeat.
+    const leader = nodes[0]!.broker;
+    const a = await within(leader.produce('pids', 0, encodeRecordBatch([{ value: Buffer.from('a') }], { producerId: ids[1]!.producerId, producerEpoch: 0, baseSequence: 0 }), -1, 10_000), 10_000, 'producer a');
+    const b = await within(leader.produce('pids', 0, encodeRecordBatch([{ value: Buffer.from('b') }], { producerId: ids[2]!.producerId, producerEpoch: 0, baseSequence: 0 }), -1, 10_000), 10_000, 'producer b');
+    assert.is(a.baseOffset, 0);
+    assert.is(b.baseOffset, 1, 'the second producer\'s batch was written, not answered as a duplicate');
+    assert.is(leader.localReplica('pids', 0)!.logEndOffset, 2);
+  } finally {
+    await stopCluster(nodes);
+  }
+});
+
 it('acks=all: REQUEST_TIMED_OUT while the ISR lacks the batch, NOT_ENOUGH_REPLICAS below min.insync.replicas (nothing appended), AFTER_APPEND when the ISR shrinks while waiting; acks=1 still works', async () => {
   const nodes = await startCluster([1, 2], { replicaLagTimeMaxMs: 2000, minInsyncReplicas: 2 });
   try {
