@@ -14,7 +14,8 @@
  *    first eachBatch call to the last record; the group join before it (run() to the first
  *    batch: 5-30 ms here, most of it the group's metadata write in SyncGroup) is printed
  *    beside it; the group coordinator's first use (creating __consumer_offsets, once per
- *    broker: 0.3-1.5 s here) is paid by a warm-up consumer before the round.
+ *    broker: 0.3-1.5 s here) is paid by a warm-up consumer before the round, and the heap is
+ *    collected before each consumer (npm run bench passes --expose-gc).
  *  - latency, tuned (acks 1, maxWait 1 s) without a preload; defaults (acks -1, default
  *    consumer) after 1 M records produced in the same process. Each with the GCs seen and the
  *    event-loop delay (monitorEventLoopDelay) during the run.
@@ -115,6 +116,9 @@ async function produce(skein: Skein, topic: string, total: number, value: Buffer
 
 async function consume(skein: Skein, topic: string, total: number, valueLength: number, run: ConsumeRun, group: string): Promise<Rate> {
   const [mode, settings] = run.split(' ') as [ConsumeMode, ConsumeSettings];
+  // Start from a collected heap: the garbage of the produce runs and of the baselines (a
+  // million Buffers) is theirs, not the consumer's to pay in its mark-compacts.
+  (globalThis as { gc?: () => void }).gc?.();
   const consumer =
     settings === 'tuned' ? skein.consumer({ groupId: group, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024, maxWaitTimeInMs: 100 }) : skein.consumer({ groupId: group });
   await consumer.subscribe({ topic, fromBeginning: true });
