@@ -4,7 +4,8 @@
  * field a kafkajs handler reads (key, value, offset, timestamp, attributes, headers, size,
  * JSON) is what the batch holds, for plain and gzip batches, create and log-append time, keys,
  * values and header lengths from none to past the two-byte varint range, several batches per
- * eachBatch call, and a delivery that starts mid-batch. records() reads the same records.
+ * eachBatch call, and a delivery that starts mid-batch. records() reads the same records, and
+ * lastOffset/offsetLag agree with them without the messages being built.
  */
 import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
@@ -100,6 +101,10 @@ test("eachBatch's messages and records() over several batches agree with the dec
       const want = decoded.filter((r) => r.offset >= from);
       assert.is(count, want.length);
       const delivered = new DeliveredBatch('t', 0, next, entries, count);
+      // The kafkajs helpers before the messages are built (they read the batch headers).
+      assert.is(delivered.lastOffset(), String(want[want.length - 1]!.offset));
+      assert.is(delivered.offsetLag(), String(next - 1 - want[want.length - 1]!.offset));
+      assert.is(delivered.offsetLagLow(), String(next - 1 - want[0]!.offset));
       const r = delivered.records();
       for (const w of want) {
         assert.ok(r.next(), 'records() ended early');

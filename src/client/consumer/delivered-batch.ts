@@ -119,14 +119,21 @@ export class DeliveredBatch implements Batch {
     return this.count > 0 ? String(this.firstOffsetNumber()) : null;
   }
 
+  /**
+   * Offset of the last record handed out, from the last batch's header (walked only if the
+   * log cleaner removed records from it): the messages are not built for it.
+   */
+  lastOffsetNumber(): number {
+    const last = this.entries[this.entries.length - 1];
+    return this.count > 0 && last !== undefined ? lastRecordOffset(last) : -1;
+  }
+
   lastOffset(): string {
-    const messages = this.messages;
-    return messages.length > 0 ? messages[messages.length - 1]!.offset : String(this.high - 1);
+    return this.count > 0 ? String(this.lastOffsetNumber()) : String(this.high - 1);
   }
 
   offsetLag(): string {
-    const messages = this.messages;
-    return String(Math.max(0, this.high - 1 - Number(messages[messages.length - 1]?.offset ?? this.high - 1)));
+    return String(Math.max(0, this.high - 1 - (this.count > 0 ? this.lastOffsetNumber() : this.high - 1)));
   }
 
   offsetLagLow(): string {
