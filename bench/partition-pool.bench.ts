@@ -16,9 +16,16 @@
  * first runs an untimed pass of the same traffic: the codecs' JavaScript (our lz4 decoder, the
  * record parser) is compiled per thread, and a pool made per run measured a cold worker
  * against a warm event loop (lz4 consume 0.28x). Modes alternate, ROUNDS times per codec.
+ * The broker is in service before the measured windows (its __consumer_offsets open, every
+ * partition appended to once), and the idle loop's delay is printed before and after the run
+ * as the machine's noise floor.
+ *
+ * Profiling where the loop is held: SKEIN_POOL_BENCH_CODECS=gzip SKEIN_POOL_BENCH_ROUNDS=1
+ * node --expose-gc --cpu-prof out/bench/partition-pool.bench.js, then the samples of the main
+ * thread's profile inside the probe's late ticks (docs/compression.md, Pools).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { Skein } from '../src/client/skein.js';
@@ -130,7 +137,7 @@ async function main(): Promise<void> {
   const idle = new DelayProbe();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const floor = idle.stop();
-  console.log(`idle event loop (noise floor), 1 s: delay p99 ${floor.p99.toFixed(1)} ms, max ${floor.max.toFixed(1)} ms`);
+  console.log(`idle event loop (noise floor), 1 s: delay p99 ${floor.p99.toFixed(1)} ms, max ${floor.max.toFixed(1)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   // Thread start and module loading are paid once per broker, not per batch: not measured.
   // SKEIN_POOL_BENCH_SIZE: lanes (default: the broker's default, cores less one).
   const pool = new WorkerPool({ size: process.env.SKEIN_POOL_BENCH_SIZE ? Number(process.env.SKEIN_POOL_BENCH_SIZE) : undefined });
@@ -155,6 +162,11 @@ async function main(): Promise<void> {
     );
   }
   await pool.close();
+  // The floor again: other processes' load changes during a run of minutes.
+  const idleAfter = new DelayProbe();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const floorAfter = idleAfter.stop();
+  console.log(`idle event loop (noise floor) after the run, 1 s: delay p99 ${floorAfter.p99.toFixed(1)} ms, max ${floorAfter.max.toFixed(1)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log('\n## compressed traffic on 8 partitions: worker pool vs inline (medians over the rounds; ratio pool / inline per round: median (min-max))');
   console.log('(consumer decompression goes to the pool from a threshold per codec, client/pooled-decompression.ts: 2000-record snappy and zstd batches are decompressed inline in both modes, so their consume ratios show the noise of identical runs)');
   console.log('| codec | side | inline (baseline) | pool | pool / inline | event-loop busy per 1000 records, inline / pool | event-loop delay p99, inline / pool |');

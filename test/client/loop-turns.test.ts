@@ -119,7 +119,7 @@ test('eachBatch, partitions delivered concurrently: one turn for all, so after a
   const consumer = skein.consumer({ groupId: 'turns-s', maxWaitTimeInMs: 20, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 });
   await consumer.subscribe({ topic: 'turns-shared', fromBeginning: true });
   // A timer that counts its runs; each slice notes the count it saw. Every slice is longer
-  // than a delivery slice (5 ms), so after each one the next must wait for a turn of the loop.
+  // than a delivery slice (2 ms), so after each one the next must wait for a turn of the loop.
   let ticks = 0;
   const ticker = setInterval(() => (ticks += 1), 1);
   const seen: number[] = [];

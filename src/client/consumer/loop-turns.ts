@@ -7,7 +7,12 @@
  * setImmediate. The clock is read once every CHECK_EVERY calls, so a message costs a counter
  * increment, not a clock read.
  */
-const DELIVERY_SLICE_MS = 5;
+// 2 ms, not 5: a slice ends at the first check past the budget, so the loop is held for the
+// budget plus one unit of work (an eachBatch slice of up to 2048 messages: 1-4 ms) plus any GC
+// in it. Paired runs of the 8-partition pool bench's consume (load 10-12 on 2 cores), p99 with
+// 5 ms -> 2 ms: gzip 25 -> 19, 76 -> 49, 239 -> 40 ms; zstd 28 -> 13, 16 -> 17, 22 -> 94 ms;
+// records/s the same within the noise. A turn costs two setImmediate hops (microseconds).
+const DELIVERY_SLICE_MS = 2;
 const CHECK_EVERY = 64;
 
 export class LoopTurns {
@@ -35,7 +40,7 @@ export class LoopTurns {
    *
    * One turn for all: partitions delivered concurrently share this object, and each used to
    * take its own turn and restart the slice when it resumed, so after one loop turn 8
-   * partitions ran 8 slices of 5 ms back to back (40 ms and more without a timer: the pool
+   * partitions ran 8 slices of the budget back to back (40 ms and more without a timer: the pool
    * bench's consume delay p99). Now every delivery that finds the slice used up waits for the
    * same turn; when it ends they resume one after the other in microtasks, the first starts
    * the new slice, and the others find it used up once it is and wait for the next turn.
