@@ -153,12 +153,14 @@ export class ReplicaFetcher {
         continue;
       }
       let results: ReplicaFetchResult[];
+      let fetchOffsets = new Map<string, number>();
       try {
         const unchecked = ready.filter((p) => !p.epochChecked);
         if (unchecked.length > 0) {
           await this.truncateBeforeFetching(unchecked);
           continue;
         }
+        fetchOffsets = new Map(ready.map((p) => [p.replica.key, p.replica.logEndOffset]));
         results = await this.endpoint.fetch({
           replicaId: this.options.nodeId,
           maxWaitMs: this.options.maxWaitMs,
@@ -192,6 +194,10 @@ export class ReplicaFetcher {
         const followed = asked.get(key);
         // Removed or re-added (a new epoch) while the fetch was in flight: its answer is stale.
         if (!followed || this.partitions.get(key) !== followed) continue;
+        // The log moved (truncated) since the fetch was sent: its batches answer another offset,
+        // and appendAsFollower takes a batch above the log end as a gap (Kafka's fetcher drops
+        // such answers the same way, by fetch offset).
+        if (followed.replica.logEndOffset !== fetchOffsets.get(key)) continue;
         this.handle(followed, result);
       }
     }
