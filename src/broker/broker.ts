@@ -161,6 +161,8 @@ export class Broker {
   private readonly warn: (message: string) => void;
   private nextProducerId: number;
   private producerIdBlockEnd: number;
+  /** In a cluster: the end of the ids this folder handed out before it joined (0 for a new folder). */
+  private localProducerIdsEnd = 0;
   private advertised: BrokerDescription;
   private isClosed = false;
   private closing: Promise<void> | undefined;
@@ -325,7 +327,10 @@ export class Broker {
       partitions: () => [...this.topics.values()].flatMap((t) => t.partitions.filter((p) => p !== undefined)),
       warn: this.warn,
     });
-    // Producer ids from now on come from the cluster's counter (initProducerId), not what is left of a local block.
+    // Producer ids from now on come from the cluster's counter (initProducerId), not what is left
+    // of a local block; the cluster's blocks for this broker start above every id this folder
+    // handed out alone (its logs may hold those producers' state).
+    this.localProducerIdsEnd = this.producerIdBlockEnd;
     this.nextProducerId = this.producerIdBlockEnd;
     this.cluster = new ClusterTopics(member, {
       open: (topic, partition, configs) => this.serialise(() => this.openReplica(topic, partition, configs)),
@@ -958,7 +963,7 @@ export class Broker {
       if (this.nextProducerId >= this.producerIdBlockEnd) {
         const member = this.cluster?.member;
         if (member) {
-          const start = await member.allocateProducerIds(PRODUCER_ID_BLOCK);
+          const start = await member.allocateProducerIds(PRODUCER_ID_BLOCK, this.localProducerIdsEnd);
           this.nextProducerId = start;
           this.producerIdBlockEnd = start + PRODUCER_ID_BLOCK;
         } else {

@@ -272,19 +272,21 @@ export class ClusterMember extends EventEmitter<ClusterMemberEvents> {
    * Takes the next `size` producer ids for this broker's InitProducerId answers (Kafka's
    * AllocateProducerIds, KIP-730): compare-and-set on one counter in etcd, so no two brokers of
    * the cluster ever hand out the same id. Ids a broker took and did not use are never reused.
-   * Resolves with the first id of the block.
+   * Resolves with the first id of the block, never below `atLeast` (ids this broker's folder
+   * handed out before it joined a cluster, whose producer state its logs may still hold).
    */
-  async allocateProducerIds(size: number): Promise<number> {
+  async allocateProducerIds(size: number, atLeast = 0): Promise<number> {
     this.ensureOpen();
     for (let attempt = 0; ; attempt++) {
       const read = await withTimeout(this.ns.get(PRODUCER_IDS).exec(), 'reading the producer id counter').catch((err: unknown) => {
         throw unavailable(err, 'reading the producer id counter');
       });
       const kv = read.kvs[0];
-      const start = kv ? Number(kv.value.toString()) : 0;
-      if (!Number.isSafeInteger(start) || start < 0) {
+      const counter = kv ? Number(kv.value.toString()) : 0;
+      if (!Number.isSafeInteger(counter) || counter < 0) {
         throw new SkeinError('SKEIN_COORDINATOR_UNAVAILABLE', `the producer id counter in etcd holds ${kv?.value.toString()}, not an id`);
       }
+      const start = Math.max(counter, atLeast);
       const guard = kv ? this.ns.if(PRODUCER_IDS, 'Mod', '==', Number(kv.mod_revision)) : this.ns.if(PRODUCER_IDS, 'Create', '==', 0);
       const result = await withTimeout(guard.then(this.ns.put(PRODUCER_IDS).value(String(start + size))).commit(), 'allocating producer ids').catch((err: unknown) => {
         throw unavailable(err, 'allocating producer ids');

@@ -227,6 +227,16 @@ it('a second live broker with the same node id is refused with SKEIN_NODE_ID_IN_
   }
 });
 
+it('producer id blocks: disjoint across brokers, racing ones included, and never below the ids a folder handed out before it joined', async () => {
+  const prefix = freshPrefix();
+  const [a, b] = [await join(1, prefix), await join(2, prefix)];
+  const starts = await Promise.all([a.allocateProducerIds(1000), b.allocateProducerIds(1000), a.allocateProducerIds(1000), b.allocateProducerIds(1000)]);
+  assert.equal([...starts].sort((x, y) => x - y), [0, 1000, 2000, 3000], 'four racing allocations get four disjoint blocks');
+  // A broker whose folder handed out ids up to 9000 alone gets a block above them, and the counter moves past it.
+  assert.is(await b.allocateProducerIds(1000, 9000), 9000);
+  assert.is(await a.allocateProducerIds(1000), 10_000);
+});
+
 it('etcd unreachable at start: a clear SKEIN_COORDINATOR_UNAVAILABLE, bounded in time', async () => {
   try {
     await within(ClusterMember.join({ nodeId: 1, etcd: 'http://127.0.0.1:9', sessionTimeoutMs: 1000 }, { host: '127.0.0.1', port: 1 }), 30_000, 'join against no etcd');
