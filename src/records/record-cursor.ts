@@ -2,13 +2,17 @@
  * A cursor over the records of one RecordBatch v2 that allocates nothing per record: `next()`
  * moves to the next record and leaves its fields as numbers (offset, timestamp, attributes,
  * and the positions and lengths of key, value and headers in `bytes`: the batch itself, or
- * the decompressed records section of a compressed batch, given by the caller). Callers build what they need lazily (a consumer's message makes its value view when
- * the handler reads it). Same record grammar, bounds checks and SKEIN_INVALID_RECORD errors as
- * readRecord in decode-record-batch.ts; the batch header is not checked here.
+ * the decompressed records section of a compressed batch, given by the caller). Callers build
+ * what they need from those (a consumer's message: its value view, and the rest again from the
+ * record's position with fieldsAt() when a handler reads it). Same record grammar, bounds
+ * checks and SKEIN_INVALID_RECORD errors as readRecord in decode-record-batch.ts; the batch
+ * header is not checked here. One- and two-byte varints (nearly all of them) are decoded
+ * inline: this walk is most of the consume path's cost per record after the value view.
  *
  * For batches already verified (CRC at append or at recovery, header by the scan): the
  * embedded consumer's read path.
- * Synchronous, single-use, no I/O.
+ * Synchronous, no I/O; reset() moves a cursor to another batch (eachBatch's records() walks
+ * a run of batches with one cursor).
  */
 import { SkeinError } from '../errors.js';
 import {

@@ -1,9 +1,10 @@
 /**
  * The messages the embedded consumer hands to eachMessage / eachBatch, kafkajs-shaped, built
- * lazily: a LazyMessage keeps the batch and the positions a RecordCursor found, and makes the
- * key view, the offset and timestamp strings and the headers object only when the handler
- * reads them (the value view at once: see the field). Views are bufferView (records/), a third
- * of the cost of Buffer#subarray.
+ * lazily: a LazyMessage keeps its value view, offset and attributes and the position of the
+ * record's fields, and reads the key, timestamp, size and headers again from there only when
+ * the handler reads them. Value views are made with viewOf (records/buffer-view.ts) from the
+ * batch's ArrayBuffer and byte offset, read once per batch by the cursor: a fifth of the cost
+ * of Buffer#subarray.
  *
  * BatchMessages walks one batch without a second CRC pass (the broker checked every batch at
  * append, and at recovery for bytes found on disk; its reads hand out only checked bytes):
