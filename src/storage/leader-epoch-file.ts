@@ -9,9 +9,9 @@
  *   3 1200
  *
  * Written and read through kafka-checkpoint-file.ts (atomic replace). Storage only reads and
- * writes the entries; what they mean (and rebuilding them from the batches when the file is missing or damaged) belongs to the
- * partition layer's LeaderEpochCache. Synchronous, event loop; rare (leader changes,
- * truncations, log start moves).
+ * writes the entries; what they mean (and rebuilding them from the batches when the file is
+ * missing or damaged) belongs to the partition layer's LeaderEpochCache. Synchronous, event
+ * loop; rare (leader changes, truncations, log start moves).
  */
 import { join } from 'node:path';
 import { parseNonNegative, readCheckpointFile, writeCheckpointFile, type CheckpointRead } from './kafka-checkpoint-file.js';
