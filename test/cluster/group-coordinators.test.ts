@@ -67,7 +67,18 @@ it.before(async () => {
   );
   admin = kafka().admin();
   await within(admin.connect(), 20_000, 'admin connect');
-  await until(async () => (await admin!.describeCluster()).brokers.length === 3, 'three brokers', 30_000, 200);
+  // Every broker (the controller among them, which creates __consumer_offsets with a
+  // replication factor capped by the brokers it sees) must see all three first: asking one
+  // broker was not enough (a fresh-clone CI run once got replication factor 2).
+  for (const b of brokers) {
+    const probe = new Kafka({ clientId: `probe-${b.nodeId}`, brokers: [b.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5 } }).admin();
+    await within(probe.connect(), 20_000, `admin connect to broker ${b.nodeId}`);
+    try {
+      await until(async () => (await probe.describeCluster()).brokers.length === 3, `broker ${b.nodeId} to see three brokers`, 30_000, 200);
+    } finally {
+      await probe.disconnect().catch(() => undefined);
+    }
+  }
 });
 
 it.after(async () => {
