@@ -21,7 +21,7 @@ import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { ETCD_BINARY } from '../helpers/cluster/etcd.js';
-import { FaultCluster } from '../helpers/cluster/fault-cluster.js';
+import { FaultCluster, faultClusterHooks } from '../helpers/cluster/fault-cluster.js';
 import { startExpectingRefusal } from '../helpers/cluster/broker-process.js';
 import { check, describe, type History } from '../helpers/cluster/checker.js';
 import { Load, readBack } from '../helpers/cluster/load.js';
@@ -29,22 +29,15 @@ import { diskRecords } from '../helpers/cluster/disk-log.js';
 import { cutInsideLastBatch, flipByteInLastBatch, garbageAfterLastBatch, garbleEpochCheckpoint, garbleIndex } from '../helpers/cluster/damage.js';
 import { until, within } from '../helpers/cluster/wait.js';
 import { withTimeout } from '../helpers/timeout.js';
-import { cleanupTempDirs } from '../helpers/temp-dir.js';
 
 const it = suite('faults: a broker restarted on a damaged folder (RF 3, min ISR 2)');
 const PARTITIONS = 3;
 let cluster: FaultCluster;
 let admin: Admin;
 
-it.before(async () => {
-  cluster = await FaultCluster.start({ sessionTimeoutMs: 2000, replicaLagTimeMaxMs: 3000, minInsyncReplicas: 2 });
-  admin = await cluster.admin();
-});
-
-it.after(async () => {
-  await admin?.disconnect().catch(() => undefined);
-  await cluster?.close();
-  cleanupTempDirs();
+faultClusterHooks(it, (c, a) => {
+  cluster = c;
+  admin = a;
 });
 
 /** Starts any broker a failed earlier test left down, so each test begins with three. */

@@ -10,10 +10,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Admin, Consumer } from 'kafkajs';
 import { ETCD_BINARY } from '../helpers/cluster/etcd.js';
-import { FaultCluster } from '../helpers/cluster/fault-cluster.js';
+import { FaultCluster, faultClusterHooks } from '../helpers/cluster/fault-cluster.js';
 import { findCoordinator } from '../helpers/cluster/coordinator.js';
 import { until, within } from '../helpers/cluster/wait.js';
-import { cleanupTempDirs } from '../helpers/temp-dir.js';
 import { coordinatorPartition } from '../../src/broker/group/coordinator-partition.js';
 
 const it = suite('faults: a consumer group while its coordinator is killed');
@@ -22,15 +21,9 @@ const GROUP = 'survivors';
 let cluster: FaultCluster;
 let admin: Admin;
 
-it.before(async () => {
-  cluster = await FaultCluster.start({ sessionTimeoutMs: 2000, replicaLagTimeMaxMs: 3000, minInsyncReplicas: 2 });
-  admin = await cluster.admin();
-});
-
-it.after(async () => {
-  await admin?.disconnect().catch(() => undefined);
-  await cluster?.close();
-  cleanupTempDirs();
+faultClusterHooks(it, (c, a) => {
+  cluster = c;
+  admin = a;
 });
 
 async function committed(): Promise<number[]> {

@@ -12,27 +12,20 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Admin } from 'kafkajs';
 import { ETCD_BINARY } from '../helpers/cluster/etcd.js';
-import { FaultCluster } from '../helpers/cluster/fault-cluster.js';
+import { FaultCluster, faultClusterHooks } from '../helpers/cluster/fault-cluster.js';
 import { check, describe, type History } from '../helpers/cluster/checker.js';
 import { Load, readBack } from '../helpers/cluster/load.js';
 import { RDKAFKA_AVAILABLE, RdkafkaProducer } from '../helpers/cluster/rdkafka-producer.js';
 import { until, within } from '../helpers/cluster/wait.js';
-import { cleanupTempDirs } from '../helpers/temp-dir.js';
 
 const it = suite('faults: SIGKILL each partition leader in turn under acks=all load (RF 3, min ISR 2)');
 const PARTITIONS = 3;
 let cluster: FaultCluster;
 let admin: Admin;
 
-it.before(async () => {
-  cluster = await FaultCluster.start({ sessionTimeoutMs: 2000, replicaLagTimeMaxMs: 3000, minInsyncReplicas: 2 });
-  admin = await cluster.admin();
-});
-
-it.after(async () => {
-  await admin?.disconnect().catch(() => undefined);
-  await cluster?.close();
-  cleanupTempDirs();
+faultClusterHooks(it, (c, a) => {
+  cluster = c;
+  admin = a;
 });
 
 /**

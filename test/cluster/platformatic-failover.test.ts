@@ -23,11 +23,10 @@ import * as assert from 'uvu/assert';
 import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import type { Admin } from 'kafkajs';
 import { ETCD_BINARY } from '../helpers/cluster/etcd.js';
-import { FaultCluster } from '../helpers/cluster/fault-cluster.js';
+import { FaultCluster, faultClusterHooks } from '../helpers/cluster/fault-cluster.js';
 import { History, check, describe, valueOf } from '../helpers/cluster/checker.js';
 import { readBack } from '../helpers/cluster/load.js';
 import { until, within } from '../helpers/cluster/wait.js';
-import { cleanupTempDirs } from '../helpers/temp-dir.js';
 
 const it = suite('@platformatic/kafka across leader failovers (RF 3, min ISR 2, acks=-1, idempotent)');
 const TOPIC = 'plt-failover';
@@ -35,15 +34,9 @@ const PARTITIONS = 2;
 let cluster: FaultCluster;
 let admin: Admin;
 
-it.before(async () => {
-  cluster = await FaultCluster.start({ sessionTimeoutMs: 2000, replicaLagTimeMaxMs: 3000, minInsyncReplicas: 2 });
-  admin = await cluster.admin();
-});
-
-it.after(async () => {
-  await admin?.disconnect().catch(() => undefined);
-  await cluster?.close();
-  cleanupTempDirs();
+faultClusterHooks(it, (c, a) => {
+  cluster = c;
+  admin = a;
 });
 
 /** One record per send, alternating partitions; every attempt and acknowledgement recorded; a new producer (and writer) after a failed send. */

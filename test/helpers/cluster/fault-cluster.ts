@@ -15,7 +15,8 @@ import { startEtcd, stopAllEtcd, type EtcdServer } from './etcd.js';
 import { BrokerProcess } from './broker-process.js';
 import { TcpProxy } from './proxy.js';
 import { until, within } from './wait.js';
-import { tempDir } from '../temp-dir.js';
+import type { Test } from 'uvu';
+import { cleanupTempDirs, tempDir } from '../temp-dir.js';
 
 export const PREFIX = '/skein/';
 
@@ -210,4 +211,26 @@ export class FaultCluster {
     await Promise.allSettled([...this.etcdLinks.values()].map((l) => l.close()));
     await stopAllEtcd();
   }
+}
+
+/** The cluster most fault tests run on: session 2 s, lag limit 3 s, min.insync.replicas 2. */
+export const FAULT_TEST_CLUSTER: FaultClusterOptions = { sessionTimeoutMs: 2000, replicaLagTimeMaxMs: 3000, minInsyncReplicas: 2 };
+
+/**
+ * A suite's cluster and a kafkajs admin on it: started before its first test (handed to `use`),
+ * closed after its last, temp folders swept.
+ */
+export function faultClusterHooks(it: Test, use: (cluster: FaultCluster, admin: Admin) => void, options: FaultClusterOptions = FAULT_TEST_CLUSTER): void {
+  let cluster: FaultCluster | undefined;
+  let admin: Admin | undefined;
+  it.before(async () => {
+    cluster = await FaultCluster.start(options);
+    admin = await cluster.admin();
+    use(cluster, admin);
+  });
+  it.after(async () => {
+    await admin?.disconnect().catch(() => undefined);
+    await cluster?.close();
+    cleanupTempDirs();
+  });
 }
