@@ -81,15 +81,23 @@ function frame(ctx: RequestContext): Omit<MetadataResponse, 'topics'> {
 }
 
 function response(ctx: RequestContext, names: string[], errors: Map<string, unknown>): MetadataResponse {
+  const head = frame(ctx);
+  const live = new Set(head.brokers.map((b) => b.nodeId));
   const topics = names.map((name) => {
     const error = errors.get(name);
     if (error !== undefined) return topicError(name, toKafkaErrorCode(error));
-    return describe(ctx.broker, name);
+    return describe(ctx.broker, name, live);
   });
-  return { ...frame(ctx), topics };
+  return { ...head, topics };
 }
 
-function describe(broker: Broker, name: string): MetadataResponseTopic {
+/**
+ * `live`: the brokers this answer lists. A leader not among them (its registration expired
+ * before the controller moved its partitions) is answered as Kafka's metadata cache does:
+ * LEADER_NOT_AVAILABLE, leader -1. Naming it would send clients to a broker they cannot find
+ * in the list (@platformatic/kafka 1.x threw an uncaught TypeError on such an answer).
+ */
+function describe(broker: Broker, name: string, live: ReadonlySet<number>): MetadataResponseTopic {
   let description;
   try {
     description = broker.describeTopic(name);
@@ -101,18 +109,21 @@ function describe(broker: Broker, name: string): MetadataResponseTopic {
     errorCode: KAFKA_ERRORS.NONE,
     name,
     isInternal: description.internal,
-    partitions: description.partitions.map((p) => ({
-      // A cluster partition with no live in-sync replica has no leader (-1).
-      errorCode: p.leader < 0 ? KAFKA_ERRORS.LEADER_NOT_AVAILABLE : KAFKA_ERRORS.NONE,
-      partitionIndex: p.partition,
-      leaderId: p.leader,
-      // Grows with each leader change in a cluster; 0 on one broker. Clients compare it to
-      // drop stale metadata (KIP-320).
-      leaderEpoch: p.leaderEpoch ?? 0,
-      replicaNodes: p.replicas,
-      isrNodes: p.isr,
-      offlineReplicas: [],
-    })),
+    partitions: description.partitions.map((p) => {
+      // A cluster partition with no live in-sync replica has no leader (-1); nor one whose leader is gone.
+      const leader = p.leader >= 0 && live.has(p.leader) ? p.leader : -1;
+      return {
+        errorCode: leader < 0 ? KAFKA_ERRORS.LEADER_NOT_AVAILABLE : KAFKA_ERRORS.NONE,
+        partitionIndex: p.partition,
+        leaderId: leader,
+        // Grows with each leader change in a cluster; 0 on one broker. Clients compare it to
+        // drop stale metadata (KIP-320).
+        leaderEpoch: p.leaderEpoch ?? 0,
+        replicaNodes: p.replicas,
+        isrNodes: p.isr,
+        offlineReplicas: [],
+      };
+    }),
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
 }
