@@ -227,7 +227,8 @@ export function checkBatch(buf: Uint8Array, verifyCrc: boolean): void {
   checkSafe(readInt64BE(buf, PRODUCER_ID), 'producerId');
 }
 
-function checkCountFits(count: number, bytes: number): void {
+/** Throws SKEIN_INVALID_RECORD when `count` records cannot fit in `bytes` bytes (a lying header). */
+export function checkCountFits(count: number, bytes: number): void {
   if (count > bytes / MIN_RECORD_SIZE) {
     throw invalidRecord(`recordsCount ${count} cannot fit in ${bytes} bytes of records`, { recordCount: count });
   }

@@ -85,7 +85,9 @@ test('a fetch of many large gzip batches is decompressed a few at a time, in ord
   await within(30_000, finished);
   await consumer.disconnect();
   assert.equal(seen, Array.from({ length: batches }, (_, b) => Array.from({ length: 1500 }, (_, i) => `w${b}-${i}`)).flat());
-  assert.ok(pool.completed - tasksBefore >= batches, `every batch decompressed on the pool (${pool.completed - tasksBefore} tasks)`);
+  // Each batch went to the lane, which decompressed it or skipped one the event loop took back
+  // (test/client/pooled-decompression.test.ts has both cases).
+  assert.ok(pool.completed - tasksBefore >= batches, `every batch handed to the pool (${pool.completed - tasksBefore} tasks)`);
   assert.ok(mostInFlight >= 1 && mostInFlight <= DECOMPRESSIONS_AHEAD, `at most ${DECOMPRESSIONS_AHEAD} decompressions handed out at once, saw ${mostInFlight}`);
   await skein.close();
 });

@@ -1,0 +1,93 @@
+/**
+ * client/pooled-decompression.ts with a real one-thread pool: a large compressed batch the
+ * lane has not begun is taken back by the event loop when delivery reaches it (take answers
+ * undefined: decompress inline), the lane then skips it and goes on with the next; batches the
+ * lane has begun or finished come from the lane, whole and in order.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { WorkerPool } from '../../src/workers/pool.js';
+import { PooledDecompressions } from '../../src/client/pooled-decompression.js';
+import { recordsOf } from '../../src/records/decode-record-batch.js';
+import { compressedBatch } from '../helpers/compressed-batches.js';
+import { within } from '../helpers/timeout.js';
+
+const fixture = new URL('./fixture-lane-tasks.js', import.meta.url);
+const KEY = 't\u00000';
+
+/** Three 1500-record gzip batches (over the pool threshold) at offsets 0, 1500 and 3000, in one view. */
+function threeBatches(): { view: Buffer; bases: number[]; batches: Buffer[] } {
+  const bases = [0, 1500, 3000];
+  const batches = bases.map((base) => {
+    const batch = compressedBatch(Array.from({ length: 1500 }, (_, i) => ({ value: `v${base + i}` })), 1);
+    batch.writeBigInt64BE(BigInt(base), 0); // the base offset lies outside the CRC's range
+    return batch;
+  });
+  return { view: Buffer.concat(batches), bases, batches };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+test('a batch the lane has not begun is taken back by the event loop; the lane skips it and decompresses the rest', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture });
+  try {
+    await pool.warmUp();
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const held = pool.run(KEY, 'hold', { gate });
+    const { view, bases, batches } = threeBatches();
+    const expected = batches.map((batch) => recordsOf(batch).bytes);
+    const work = PooledDecompressions.of(pool, KEY, [view], 0)!;
+    assert.ok(work, 'three large gzip batches are for the pool');
+    // The lane is held: it has begun none of them, so the loop takes the first back.
+    assert.is(work.take(bases[0]!), undefined, 'the first batch is decompressed inline');
+    const completedBefore = pool.completed;
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    await within(10_000, held);
+    // hold, then the three decompress tasks: the first answers without work, two decompress.
+    await within(10_000, until(() => pool.completed >= completedBefore + 4));
+    for (const i of [1, 2]) {
+      const pending = work.take(bases[i]!);
+      assert.ok(pending instanceof Promise, `batch ${i} comes from the lane`);
+      const section = await within(10_000, pending);
+      assert.is(section.count, 1500);
+      assert.ok(section.bytes.subarray(section.start, section.end).equals(expected[i]!), `batch ${i}'s records are whole`);
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
+test('with a free lane every batch comes from the lane, whole', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture });
+  try {
+    await pool.warmUp();
+    const { view, bases, batches } = threeBatches();
+    const work = PooledDecompressions.of(pool, KEY, [view], 0)!;
+    await within(10_000, until(() => pool.completed >= 4)); // ready + three decompressions
+    for (const [i, base] of bases.entries()) {
+      const pending = work.take(base);
+      assert.ok(pending instanceof Promise, `batch ${i} comes from the lane`);
+      const section = await within(10_000, pending);
+      assert.is(section.count, 1500);
+      assert.ok(section.bytes.subarray(section.start, section.end).equals(recordsOf(batches[i]!).bytes));
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a batch outside the pool is not taken: take answers undefined and nothing runs', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture });
+  try {
+    const small = compressedBatch([{ value: 'tiny' }], 1);
+    assert.is(PooledDecompressions.of(pool, KEY, [small], 0), undefined);
+    assert.is(PooledDecompressions.of(undefined, KEY, [threeBatches().view], 0), undefined, 'no pool, nothing pooled');
+  } finally {
+    await pool.close();
+  }
+});
+
+test.run();
