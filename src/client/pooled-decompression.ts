@@ -10,7 +10,8 @@
  * loop when delivery reaches it (`take` returns undefined, and delivery decompresses it inline
  * as it does a small batch). Each handed-out batch has a claim slot in a SharedArrayBuffer; the
  * worker claims it before it starts (and skips a batch the loop claimed first), the loop
- * claims it instead of waiting. With one lane on two cores the lane alone decompressed slower
+ * claims it instead of waiting; and while it waits for a batch the lane is on, it decompresses
+ * the next one the lane has not begun (takeBackAhead). With one lane on two cores the lane alone decompressed slower
  * than delivery took batches (gzip: the worker at ~0.2 us a record, the loop idle meanwhile),
  * so a consumer with the pool ran at 0.82-0.85x of inline; now neither thread waits for a batch
  * the other has not started.
@@ -25,7 +26,7 @@ import {
   readInt32BE,
   readLastOffsetDelta,
 } from '../records/batch-header.js';
-import { checkCountFits } from '../records/decode-record-batch.js';
+import { checkCountFits, recordsOf } from '../records/decode-record-batch.js';
 import { iterateBatches } from '../records/record-iterator.js';
 import type { RecordBytes } from '../records/record-cursor.js';
 import type { WorkerPool } from '../workers/pool.js';
@@ -79,9 +80,11 @@ interface PoolCandidate {
 
 /** A candidate handed to the lane: its result, once the worker's answer was read. */
 interface Submitted {
-  slot: number;
+  candidate: PoolCandidate;
   work: Promise<RecordBytes>;
   settled: boolean;
+  /** Decompressed on the event loop while it waited for an earlier batch (see takeBackAhead). */
+  taken?: { section: RecordBytes } | { error: unknown };
 }
 
 
@@ -133,11 +136,12 @@ export class PooledDecompressions {
   }
 
   /**
-   * The decompressed records of the batch at `baseOffset`, from the lane; or undefined when
-   * the caller decompresses it inline: it is not one for the pool, or the lane had not begun
-   * it and the event loop took it back (see the header). Submits the next ones behind it.
+   * The decompressed records of the batch at `baseOffset`: from the lane (a promise), or
+   * already decompressed on the event loop; undefined when the caller decompresses it inline:
+   * it is not one for the pool, or the lane had not begun it and the event loop took it back
+   * (see the header). Submits the next ones behind it.
    */
-  take(baseOffset: number): Promise<RecordBytes> | undefined {
+  take(baseOffset: number): Promise<RecordBytes> | RecordBytes | undefined {
     const candidate = this.candidates.get(baseOffset);
     if (candidate === undefined) return undefined;
     this.candidates.delete(baseOffset);
@@ -147,10 +151,38 @@ export class PooledDecompressions {
     // Not handed out (delivery asked past the window; it takes batches in order, so it does not):
     // inline, as a batch the loop takes back.
     if (submitted === undefined) return undefined;
+    if (submitted.taken !== undefined) {
+      if ('error' in submitted.taken) throw submitted.taken.error;
+      return submitted.taken.section;
+    }
     if (submitted.settled) return submitted.work;
     // The lane has not begun it: decompressing it here beats waiting behind the batches before it.
-    if (Atomics.compareExchange(this.claims, submitted.slot, UNCLAIMED, CLAIMED_BY_LOOP) === UNCLAIMED) return undefined;
+    if (this.claim(submitted)) return undefined;
+    // The lane is on it: rather than wait idle, the loop decompresses the next batch it has not begun.
+    this.takeBackAhead();
     return submitted.work;
+  }
+
+  private claim(submitted: Submitted): boolean {
+    return Atomics.compareExchange(this.claims, submitted.candidate.slot, UNCLAIMED, CLAIMED_BY_LOOP) === UNCLAIMED;
+  }
+
+  /**
+   * Decompresses on the event loop the first handed-out batch the lane has not begun (one: the
+   * loop is held about as long as the lane takes for the batch being waited for). Its failure
+   * is kept and thrown when delivery takes that batch, where the inline path throws it.
+   */
+  private takeBackAhead(): void {
+    for (const submitted of this.started.values()) {
+      if (submitted.settled || submitted.taken !== undefined) continue;
+      if (!this.claim(submitted)) continue;
+      try {
+        submitted.taken = { section: recordsOf(submitted.candidate.batch) };
+      } catch (error) {
+        submitted.taken = { error };
+      }
+      return;
+    }
   }
 
   private fill(): void {
@@ -161,10 +193,11 @@ export class PooledDecompressions {
     }
   }
 
-  private submit({ batch, codec, count, slot }: PoolCandidate): Submitted {
+  private submit(candidate: PoolCandidate): Submitted {
+    const { batch, codec, count, slot } = candidate;
     const data = new Uint8Array(batch.subarray(HEADER_SIZE));
     const input = { codec, data, maxBytes: MAX_DECOMPRESSED, claims: this.claims, slot };
-    const submitted: Submitted = { slot, work: undefined!, settled: false };
+    const submitted: Submitted = { candidate, work: undefined!, settled: false };
     submitted.work = this.pool
       .run<Uint8Array | null | TaskOutcome<never>>(this.key, 'decompress', input, [data.buffer as ArrayBuffer])
       .then((out): RecordBytes => {

@@ -60,6 +60,73 @@ test('a batch the lane has not begun is taken back by the event loop; the lane s
   }
 });
 
+test('while the loop waits for a batch the lane is on, it decompresses the next one the lane has not begun', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture });
+  try {
+    await pool.warmUp();
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    await pool.run(KEY, 'setDecompressGate', { gate });
+    const completedBefore = pool.completed;
+    const { view, bases, batches } = threeBatches();
+    const expected = batches.map((batch) => recordsOf(batch).bytes);
+    const work = PooledDecompressions.of(pool, KEY, [view], 0)!;
+    // The lane claims the first batch, decompresses it and holds: it is on it, not done.
+    await within(10_000, until(() => Atomics.load(gate, 1) === 1));
+    const first = work.take(bases[0]!);
+    assert.ok(first instanceof Promise, 'the first batch comes from the lane');
+    const second = work.take(bases[1]!);
+    assert.ok(second !== undefined && !(second instanceof Promise), 'the second was decompressed on the loop while it waited');
+    assert.ok(second.bytes.subarray(second.start, second.end).equals(expected[1]!), "the loop's batch is whole");
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    const section = await within(10_000, first);
+    assert.ok(section.bytes.subarray(section.start, section.end).equals(expected[0]!), "the lane's batch is whole");
+    // The lane skips the second (claimed by the loop) and decompresses the third.
+    await within(10_000, until(() => pool.completed >= completedBefore + 3));
+    const third = work.take(bases[2]!);
+    assert.ok(third instanceof Promise, 'the third comes from the lane');
+    const thirdSection = await within(10_000, third);
+    assert.ok(thirdSection.bytes.subarray(thirdSection.start, thirdSection.end).equals(expected[2]!));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a corrupt batch the loop decompressed ahead fails when delivery takes it, with the inline error', async () => {
+  const pool = new WorkerPool({ size: 1, filename: fixture });
+  try {
+    await pool.warmUp();
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    await pool.run(KEY, 'setDecompressGate', { gate });
+    const { batches, bases } = threeBatches();
+    // The second batch's compressed bytes cut short: it does not inflate.
+    const cut = Buffer.from(batches[1]!);
+    cut.fill(0, cut.length - 200);
+    const work = PooledDecompressions.of(pool, KEY, [Buffer.concat([batches[0]!, cut, batches[2]!])], 0)!;
+    await within(10_000, until(() => Atomics.load(gate, 1) === 1));
+    const first = work.take(bases[0]!);
+    assert.ok(first instanceof Promise);
+    let inlineError: unknown;
+    try {
+      recordsOf(cut);
+    } catch (err) {
+      inlineError = err;
+    }
+    assert.instance(inlineError, Error, 'the cut batch does not decompress inline either');
+    try {
+      work.take(bases[1]!);
+      assert.unreachable('taking the corrupt batch throws');
+    } catch (err) {
+      assert.is((err as { code?: string }).code, (inlineError as { code?: string }).code);
+    }
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    await within(10_000, first);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('with a free lane every batch comes from the lane, whole', async () => {
   const pool = new WorkerPool({ size: 1, filename: fixture });
   try {

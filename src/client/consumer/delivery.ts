@@ -106,7 +106,7 @@ export class Delivery {
         if (batchLast < cursor.position) continue;
         batchesEnd = Math.max(batchesEnd, batchLast + 1);
         const pending = decompressed?.take(readBaseOffset(batch, 0));
-        const entry = batchEntry(batch, cursor.position, pending ? await pending : undefined);
+        const entry = batchEntry(batch, cursor.position, pending instanceof Promise ? await pending : pending);
         if (options.eachBatch) {
           // Nothing runs between the batches of one slice, so ownership is checked per batch.
           if (!stillOwned()) return;
