@@ -139,8 +139,12 @@ async function main(): Promise<void> {
   const floor = idle.stop();
   console.log(`idle event loop (noise floor), 1 s: delay p99 ${floor.p99.toFixed(1)} ms, max ${floor.max.toFixed(1)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   // Thread start and module loading are paid once per broker, not per batch: not measured.
-  // SKEIN_POOL_BENCH_SIZE: lanes (default: the broker's default, cores less one).
-  const pool = new WorkerPool({ size: process.env.SKEIN_POOL_BENCH_SIZE ? Number(process.env.SKEIN_POOL_BENCH_SIZE) : undefined });
+  // SKEIN_POOL_BENCH_SIZE: lanes (default: the broker's default, cores less one); SKEIN_POOL_BENCH_IN_FLIGHT:
+  // tasks handed ahead to a lane's thread (default: the pool's, DEFAULT_TASKS_IN_FLIGHT).
+  const pool = new WorkerPool({
+    size: process.env.SKEIN_POOL_BENCH_SIZE ? Number(process.env.SKEIN_POOL_BENCH_SIZE) : undefined,
+    tasksInFlight: process.env.SKEIN_POOL_BENCH_IN_FLIGHT ? Number(process.env.SKEIN_POOL_BENCH_IN_FLIGHT) : undefined,
+  });
   await pool.warmUp();
   const rows: string[] = [];
   for (const codec of CODECS) {

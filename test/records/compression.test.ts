@@ -39,6 +39,27 @@ test('gzip: a member written by Python (zlib, mtime 0) decodes', () => {
   assert.equal(decompress(1, Buffer.concat([gzipSync('ab'), gzipSync('cd')])).toString(), 'abcd');
 });
 
+test('gzip: inflated in one chunk sized from the trailer, which is not trusted', () => {
+  const text = Buffer.from('order:42,user:7,status:shipped;'.repeat(7000));
+  const member = gzipSync(text);
+  const out = decompress('gzip', member);
+  assert.ok(out.equals(text));
+  assert.ok(out.buffer.byteLength - out.byteLength <= 4096, 'no large unused tail kept alive');
+  // A trailer that understates, overstates or wildly overstates the length (ISIZE is not in
+  // the CRC's reach: zlib checks it and refuses a mismatch, so these fail the same way as
+  // before, and no huge chunk is allocated on its word).
+  for (const isize of [10, text.length * 2, 0xffffffff]) {
+    const lying = Buffer.from(member);
+    lying.writeUInt32LE(isize >>> 0, lying.length - 4);
+    throwsCode(() => decompress('gzip', lying), 'SKEIN_CORRUPT_MESSAGE', `ISIZE ${isize}`);
+  }
+  // Several members: the last one's trailer names only its own length; all are read.
+  const two = Buffer.concat([gzipSync(text), gzipSync('tail')]);
+  assert.ok(decompress('gzip', two).equals(Buffer.concat([text, Buffer.from('tail')])));
+  const longFirst = Buffer.concat([gzipSync('head'), member]);
+  assert.ok(decompress('gzip', longFirst).equals(Buffer.concat([Buffer.from('head'), text])));
+});
+
 test('snappy: raw blocks built from the format description (literal, 1-byte-offset copy)', () => {
   // varint length 5, literal tag (5-1)<<2, "hello"
   assert.equal(decompress('snappy', hex('05 10 68656c6c6f')).toString(), 'hello');

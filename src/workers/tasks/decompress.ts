@@ -21,9 +21,21 @@ export function decompress(input: { codec: number; data: Uint8Array; maxBytes: n
   if (input.claims !== undefined && Atomics.compareExchange(input.claims, input.slot!, UNCLAIMED, CLAIMED_BY_WORKER) !== UNCLAIMED) return null;
   try {
     const out = decompressCodec(input.codec, input.data, { maxBytes: input.maxBytes });
-    const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
+    const owned = ownsItsMemory(out) ? out : new Uint8Array(out);
     return move(owned) as unknown as Uint8Array;
   } catch (err) {
     return taskFailure(err);
   }
+}
+
+/**
+ * Whether moving `out`'s ArrayBuffer takes nothing from other buffers: it spans it, or it is
+ * at its start with a few unused bytes after (gzip inflates into one chunk one byte longer
+ * than the output) and too large to be a slice of Node's small-buffer pool (only buffers
+ * under Buffer.poolSize / 2 are cut from it).
+ */
+function ownsItsMemory(out: Uint8Array): boolean {
+  if (out.byteOffset !== 0) return false;
+  const slack = out.buffer.byteLength - out.byteLength;
+  return slack === 0 || (slack <= 4096 && out.byteLength >= Buffer.poolSize);
 }
