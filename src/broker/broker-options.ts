@@ -1,10 +1,13 @@
 /**
  * The options a Broker opens with (Broker.open): its data folder, node id, topic defaults and
  * limits, the retention and cleaner schedules, __consumer_offsets and group settings, the
- * worker pool. A type only; each part of the broker reads the settings that concern it.
+ * worker pool. Each part of the broker reads the settings that concern it; the ones that could
+ * stop it opening halfway are checked here first.
  */
+import { SkeinError } from '../errors.js';
 import type { MappingLru } from '../storage/mapping-lru.js';
 import type { WorkerPool } from '../workers/pool.js';
+import { partitionLimitsOf } from './partition-limits.js';
 import type { TopicChange } from './topic-admin.js';
 
 export interface BrokerOptions {
@@ -47,4 +50,16 @@ export interface BrokerOptions {
   workerPool?: WorkerPool | { size?: number; tasksInFlight?: number } | false;
   /** Told of each topic created or deleted, partitions added and configs changed (one log line each). */
   onTopicChange?: (change: TopicChange) => void;
+}
+
+/** Refuses options Broker.open cannot work with, before anything is opened. */
+export function validateBrokerOptions(options: BrokerOptions): void {
+  if (!options || typeof options.dir !== 'string') {
+    throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'Broker.open needs { dir }');
+  }
+  const numPartitions = options.numPartitions ?? 1;
+  if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+    throw new SkeinError('SKEIN_INVALID_PARTITIONS', `numPartitions must be a positive integer, got ${String(numPartitions)}`);
+  }
+  partitionLimitsOf(options);
 }

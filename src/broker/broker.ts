@@ -25,7 +25,7 @@ import type { Partition } from '../partition/partition.js';
 import { WorkerPool } from '../workers/pool.js';
 import type { ClusterMember } from '../cluster/cluster-member.js';
 import type { LeaderEndpointFactory } from '../cluster/leader-endpoint.js';
-import type { BrokerOptions } from './broker-options.js';
+import { validateBrokerOptions, type BrokerOptions } from './broker-options.js';
 import { ClusterAttachment } from './cluster-attachment.js';
 import { FetchReader } from './fetch-reader.js';
 import { GroupCoordination } from './group-coordination.js';
@@ -95,64 +95,25 @@ export class Broker {
     this.advertised = { nodeId: this.nodeId, host: '127.0.0.1', port: 9092 };
     const closed = () => this.isClosed;
     const clusterTopics = () => this.cluster?.topics;
-    this.reads = new FetchReader({
-      partition: (topic, partition) => this.partitionOrThrow(topic, partition),
-      replication: () => this.cluster?.replication,
-      closed,
-      fetched: (result) => topics.tellFetched(result),
-    });
+    this.reads = new FetchReader({ partition: (t, p) => this.partitionOrThrow(t, p), replication: () => this.cluster?.replication, closed, fetched: (result) => topics.tellFetched(result) });
     this.partitions = new PartitionOpener({ logs, pool: this.pool, topicDefaults, highWatermarkMoved: (p) => this.reads.wakeReaders(p), closed, onWarning: options.onWarning });
-    this.descriptions = new TopicDescriptions({
-      nodeId: this.nodeId,
-      topics,
-      cluster: clusterTopics,
-      topicDefaults,
-      brokerSettings: {
-        'broker.id': String(this.nodeId),
-        'node.id': String(this.nodeId),
-        'num.partitions': String(numPartitions),
-        'default.replication.factor': '1',
-        'auto.create.topics.enable': String(this.autoCreate),
-        'log.retention.check.interval.ms': String(retentionCheckIntervalMs),
-        'log.dirs': logs.dir,
-      },
-    });
+    const brokerSettings = { numPartitions, autoCreateTopics: this.autoCreate, retentionCheckIntervalMs, dir: logs.dir };
+    this.descriptions = new TopicDescriptions({ nodeId: this.nodeId, topics, cluster: clusterTopics, topicDefaults, brokerSettings });
     this.admin = new TopicAdmin({
-      topics,
-      partitions: this.partitions,
-      metadata,
-      queue: this.queue,
-      cluster: clusterTopics,
+      topics, partitions: this.partitions, metadata, queue: this.queue, cluster: clusterTopics, topicDefaults,
       forgetOffsets: (matches) => this.groups.forgetOffsets(matches),
       wakeReaders: (p) => this.reads.wakeReaders(p),
       ensureOpen: () => this.ensureOpen(),
       hasTopic: (name) => this.hasTopic(name),
-      numPartitions,
-      autoCreateTopics: this.autoCreate,
-      limits: partitionLimitsOf(options),
-      topicDefaults,
-      onTopicChange: options.onTopicChange,
+      numPartitions, autoCreateTopics: this.autoCreate, limits: partitionLimitsOf(options), onTopicChange: options.onTopicChange,
     });
-    this.maintenance = new LogMaintenance({
-      topics,
-      topicDefaults,
-      retentionCheckIntervalMs,
-      logCleanerIntervalMs: options.logCleanerIntervalMs ?? 15_000,
-      closed,
-      warn: this.warn,
-    });
+    const logCleanerIntervalMs = options.logCleanerIntervalMs ?? 15_000;
+    this.maintenance = new LogMaintenance({ topics, topicDefaults, retentionCheckIntervalMs, logCleanerIntervalMs, closed, warn: this.warn });
   }
 
   /** Opens the data folder: replays topic metadata, opens (and recovers) every partition, loads committed offsets. */
   static async open(options: BrokerOptions): Promise<Broker> {
-    if (!options || typeof options.dir !== 'string') {
-      throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'Broker.open needs { dir }');
-    }
-    const numPartitions = options.numPartitions ?? 1;
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new SkeinError('SKEIN_INVALID_PARTITIONS', `numPartitions must be a positive integer, got ${String(numPartitions)}`);
-    }
-    partitionLimitsOf(options);
+    validateBrokerOptions(options);
     const logs = LogManager.open({ dir: options.dir, mappingLru: options.mappingLru, onWarning: options.onWarning });
     // Set once made: the offsets topic wraps its logs through it, and a failed open closes its pool.
     let broker: Broker | undefined;
@@ -219,19 +180,9 @@ export class Broker {
     this.ensureOpen();
     if (this.cluster) throw new SkeinError('SKEIN_INVALID_ARGUMENT', 'this broker is already part of a cluster');
     const cluster = new ClusterAttachment({
-      member,
-      leaderEndpoints: options.leaderEndpoints,
-      dir: this.logs.dir,
-      topics: this.topics,
-      partitions: this.partitions,
-      queue: this.queue,
-      topicDefaults: this.topicDefaults,
-      offsetsLogConfig: this.coordination.logConfig,
-      wakeReaders: (p) => this.reads.wakeReaders(p),
-      wakeFollowers: (p) => this.reads.wakeFollowers(p),
-      closed: () => this.isClosed,
-      warn: this.warn,
-      onWarning: this.onWarning,
+      member, leaderEndpoints: options.leaderEndpoints, dir: this.logs.dir, topicDefaults: this.topicDefaults, offsetsLogConfig: this.coordination.logConfig,
+      topics: this.topics, partitions: this.partitions, queue: this.queue, reads: this.reads,
+      closed: () => this.isClosed, warn: this.warn, onWarning: this.onWarning,
     });
     this.cluster = cluster;
     // Producer ids from now on come from the cluster's counter (initProducerId).
@@ -362,28 +313,21 @@ export class Broker {
    * answers once the high watermark passed the batch (or fails after `timeoutMs`).
    */
   async produce(topic: string, partition: number, records: Buffer, acks: Acks = -1, timeoutMs?: number): Promise<ProduceResult> {
-    this.ensureOpen();
-    if (isInternalTopic(topic)) throw new SkeinError('SKEIN_INVALID_TOPIC', `${topic} is internal`, { topic });
-    const replica = this.partitionOrThrow(topic, partition);
-    const replication = this.cluster?.replication;
-    if (acks !== -1 || !replication) return replica.produce(records, acks);
-    replication.checkEnoughReplicas(replica);
-    const result = await replica.produce(records, acks);
-    await replication.waitForHighWatermark(replica, result.lastOffset + 1, timeoutMs);
-    return result;
+    const replica = this.produceTarget(topic, partition);
+    return this.cluster && acks === -1 ? this.cluster.produce(replica, records, timeoutMs) : replica.produce(records, acks);
   }
 
   /** The synchronous part of produce (see Partition.produceNow); `durable` is what acks 1 and -1 wait for. */
   produceNow(topic: string, partition: number, records: Buffer, acks: Acks = -1): { result: ProduceResult; durable: Promise<void> | undefined } {
+    const replica = this.produceTarget(topic, partition);
+    return this.cluster && acks === -1 ? this.cluster.produceNow(replica, records) : replica.produceNow(records, acks);
+  }
+
+  /** The partition a produce names; internal topics are written by the broker only. */
+  private produceTarget(topic: string, partition: number): Partition {
     this.ensureOpen();
     if (isInternalTopic(topic)) throw new SkeinError('SKEIN_INVALID_TOPIC', `${topic} is internal`, { topic });
-    const replica = this.partitionOrThrow(topic, partition);
-    const replication = this.cluster?.replication;
-    if (acks !== -1 || !replication) return replica.produceNow(records, acks);
-    replication.checkEnoughReplicas(replica);
-    const outcome = replica.produceNow(records, acks);
-    const replicated = replication.waitForHighWatermark(replica, outcome.result.lastOffset + 1);
-    return { result: outcome.result, durable: outcome.durable ? Promise.all([outcome.durable, replicated]).then(() => undefined) : replicated };
+    return this.partitionOrThrow(topic, partition);
   }
 
   /** This broker's own replica of a partition, led or followed (admin and tests); undefined when it holds none. */

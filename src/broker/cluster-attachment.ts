@@ -20,11 +20,13 @@ import type { LogConfig } from '../storage/log-config.js';
 import type { Partition } from '../partition/partition.js';
 import { ClusterTopics } from './cluster-topics.js';
 import { HighWatermarkCheckpoints } from './high-watermark-checkpoints.js';
+import type { FetchReader } from './fetch-reader.js';
 import type { PartitionOpener } from './partition-opener.js';
 import type { SerialQueue } from './serial-queue.js';
 import { logConfigOf, type TopicConfigValues } from './topic-config.js';
 import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from './topic-name.js';
 import type { TopicRegistry } from './topic-registry.js';
+import type { ProduceResult } from './types.js';
 
 export interface ClusterAttachmentOptions {
   member: ClusterMember;
@@ -38,10 +40,8 @@ export interface ClusterAttachmentOptions {
   topicDefaults: TopicConfigValues;
   /** Log settings of a replica of __consumer_offsets. */
   offsetsLogConfig: Partial<LogConfig>;
-  /** Wakes consumers' fetches waiting on a partition that goes away. */
-  wakeReaders: (partition: Partition) => void;
-  /** Wakes followers' fetches waiting on a led partition (records were appended). */
-  wakeFollowers: (partition: Partition) => void;
+  /** Wakes fetches: followers' when a led replica is appended to, consumers' when a replica goes away. */
+  reads: FetchReader;
   closed: () => boolean;
   warn: (message: string) => void;
   onWarning: ((message: string) => void) | undefined;
@@ -104,6 +104,26 @@ export class ClusterAttachment {
     this.hwCheckpoints.close();
   }
 
+  /**
+   * Appends with acks -1 to a replica this broker leads: refused with SKEIN_NOT_ENOUGH_REPLICAS
+   * when the ISR is below min.insync.replicas, answered once the high watermark passed the
+   * batch (or failed after `timeoutMs`).
+   */
+  async produce(replica: Partition, records: Buffer, timeoutMs?: number): Promise<ProduceResult> {
+    this.replication.checkEnoughReplicas(replica);
+    const result = await replica.produce(records, -1);
+    await this.replication.waitForHighWatermark(replica, result.lastOffset + 1, timeoutMs);
+    return result;
+  }
+
+  /** The synchronous part of produce with acks -1: `durable` also waits for the high watermark. */
+  produceNow(replica: Partition, records: Buffer): { result: ProduceResult; durable: Promise<void> | undefined } {
+    this.replication.checkEnoughReplicas(replica);
+    const outcome = replica.produceNow(records, -1);
+    const replicated = this.replication.waitForHighWatermark(replica, outcome.result.lastOffset + 1);
+    return { result: outcome.result, durable: outcome.durable ? Promise.all([outcome.durable, replicated]).then(() => undefined) : replicated };
+  }
+
   /** Opens this broker's replica of a cluster topic's partition (idempotent). */
   private async openReplica(name: string, partition: number, configs: TopicConfigValues): Promise<void> {
     const { topics: registry, partitions } = this.options;
@@ -121,7 +141,7 @@ export class ClusterAttachment {
     replica.followLogEnd = false;
     // Not at the log end: what lies beyond the checkpointed HW was never known to be on the ISR.
     replica.restoreHighWatermark(this.hwCheckpoints.highWatermarkOf(name, partition));
-    replica.on('appended', () => this.options.wakeFollowers(replica));
+    replica.on('appended', () => this.options.reads.wakeFollowers(replica));
     topic.partitions[partition] = replica;
     // Observers (metrics) count the partitions of user topics only.
     if (!topic.internal) registry.tellAdded([replica]);
@@ -151,7 +171,7 @@ export class ClusterAttachment {
   private retire(p: Partition): Promise<void> {
     this.replication.forget(p);
     p.detach();
-    this.options.wakeReaders(p);
+    this.options.reads.wakeReaders(p);
     return this.options.partitions.delete(p.topic, p.partition);
   }
 }

@@ -20,8 +20,8 @@ export interface TopicDescriptionsOptions {
   /** Set once the broker is part of a cluster. */
   cluster: () => ClusterTopics | undefined;
   topicDefaults: TopicConfigValues;
-  /** The broker's own settings a BROKER resource of DescribeConfigs shows, by Kafka name. */
-  brokerSettings: Record<string, string>;
+  /** The broker's own settings a BROKER resource of DescribeConfigs shows. */
+  brokerSettings: { numPartitions: number; autoCreateTopics: boolean; retentionCheckIntervalMs: number; dir: string };
 }
 
 export class TopicDescriptions {
@@ -104,7 +104,16 @@ export class TopicDescriptions {
 
   /** The broker's own configs, as a BROKER resource of DescribeConfigs presents them. */
   describeBrokerConfigs(): Array<{ name: string; value: string; isDefault: boolean }> {
-    return describeBrokerConfigs(this.options.topicDefaults, this.options.brokerSettings);
+    const { nodeId, brokerSettings: settings } = this.options;
+    return describeBrokerConfigs(this.options.topicDefaults, {
+      'broker.id': String(nodeId),
+      'node.id': String(nodeId),
+      'num.partitions': String(settings.numPartitions),
+      'default.replication.factor': '1',
+      'auto.create.topics.enable': String(settings.autoCreateTopics),
+      'log.retention.check.interval.ms': String(settings.retentionCheckIntervalMs),
+      'log.dirs': settings.dir,
+    });
   }
 
   /** The cluster that answers for a topic: none alone, and none for the (always local) metadata topic. */
