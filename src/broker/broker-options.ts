@@ -2,7 +2,8 @@
  * The options a Broker opens with (Broker.open): its data folder, node id, topic defaults and
  * limits, the retention and cleaner schedules, __consumer_offsets and group settings, the
  * worker pool. Each part of the broker reads the settings that concern it; the ones that could
- * stop it opening halfway are checked here first.
+ * stop it opening halfway are checked here first. No state, no I/O; knows nothing of what the
+ * settings drive.
  */
 import { SkeinError } from '../errors.js';
 import type { MappingLru } from '../storage/mapping-lru.js';

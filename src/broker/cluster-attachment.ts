@@ -5,7 +5,7 @@
  * across restarts. Here too the local side of the cluster's decisions: a replica assigned to
  * this broker is opened (replicated: its HW moves with the followers, from the checkpointed
  * one) and registered; a topic deleted or a replica moved away is detached and its folder
- * deleted.
+ * deleted. A produce with acks -1 to a led replica waits here until the ISR has it.
  *
  * Lifecycle: made (synchronously, so the broker sees it at once) when the broker joins, then
  * `start` applies the cluster state; `close` with the broker, the HW checkpoint written last by
