@@ -1,17 +1,27 @@
 /**
- * Writing validated batches into the active segment: the bytes copied into the mapping (or
- * written with pwrite in copy mode), each batch's baseOffset patched to the offset the log
- * assigned, and, on a leader's append, its partitionLeaderEpoch patched to the leader's epoch.
- * Both fields lie outside the CRC, so stored batches keep the producer's CRC and nothing is
- * copied twice.
+ * The append path of the active segment: validated batches written into the mapping (or with
+ * pwrite in copy mode), each batch's baseOffset patched to the offset the log assigned and, on
+ * a leader's append, its partitionLeaderEpoch patched to the leader's epoch (both lie outside
+ * the CRC, so stored batches keep the producer's CRC and nothing is copied twice); then the
+ * index bookkeeping of the appended batches, from the caller's summaries, never the headers.
  *
- * A stateless function called by Segment.append on the event loop, after the disk for the
- * bytes was reserved; the segment does the bookkeeping (size, offsets, indexes) after it.
- * Knows nothing of the indexes, of the log or of where the offsets come from.
+ * Stateless functions called by Segment.append on the event loop, after the disk for the
+ * bytes was reserved; the segment then moves its size and next offset. Knows nothing of the
+ * log or of where the offsets come from.
  */
-import { BATCH_LENGTH, PARTITION_LEADER_EPOCH, writeBaseOffset, writeInt32BE } from '../records/batch-header.js';
+import { BATCH_LENGTH, PARTITION_LEADER_EPOCH, readBaseOffset, writeBaseOffset, writeInt32BE } from '../records/batch-header.js';
 import { S, SUMMARY_FIELDS, type BatchSummaries } from '../records/batch-summary.js';
 import type { NativeMappedFile } from '../native/binding.js';
+import type { SegmentIndexes } from './segment-indexes.js';
+
+/** What appending one validated buffer of batches did to the segment. */
+export interface SegmentAppend {
+  /** Position of the first byte written. */
+  position: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  offsetOfMaxTimestamp: number;
+}
 
 /**
  * Writes `src` (batches described by `summaries`) at `position`: through `mapping`, or
@@ -63,6 +73,39 @@ export function writeBatches(
     if (mapping) writeInt32BE(mapping, at, leaderEpoch);
     else file.write(epochBytes(leaderEpoch), at);
   }
+}
+
+/**
+ * Index bookkeeping for the batches just written at `position` (SegmentIndexes.noteBatch per
+ * batch), and what the append did: its last offset and largest timestamp. `firstOffset`
+ * 'kept': the offsets are read from the batches.
+ */
+export function noteAppended(
+  indexes: SegmentIndexes,
+  src: Uint8Array,
+  position: number,
+  firstOffset: number | 'kept',
+  summaries: BatchSummaries,
+): SegmentAppend {
+  const kept = firstOffset === 'kept';
+  const fields = summaries.fields;
+  let offset = kept ? -1 : firstOffset;
+  let maxTimestamp = -1;
+  let offsetOfMaxTimestamp = -1;
+  for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
+    const at = fields[f + S.POSITION]!;
+    if (kept) offset = readBaseOffset(src, at);
+    const lastOffset = offset + fields[f + S.LAST_OFFSET_DELTA]!;
+    const batchMaxTimestamp = fields[f + S.MAX_TIMESTAMP]!;
+    if (batchMaxTimestamp > maxTimestamp) {
+      maxTimestamp = batchMaxTimestamp;
+      offsetOfMaxTimestamp = lastOffset;
+    }
+    indexes.noteBatch(position + at, fields[f + S.SIZE]!, lastOffset, batchMaxTimestamp);
+    offset = lastOffset + 1;
+  }
+  indexes.dirty = true;
+  return { position, lastOffset: offset - 1, maxTimestamp, offsetOfMaxTimestamp };
 }
 
 /** partitionLeaderEpoch as 4 big-endian bytes, for writes through pwrite (copy mode). */

@@ -8,13 +8,26 @@
  */
 import type { NativeMappedFile } from '../native/binding.js';
 import type { SegmentIndexes } from './segment-indexes.js';
-import { headerAt, type ReadableSegment } from './segment-reads.js';
+import { headerAt, locate, type ReadableSegment } from './segment-reads.js';
 
 /** What re-deriving the state of a cut segment reads and writes. */
 export interface CuttableSegment extends ReadableSegment {
   nextOffset: number;
   firstBatchTimestamp: number;
   readonly indexes: SegmentIndexes;
+}
+
+/**
+ * Where a truncation to `offset` cuts the segment: the position and base offset of the batch
+ * that contains `offset` (batches are atomic, so the cut falls on its start), or of the first
+ * batch after it when `offset` lies in a gap the cleaner left; the segment's end when no batch
+ * reaches `offset`. The caller checked that `offset` is below nextOffset and the segment holds
+ * data; `buf` is its mapping (null in copy mode).
+ */
+export function cutPointOf(segment: ReadableSegment, buf: Buffer | null, offset: number): { position: number; baseOffset: number } {
+  if (offset <= segment.baseOffset) return { position: 0, baseOffset: segment.baseOffset };
+  const found = locate(segment, offset, buf);
+  return found ? { position: found.position, baseOffset: found.baseOffset } : { position: segment.size, baseOffset: segment.nextOffset };
 }
 
 /**

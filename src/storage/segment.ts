@@ -27,37 +27,28 @@
  *
  * Knows nothing of topics, partitions or the protocol.
  */
-import { S, SUMMARY_FIELDS, type BatchSummaries } from '../records/batch-summary.js';
+import { S, type BatchSummaries } from '../records/batch-summary.js';
 import { existsSync } from 'node:fs';
 import type { NativeMappedFile } from '../native/binding.js';
 import { SkeinError } from '../errors.js';
-import { readBaseOffset } from '../records/batch-header.js';
 import type { OffsetIndex } from './offset-index.js';
 import type { SegmentScanner } from './segment-recovery.js';
 import type { TimeIndex } from './time-index.js';
 import { gapsFile, logFile } from './file-names.js';
 import type { LogConfig } from './log-config.js';
 import type { MappingLru } from './mapping-lru.js';
-import { writeBatches } from './segment-append.js';
+import { noteAppended, writeBatches, type SegmentAppend } from './segment-append.js';
 import { deleteSegmentFiles, writeGapsMarker } from './segment-files.js';
 import { SegmentIndexes } from './segment-indexes.js';
 import { loadCleanedData, loadSegmentData, type LoadedData, type SegmentToLoad } from './segment-load.js';
-import { batchByTimestamp, locate, readSlice, type ReadHint, type ReadableSegment, type SegmentSlice } from './segment-reads.js';
+import { batchByTimestamp, readSlice, type ReadHint, type ReadableSegment, type SegmentSlice } from './segment-reads.js';
 import { CheckedPrefix } from './segment-crc.js';
 import { SegmentMapping } from './segment-mapping.js';
 import { ExtentReservation, PrefaultWindow } from './segment-space.js';
-import { cutFileAt, rederiveBelow, type CuttableSegment } from './segment-truncation.js';
+import { cutFileAt, cutPointOf, rederiveBelow, type CuttableSegment } from './segment-truncation.js';
 
 export type { SegmentSlice } from './segment-reads.js';
-
-/** What appending one validated buffer of batches did to the segment. */
-export interface SegmentAppend {
-  /** Position of the first byte written. */
-  position: number;
-  lastOffset: number;
-  maxTimestamp: number;
-  offsetOfMaxTimestamp: number;
-}
+export type { SegmentAppend } from './segment-append.js';
 
 export class Segment implements ReadableSegment, CuttableSegment {
   readonly baseOffset: number;
@@ -69,9 +60,9 @@ export class Segment implements ReadableSegment, CuttableSegment {
   /** The fd and the mapping, when the segment holds them. */
   private readonly handle: SegmentMapping;
   /** Disk reserved ahead of the writer (its `allocated` is the fileSize of the active segment). */
-  readonly extents: ExtentReservation;
+  private readonly extents: ExtentReservation;
   /** Pages faulted in ahead of the writer. */
-  readonly prefault = new PrefaultWindow();
+  private readonly prefault = new PrefaultWindow();
 
   size = 0;
   nextOffset: number;
@@ -285,32 +276,14 @@ export class Segment implements ReadableSegment, CuttableSegment {
     this.extents.reserve(file, end, capacity);
     const mapping = this.handle.current;
     writeBatches(mapping, file, src, position, firstOffset, summaries, leaderEpoch);
-
-    const kept = firstOffset === 'kept';
-    const fields = summaries.fields;
-    const indexes = this.indexes;
-    let offset = kept ? -1 : firstOffset;
-    let maxTimestamp = -1;
-    let offsetOfMaxTimestamp = -1;
-    for (let i = 0, f = 0; i < summaries.count; i++, f += SUMMARY_FIELDS) {
-      const at = fields[f + S.POSITION]!;
-      if (kept) offset = readBaseOffset(src, at);
-      const lastOffset = offset + fields[f + S.LAST_OFFSET_DELTA]!;
-      const batchMaxTimestamp = fields[f + S.MAX_TIMESTAMP]!;
-      if (batchMaxTimestamp > maxTimestamp) {
-        maxTimestamp = batchMaxTimestamp;
-        offsetOfMaxTimestamp = lastOffset;
-      }
-      if (this.size === 0 && at === 0) this.firstBatchTimestamp = batchMaxTimestamp;
-      indexes.noteBatch(position + at, fields[f + S.SIZE]!, lastOffset, batchMaxTimestamp);
-      offset = lastOffset + 1;
-    }
+    const appended = noteAppended(this.indexes, src, position, firstOffset, summaries);
+    // The first batch of the segment (summaries start at position 0) sets the segment.ms clock.
+    if (position === 0) this.firstBatchTimestamp = summaries.fields[S.MAX_TIMESTAMP]!;
     this.size = end;
     if (mapping) this.prefault.advance(file, end, this.extents.allocated);
     this.checked.end = end;
-    this.nextOffset = offset;
-    indexes.dirty = true;
-    return { position, lastOffset: offset - 1, maxTimestamp, offsetOfMaxTimestamp };
+    this.nextOffset = appended.lastOffset + 1;
+    return appended;
   }
 
   /** True when segment.ms has passed since the first batch (or creation, for future-dated batches). */
@@ -390,17 +363,10 @@ export class Segment implements ReadableSegment, CuttableSegment {
     if (end > this.flushedEnd && truncations === this.truncations) this.flushedEnd = end;
   }
 
-  /**
-   * Where a truncation to `offset` cuts this segment: the position and base offset of the
-   * batch that contains `offset` (batches are atomic, so the cut falls on its start), or of
-   * the first batch after it when `offset` lies in a gap the cleaner left; the segment's end
-   * when no batch reaches `offset`.
-   */
+  /** Where a truncation to `offset` cuts this segment (segment-truncation.ts). */
   cutPoint(offset: number): { position: number; baseOffset: number } {
     if (offset >= this.nextOffset || this.size === 0) return { position: this.size, baseOffset: this.nextOffset };
-    if (offset <= this.baseOffset) return { position: 0, baseOffset: this.baseOffset };
-    const found = locate(this, offset, this.bytes());
-    return found ? { position: found.position, baseOffset: found.baseOffset } : { position: this.size, baseOffset: this.nextOffset };
+    return cutPointOf(this, this.bytes(), offset);
   }
 
   /**
