@@ -6,7 +6,7 @@
  * (a SegmentScanner, src/workers/tasks/recover-segment.ts) with the same code.
  *
  * The walk ends the valid data at the first batch that does not continue the offsets (the CRC
- * does not cover baseOffset; see Segment.finishLoad's history) and records, per batch, the
+ * does not cover baseOffset; see scanRequest in segment-load.ts) and records, per batch, the
  * index entries Kafka's LogSegment.append rule would have written. The result is small: the
  * valid end, the next offset, the index entries (one per index.interval.bytes) and the
  * running maxTimestamp state; the segment applies it on the event loop.
@@ -85,7 +85,7 @@ export function walkScannedSegment(file: NativeMappedFile, request: SegmentScanR
       return false;
     }
     const lastOffset = baseOffset + readLastOffsetDelta(buf, at);
-    // Kafka's LogSegment.append rule, as Segment.noteBatch applies it to appends.
+    // Kafka's LogSegment.append rule, as SegmentIndexes.noteBatch applies it to appends.
     const maxTimestamp = readMaxTimestamp(buf, at);
     if (maxTimestamp > result.maxTimestamp) {
       result.maxTimestamp = maxTimestamp;

@@ -24,7 +24,7 @@
  * uncompressed (no records to compress), as Kafka writes it. A batch whose records would
  * decompress past the cap is copied unchanged and its keys are not mapped (so nothing it
  * supersedes is removed): cleaning never loses a record it cannot read. Control batches are
- * copied unchanged. The caller swaps the cleaned files in (partition-log.ts). Nothing here
+ * copied unchanged. The caller swaps the cleaned files in (log-compaction.ts). Nothing here
  * touches the live segments' files except to read them.
  */
 import { closeSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
