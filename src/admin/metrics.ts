@@ -134,7 +134,12 @@ export class BrokerMetrics {
         collect() {
           this.reset();
           if (broker.closed) return;
-          for (const t of topics(broker)) for (const p of t.partitions) this.set({ topic: t.name, partition: String(p.partition) }, read(p));
+          for (const t of topics(broker)) {
+            for (const p of t.partitions) {
+              // Logs this broker holds (as Kafka's kafka.log:type=Log): in a cluster, others hold the rest.
+              if (broker.localReplica(t.name, p.partition) !== undefined) this.set({ topic: t.name, partition: String(p.partition) }, read(p));
+            }
+          }
         },
       });
     logGauge('kafka_log_log_size_bytes', 'Bytes of record batches held by the partition log', (p) => p.sizeBytes);
