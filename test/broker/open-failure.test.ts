@@ -3,11 +3,14 @@
  * metadata log, the group coordinator and the timers are up) leaves nothing of itself running:
  * no retention or log cleaner timer fires afterwards, and the folder's lock is released, so a
  * second open in the same process reports the same damage (not a lock held by a ghost) and,
- * once the damage is removed, opens and serves what was stored.
+ * once the damage is removed, opens and serves what was stored; a process whose open failed
+ * ends by itself (open-failure-child.ts).
  */
 import { test } from '../helpers/test.js';
 import * as assert from 'uvu/assert';
 import { createHook } from 'node:async_hooks';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Broker } from '../../src/broker/broker.js';
@@ -16,6 +19,8 @@ import { encodeRecordBatch } from '../../src/records/encode-record-batch.js';
 import { cleanupTempDirs, tempDir } from '../helpers/temp-dir.js';
 
 test.after(cleanupTempDirs);
+
+const CHILD = fileURLToPath(new URL('./open-failure-child.js', import.meta.url));
 
 /** Short maintenance intervals: a timer left behind by a failed open fires many times in the wait below. */
 const FAST_TIMERS = { retentionCheckIntervalMs: 10, logCleanerIntervalMs: 10 };
@@ -85,6 +90,22 @@ test('an open failing on a damaged partition folder stops its timers and release
   } finally {
     await broker.close();
   }
+});
+
+test('a process whose only open fails on a damaged folder exits by itself', async () => {
+  const dir = await damagedFolder();
+  const child = spawn(process.execPath, [CHILD, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Far more than an open and a failure take; a thread or a ref'd timer left behind never ends.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const code = await exited;
+  clearTimeout(timer);
+  assert.is(code, 0, `the child ended by itself (stderr: ${err})`);
+  assert.is(out.trim(), 'SKEIN_LOG_DIR_UNAVAILABLE');
 });
 
 test.run();
