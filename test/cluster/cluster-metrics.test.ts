@@ -91,13 +91,16 @@ it('replicas the cluster assigns are announced, counted in /metrics, and removed
 
 it('a replica moved away by a reassignment is removed from observers and its series leave /metrics', async () => {
   const [a, b] = await pair();
-  await a.broker.createTopic({ topic: 'moving', replicaAssignment: [[1], [2]] });
-  await until(() => a.broker.localReplica('moving', 0) !== undefined && b.broker.localReplica('moving', 1) !== undefined, 'replicas opened', 20_000);
+  await a.broker.createTopic({ topic: 'moving', replicaAssignment: [[1], [2], [1]] });
+  await until(() => a.broker.localReplica('moving', 0) !== undefined && a.broker.localReplica('moving', 2) !== undefined && b.broker.localReplica('moving', 1) !== undefined, 'replicas opened', 20_000);
   const removed: string[] = [];
   a.broker.observe({ partitionRemoved: (p: Partition) => void removed.push(`${p.topic}-${p.partition}`) });
   const admin = await a.listenAdmin({ port: 0 });
   await until(() => a.cluster!.cache.partition('moving', 0)?.leader === 1, 'broker 1 leads moving-0', 20_000);
+  await until(() => a.cluster!.cache.partition('moving', 2)?.leader === 1, 'broker 1 leads moving-2', 20_000);
   await a.broker.produce('moving', 0, encodeRecordBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]), 1);
+  await a.broker.produce('moving', 2, encodeRecordBatch([{ value: Buffer.from('z') }]), 1);
+  assert.is(admin.metrics!.topicTotals.get('moving')?.messagesIn, 3);
   const before = await (await fetch(`${admin.url}/metrics`)).text();
   assert.is(sample(before, 'kafka_server_brokertopicmetrics_messagesin_total', 'topic="moving"', 'partition="0"'), 2);
   assert.ok(sample(before, 'kafka_log_log_size_bytes', 'topic="moving"', 'partition="0"')! > 0, 'the log size of moving-0 is reported');
@@ -108,6 +111,8 @@ it('a replica moved away by a reassignment is removed from observers and its ser
   const after = await (await fetch(`${admin.url}/metrics`)).text();
   assert.is(sample(after, 'kafka_server_brokertopicmetrics_messagesin_total', 'topic="moving"', 'partition="0"'), undefined, 'no messages-in series for a replica held elsewhere');
   assert.is(sample(after, 'kafka_log_log_size_bytes', 'topic="moving"', 'partition="0"'), undefined, 'no log series for a replica held elsewhere');
+  assert.is(sample(after, 'kafka_server_brokertopicmetrics_messagesin_total', 'topic="moving"', 'partition="2"'), 1, 'the replica still held keeps its series');
+  assert.ok(admin.metrics!.topicTotals.has('moving'), 'the topic totals stay while broker 1 holds a partition of it');
   // Records appended on broker 2 now are not counted by broker 1.
   await until(() => b.cluster!.cache.partition('moving', 0)?.leader === 2, 'broker 2 leads moving-0', 20_000);
   await b.broker.produce('moving', 0, encodeRecordBatch([{ value: Buffer.from('c') }]), 1);
