@@ -74,8 +74,12 @@ export function groups(broker: Broker): GroupView[] {
     });
     const offsets: GroupLag[] = [];
     for (const c of broker.groups.committedOffsets(g.groupId)) {
-      if (c.offset < 0 || !broker.hasTopic(c.topic) || c.partition >= broker.partitionCount(c.topic)) continue;
-      const { highWatermark } = broker.offsets(c.topic, c.partition);
+      // The log end read from this broker's replica: in a cluster the coordinator may hold only
+      // some partitions of the topic (and lead fewer); it does not know the others' log ends,
+      // so they have no lag here (Broker.offsets would refuse them: not the leader).
+      const replica = c.offset < 0 ? undefined : broker.localReplica(c.topic, c.partition);
+      if (!replica) continue;
+      const { highWatermark } = replica;
       offsets.push({ topic: c.topic, partition: c.partition, committedOffset: c.offset, logEndOffset: highWatermark, lag: Math.max(0, highWatermark - c.offset) });
     }
     offsets.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));

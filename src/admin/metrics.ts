@@ -134,7 +134,12 @@ export class BrokerMetrics {
         collect() {
           this.reset();
           if (broker.closed) return;
-          for (const t of topics(broker)) for (const p of t.partitions) this.set({ topic: t.name, partition: String(p.partition) }, read(p));
+          for (const t of topics(broker)) {
+            for (const p of t.partitions) {
+              // Logs this broker holds (as Kafka's kafka.log:type=Log): in a cluster, others hold the rest.
+              if (broker.localReplica(t.name, p.partition) !== undefined) this.set({ topic: t.name, partition: String(p.partition) }, read(p));
+            }
+          }
         },
       });
     logGauge('kafka_log_log_size_bytes', 'Bytes of record batches held by the partition log', (p) => p.sizeBytes);
@@ -194,14 +199,18 @@ export class BrokerMetrics {
     ]);
   }
 
-  /** A deleted partition: its series go (a topic created again under the name starts from 0). */
+  /**
+   * A partition deleted or moved to other brokers: its series go (a topic created again under
+   * the name starts from 0); the topic's totals go with its last partition held here.
+   */
   private unsubscribe(partition: Partition): void {
     for (const u of this.subscriptions.get(partition.key) ?? []) u();
     this.subscriptions.delete(partition.key);
     const labels = [partition.topic, String(partition.partition)];
     for (const counter of [this.messagesIn, this.bytesIn, this.bytesOut, this.messagesOut]) counter.remove(...labels);
     this.partitionChildren.delete(partition.key);
-    this.topicTotals.delete(partition.topic);
+    const prefix = `${partition.topic}\u0000`;
+    if (![...this.subscriptions.keys()].some((key) => key.startsWith(prefix))) this.topicTotals.delete(partition.topic);
   }
 
   /** The protocol server's request observer. */

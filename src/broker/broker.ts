@@ -115,13 +115,14 @@ export class Broker {
   static async open(options: BrokerOptions): Promise<Broker> {
     validateBrokerOptions(options);
     const logs = LogManager.open({ dir: options.dir, mappingLru: options.mappingLru, onWarning: options.onWarning });
-    // Set once made: the offsets topic wraps its logs through it, and a failed open closes its pool.
+    // Set once made: the offsets topic wraps its logs through it, and a failed open closes what it started.
     let broker: Broker | undefined;
+    let coordination: GroupCoordination | undefined;
     try {
       const metadataLog = await logs.open(partitionLogName(METADATA_TOPIC, 0), { flushMessages: 1, segmentBytes: 16 * 1024 * 1024 });
       const metadata = await MetadataLog.load(metadataLog);
       const topics = new TopicRegistry();
-      const coordination = await GroupCoordination.open({
+      coordination = await GroupCoordination.open({
         logs,
         topics,
         wrap: (p, log) => broker!.partitions.wrap(CONSUMER_OFFSETS_TOPIC, p, log),
@@ -133,9 +134,13 @@ export class Broker {
       await broker.admin.load(logs, broker.warn);
       return broker;
     } catch (err) {
+      // Nothing of a failed open runs on: the broker, once made, closes as any broker does
+      // (retention and cleaner timers, the group coordinator, the pool it made, its logs);
+      // before that the coordinator and the logs close. The logs' closing releases the
+      // folder's lock, so a retry in this process can open the folder.
+      if (broker) await broker.close().catch(() => undefined);
+      else coordination?.close();
       await logs.close().catch(() => undefined);
-      // Partitions open with their scans on the pool: a failed open stops the threads it started.
-      if (broker?.ownsPool) await broker.pool?.close().catch(() => undefined);
       throw err;
     }
   }

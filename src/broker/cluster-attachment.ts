@@ -150,21 +150,16 @@ export class ClusterAttachment {
   private async deleteLocalTopic(name: string): Promise<void> {
     const topic = this.options.topics.get(name);
     if (!topic || topic.internal || this.options.closed()) return;
-    this.options.topics.delete(name);
-    for (const p of topic.partitions) {
-      if (!p) continue;
-      this.options.topics.tellRemoved(p);
-      await this.retire(p);
-    }
+    // The registry tells observers (metrics) of each replica it held.
+    for (const p of this.options.topics.delete(name)) await this.retire(p);
   }
 
   /** Deletes this broker's replica of one cluster partition (moved to other brokers by a reassignment). */
   private async deleteLocalReplica(name: string, partition: number): Promise<void> {
-    const topic = this.options.topics.get(name);
-    const p = topic?.partitions[partition];
-    if (!topic || !p || topic.internal || this.options.closed()) return;
-    delete topic.partitions[partition];
-    await this.retire(p);
+    if (this.options.topics.get(name)?.internal || this.options.closed()) return;
+    // The registry tells observers (metrics), as for a deleted topic.
+    const p = this.options.topics.deleteReplica(name, partition);
+    if (p) await this.retire(p);
   }
 
   /** A replica this broker no longer holds: replication forgets it, fetches waiting on it wake, its folder goes. */

@@ -59,6 +59,8 @@ export class LogMaintenance {
       if (topic.internal) continue;
       if (!this.policyOf(topic.configs).split(',').includes('delete')) continue;
       for (const p of topic.partitions) {
+        // A cluster topic's array has holes where other brokers hold the replicas.
+        if (!p) continue;
         try {
           deleted += p.applyRetention(now);
         } catch {

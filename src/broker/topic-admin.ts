@@ -164,13 +164,13 @@ export class TopicAdmin {
       // The commit point: from here the topic id is dead, and a crash before the folders are
       // gone leaves them to removeStrayFolders (and its offsets to staleOffset) at the next open.
       await metadata.append({ type: 'topic-deleted', topic: name, topicId: topic.topicId });
-      topics.delete(name);
-      for (const p of topic.partitions) {
-        topics.tellRemoved(p);
+      // The registry tells observers (metrics) of each partition.
+      const removed = topics.delete(name);
+      for (const p of removed) {
         p.detach();
         this.options.wakeReaders(p);
       }
-      for (const p of topic.partitions) await partitions.delete(name, p.partition);
+      for (const p of removed) await partitions.delete(name, p.partition);
       await this.options.forgetOffsets((o) => o.topic === name);
       this.options.onTopicChange?.({ type: 'deleted', topic: name });
     });

@@ -51,8 +51,30 @@ export class TopicRegistry {
     this.topics.set(topic.name, topic);
   }
 
-  delete(name: string): void {
+  /**
+   * Forgets a topic; observers are told of each partition this broker held (user topics).
+   * Returns those partitions, for the caller to detach and delete.
+   */
+  delete(name: string): Partition[] {
+    const topic = this.topics.get(name);
+    if (!topic) return [];
     this.topics.delete(name);
+    const held = heldPartitions(topic);
+    if (!topic.internal) for (const p of held) this.tellRemoved(p);
+    return held;
+  }
+
+  /**
+   * Forgets this broker's replica of one partition (moved to other brokers): the topic's array
+   * gets a hole there, and observers are told (user topics). Returns the replica, if held.
+   */
+  deleteReplica(name: string, partition: number): Partition | undefined {
+    const topic = this.topics.get(name);
+    const replica = topic?.partitions[partition];
+    if (!topic || !replica) return undefined;
+    delete topic.partitions[partition];
+    if (!topic.internal) this.tellRemoved(replica);
+    return replica;
   }
 
   values(): IterableIterator<TopicState> {
@@ -66,7 +88,7 @@ export class TopicRegistry {
 
   /** Every open Partition (the holes of cluster topics left out). */
   allPartitions(): Partition[] {
-    return [...this.topics.values()].flatMap((t) => t.partitions.filter((p) => p !== undefined));
+    return [...this.topics.values()].flatMap(heldPartitions);
   }
 
   /** Partitions of every topic but the internal ones. */
@@ -88,7 +110,8 @@ export class TopicRegistry {
    */
   observe(observer: BrokerObserver): () => void {
     this.observers.add(observer);
-    for (const t of this.topics.values()) if (!t.internal) for (const p of t.partitions) observer.partitionAdded?.(p);
+    // Only the partitions held here: a cluster topic's array has holes (for..of would hand them out).
+    for (const t of this.topics.values()) if (!t.internal) for (const p of heldPartitions(t)) observer.partitionAdded?.(p);
     return () => void this.observers.delete(observer);
   }
 
@@ -96,11 +119,16 @@ export class TopicRegistry {
     for (const o of this.observers) for (const p of partitions) o.partitionAdded?.(p);
   }
 
-  tellRemoved(partition: Partition): void {
+  private tellRemoved(partition: Partition): void {
     for (const o of this.observers) o.partitionRemoved?.(partition);
   }
 
   tellFetched(result: FetchResult): void {
     for (const o of this.observers) o.fetched?.(result);
   }
+}
+
+/** The partitions of a topic this broker holds (a cluster topic's array has holes). */
+function heldPartitions(topic: TopicState): Partition[] {
+  return topic.partitions.filter((p) => p !== undefined);
 }
