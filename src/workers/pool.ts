@@ -39,12 +39,15 @@ export interface WorkerPoolOptions {
  * Tasks handed to a lane's thread ahead. With one, the thread sat idle between tasks until
  * the event loop got round to the finished task's message and posted the next one; under
  * compressed load (the event loop appending, other threads on the same cores) that gap was
- * as long as the task itself, and pooled produce fell below inline (snappy 0.83x). Handing
- * a few ahead keeps the thread busy; they still run one at a time in submission order (the
- * worker takes its messages in order, and our tasks are synchronous). The price: a thread that
- * dies fails the tasks it was handed, not only the one it died in.
+ * as long as the task itself, and pooled produce fell below inline (snappy 0.83x). With 4 the
+ * thread still ran dry whenever the event loop held on for a delivery slice (2 ms, ~10 gzip
+ * batches of the lane's work): the 8-partition pool bench, quiet machine, same runs, gzip
+ * consume 0.81x / 0.77x of inline with 4 against 1.02x / 0.99x with 32, produce 0.92x / 0.94x
+ * against 1.02x / 0.99x. They still run one at a time in submission order (the worker takes
+ * its messages in order, and our tasks are synchronous). The price: a thread that dies fails
+ * the tasks it was handed, not only the one it died in.
  */
-export const DEFAULT_TASKS_IN_FLIGHT = 4;
+export const DEFAULT_TASKS_IN_FLIGHT = 32;
 
 /** Default lanes: the cores the machine offers, one left to the event loop. */
 export function defaultPoolSize(): number {

@@ -103,6 +103,35 @@ test('records() and messages agree, plain and gzip, from a seek into the middle 
   await skein.close();
 });
 
+test('a batch kept after its handler returned still reads its messages (made again: delivery lets the first ones go)', async () => {
+  const skein = await Skein.open({ dir: join(tempDir(), 'data'), groupInitialRebalanceDelayMs: 0 });
+  await skein.admin.createTopics({ topics: [{ topic: 'kept' }] });
+  const producer = skein.producer();
+  await producer.send({ topic: 'kept', messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
+  const consumer = skein.consumer({ groupId: 'kept' });
+  await consumer.subscribe({ topic: 'kept', fromBeginning: true });
+  const kept: Array<{ batch: Batch; firstRead: ReturnType<Batch['messages']['slice']> }> = [];
+  let seen = 0;
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      kept.push({ batch, firstRead: batch.messages.slice() });
+      seen += batch.messages.length;
+    },
+  });
+  await until(() => seen >= 50, '50 messages');
+  await consumer.disconnect();
+  for (const { batch, firstRead } of kept) {
+    const again = batch.messages;
+    assert.is(again.length, firstRead.length);
+    assert.equal(
+      again.map((m) => [m.offset, m.key?.toString(), m.value?.toString()]),
+      firstRead.map((m) => [m.offset, m.key?.toString(), m.value?.toString()]),
+    );
+  }
+  await producer.disconnect();
+  await skein.close();
+});
+
 test('a compacted topic through eachBatch: each surviving record once, then the log end', async () => {
   const skein = await Skein.open({ dir: join(tempDir(), 'data'), groupInitialRebalanceDelayMs: 0, logCleanerIntervalMs: 0 });
   await skein.admin.createTopics({

@@ -100,6 +100,14 @@ export class DeliveredBatch implements Batch {
     return this.built;
   }
 
+  /**
+   * Drops the messages made for the handler (delivery calls it when the handler is done); read
+   * again, they are made again. Keeps a batch a handler held on to from keeping them all alive.
+   */
+  releaseMessages(): void {
+    this.built = undefined;
+  }
+
   /** The records in place, with nothing allocated per record; a new cursor from the first record each call. */
   records(): BatchRecords {
     return new RecordViews(this.entries);
