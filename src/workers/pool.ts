@@ -41,13 +41,16 @@ export interface WorkerPoolOptions {
  * compressed load (the event loop appending, other threads on the same cores) that gap was
  * as long as the task itself, and pooled produce fell below inline (snappy 0.83x). With 4 the
  * thread still ran dry whenever the event loop held on for a delivery slice (2 ms, ~10 gzip
- * batches of the lane's work): the 8-partition pool bench, quiet machine, same runs, gzip
- * consume 0.81x / 0.77x of inline with 4 against 1.02x / 0.99x with 32, produce 0.92x / 0.94x
- * against 1.02x / 0.99x. They still run one at a time in submission order (the worker takes
- * its messages in order, and our tasks are synchronous). The price: a thread that dies fails
- * the tasks it was handed, not only the one it died in.
+ * batches of the lane's work). The 8-partition pool bench, gzip consume, quiet machine, pool /
+ * inline records/s and the pooled event-loop delay p99 over 2-4 runs each: 4 in flight
+ * 0.77-0.88x, 6.6-10.6 ms; 8: 0.85-1.01x, 8.3-12.1 ms; 16: 0.87-1.00x, 9.2-13.2 ms; 32:
+ * 0.96-0.99x, 11.3-15.0 ms. Deeper queues keep the thread busy but let more finished
+ * results (a decompressed batch each) pile up for the event loop to settle and collect at once;
+ * 8 is where throughput reached inline within the noise. They still run one at a time in
+ * submission order (the worker takes its messages in order, and our tasks are synchronous).
+ * The price: a thread that dies fails the tasks it was handed, not only the one it died in.
  */
-export const DEFAULT_TASKS_IN_FLIGHT = 32;
+export const DEFAULT_TASKS_IN_FLIGHT = 8;
 
 /** Default lanes: the cores the machine offers, one left to the event loop. */
 export function defaultPoolSize(): number {

@@ -105,6 +105,14 @@ export class Delivery {
         const batchLast = readBaseOffset(batch, 0) + readLastOffsetDelta(batch, 0);
         if (batchLast < cursor.position) continue;
         batchesEnd = Math.max(batchesEnd, batchLast + 1);
+        // A turn first if the slice is used up: taking a batch may decompress one or two on the
+        // loop (inline, or taken back from the lane). Results of the lane arrive many to a turn
+        // (it is handed 32 tasks ahead), each resuming a delivery: unchecked, those
+        // decompressions added up to 10-15 ms between two timer runs.
+        if (this.turns.dueNow()) {
+          await this.turns.yield();
+          if (!stillOwned()) return;
+        }
         const pending = decompressed?.take(readBaseOffset(batch, 0));
         const entry = batchEntry(batch, cursor.position, pending instanceof Promise ? await pending : pending);
         if (options.eachBatch) {
