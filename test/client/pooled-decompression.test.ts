@@ -26,6 +26,22 @@ function threeBatches(): { view: Buffer; bases: number[]; batches: Buffer[] } {
   return { view: Buffer.concat(batches), bases, batches };
 }
 
+/** A warmed one-thread pool whose decompressions hold their lane after their claim, until the gate opens. */
+async function heldAfterClaimPool(): Promise<{ pool: WorkerPool; release: () => void; claimed: () => Promise<void> }> {
+  const pool = new WorkerPool({ size: 1, filename: fixture });
+  await pool.warmUp();
+  const gate = new Int32Array(new SharedArrayBuffer(8));
+  await pool.run(KEY, 'setDecompressGate', { gate });
+  return {
+    pool,
+    release: () => {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+    },
+    claimed: () => within(10_000, until(() => Atomics.load(gate, 1) === 1)),
+  };
+}
+
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
@@ -61,24 +77,20 @@ test('a batch the lane has not begun is taken back by the event loop; the lane s
 });
 
 test('while the loop waits for a batch the lane is on, it decompresses the next one the lane has not begun', async () => {
-  const pool = new WorkerPool({ size: 1, filename: fixture });
+  const { pool, release, claimed } = await heldAfterClaimPool();
   try {
-    await pool.warmUp();
-    const gate = new Int32Array(new SharedArrayBuffer(8));
-    await pool.run(KEY, 'setDecompressGate', { gate });
     const completedBefore = pool.completed;
     const { view, bases, batches } = threeBatches();
     const expected = batches.map((batch) => recordsOf(batch).bytes);
     const work = PooledDecompressions.of(pool, KEY, [view], 0)!;
     // The lane claims the first batch, decompresses it and holds: it is on it, not done.
-    await within(10_000, until(() => Atomics.load(gate, 1) === 1));
+    await claimed();
     const first = work.take(bases[0]!);
     assert.ok(first instanceof Promise, 'the first batch comes from the lane');
     const second = work.take(bases[1]!);
     assert.ok(second !== undefined && !(second instanceof Promise), 'the second was decompressed on the loop while it waited');
     assert.ok(second.bytes.subarray(second.start, second.end).equals(expected[1]!), "the loop's batch is whole");
-    Atomics.store(gate, 0, 1);
-    Atomics.notify(gate, 0);
+    release();
     const section = await within(10_000, first);
     assert.ok(section.bytes.subarray(section.start, section.end).equals(expected[0]!), "the lane's batch is whole");
     // The lane skips the second (claimed by the loop) and decompresses the third.
@@ -93,17 +105,14 @@ test('while the loop waits for a batch the lane is on, it decompresses the next 
 });
 
 test('a corrupt batch the loop decompressed ahead fails when delivery takes it, with the inline error', async () => {
-  const pool = new WorkerPool({ size: 1, filename: fixture });
+  const { pool, release, claimed } = await heldAfterClaimPool();
   try {
-    await pool.warmUp();
-    const gate = new Int32Array(new SharedArrayBuffer(8));
-    await pool.run(KEY, 'setDecompressGate', { gate });
     const { batches, bases } = threeBatches();
     // The second batch's compressed bytes cut short: it does not inflate.
     const cut = Buffer.from(batches[1]!);
     cut.fill(0, cut.length - 200);
     const work = PooledDecompressions.of(pool, KEY, [Buffer.concat([batches[0]!, cut, batches[2]!])], 0)!;
-    await within(10_000, until(() => Atomics.load(gate, 1) === 1));
+    await claimed();
     const first = work.take(bases[0]!);
     assert.ok(first instanceof Promise);
     let inlineError: unknown;
@@ -119,8 +128,7 @@ test('a corrupt batch the loop decompressed ahead fails when delivery takes it, 
     } catch (err) {
       assert.is((err as { code?: string }).code, (inlineError as { code?: string }).code);
     }
-    Atomics.store(gate, 0, 1);
-    Atomics.notify(gate, 0);
+    release();
     await within(10_000, first);
   } finally {
     await pool.close();

@@ -186,16 +186,16 @@ export class Delivery {
     const batch = new DeliveredBatch(cursor.topic, cursor.partition, result.highWatermark, entries, count);
     const stillOwned = () => state.running && state.cursors.get(cursor.key) === cursor && cursor.seekEpoch === epoch && !state.pausedKeys.has(cursor.key);
     const payload: EachBatchPayload = {
-        batch,
-        resolveOffset: (offset) => {
-          resolved = Math.max(resolved, Number(offset));
-          if (cursor.seekEpoch === epoch) cursor.position = Math.max(cursor.position, resolved + 1);
-        },
-        heartbeat: () => this.membership.heartbeatNow(),
-        commitOffsetsIfNecessary: () => this.commits.maybeAutoCommit() ?? Promise.resolve(),
-        isRunning: () => state.running,
-        isStale: () => !stillOwned(),
-        pause: () => this.positions.pauseOne(cursor),
+      batch,
+      resolveOffset: (offset) => {
+        resolved = Math.max(resolved, Number(offset));
+        if (cursor.seekEpoch === epoch) cursor.position = Math.max(cursor.position, resolved + 1);
+      },
+      heartbeat: () => this.membership.heartbeatNow(),
+      commitOffsetsIfNecessary: () => this.commits.maybeAutoCommit() ?? Promise.resolve(),
+      isRunning: () => state.running,
+      isStale: () => !stillOwned(),
+      pause: () => this.positions.pauseOne(cursor),
     };
     // The slice's messages are let go as soon as the handler is done, not when this delivery
     // resumes: with several partitions delivered at once that resumption waits behind their
