@@ -103,6 +103,8 @@ export class PooledDecompressions {
   /** One Int32 per candidate, shared with the lane's thread: who decompresses it (see header). */
   private readonly claims: Int32Array;
   private next = 0;
+  /** Batches taken back by the loop and still in the lane's queue (see retire). */
+  private retiring = 0;
 
   private constructor(pool: WorkerPool, key: string, candidates: Map<number, PoolCandidate>) {
     this.pool = pool;
@@ -147,20 +149,43 @@ export class PooledDecompressions {
     this.candidates.delete(baseOffset);
     const submitted = this.started.get(baseOffset);
     this.started.delete(baseOffset);
-    this.fill();
-    // Not handed out (delivery asked past the window; it takes batches in order, so it does not):
-    // inline, as a batch the loop takes back.
-    if (submitted === undefined) return undefined;
-    if (submitted.taken !== undefined) {
-      if ('error' in submitted.taken) throw submitted.taken.error;
-      return submitted.taken.section;
+    let result: Promise<RecordBytes> | RecordBytes | undefined;
+    let failure: { error: unknown } | undefined;
+    if (submitted === undefined) {
+      // Not handed out (delivery asked past the window, or the window is full of batches taken
+      // back that the lane has not reached yet): inline, as a batch the loop takes back.
+      result = undefined;
+    } else if (submitted.taken !== undefined) {
+      this.retire(submitted);
+      if ('error' in submitted.taken) failure = submitted.taken;
+      else result = submitted.taken.section;
+    } else if (submitted.settled) {
+      result = submitted.work;
+    } else if (this.claim(submitted)) {
+      // The lane has not begun it: decompressing it here beats waiting behind the batches before it.
+      this.retire(submitted);
+      result = undefined;
+    } else {
+      // The lane is on it: rather than wait idle, the loop decompresses the next batch it has not begun.
+      this.takeBackAhead();
+      result = submitted.work;
     }
-    if (submitted.settled) return submitted.work;
-    // The lane has not begun it: decompressing it here beats waiting behind the batches before it.
-    if (this.claim(submitted)) return undefined;
-    // The lane is on it: rather than wait idle, the loop decompresses the next batch it has not begun.
-    this.takeBackAhead();
-    return submitted.work;
+    this.fill();
+    if (failure !== undefined) throw failure.error;
+    return result;
+  }
+
+  /**
+   * A batch the loop took back stays in the lane's queue until the lane reaches it and skips it:
+   * it counts against the window until then, so a lane that cannot keep up is not handed copy
+   * after copy of batches the loop ends up doing itself (the loop then decompresses the next
+   * ones inline, unsubmitted).
+   */
+  private retire(submitted: Submitted): void {
+    if (submitted.settled) return;
+    this.retiring += 1;
+    const done = () => void (this.retiring -= 1);
+    submitted.work.then(done, done);
   }
 
   private claim(submitted: Submitted): boolean {
@@ -186,7 +211,7 @@ export class PooledDecompressions {
   }
 
   private fill(): void {
-    while (this.started.size < DECOMPRESSIONS_AHEAD && this.next < this.order.length) {
+    while (this.started.size + this.retiring < DECOMPRESSIONS_AHEAD && this.next < this.order.length) {
       const baseOffset = this.order[this.next++]!;
       const candidate = this.candidates.get(baseOffset);
       if (candidate !== undefined) this.started.set(baseOffset, this.submit(candidate));

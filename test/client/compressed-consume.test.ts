@@ -85,10 +85,15 @@ test('a fetch of many large gzip batches is decompressed a few at a time, in ord
   await within(30_000, finished);
   await consumer.disconnect();
   assert.equal(seen, Array.from({ length: batches }, (_, b) => Array.from({ length: 1500 }, (_, i) => `w${b}-${i}`)).flat());
-  // Each batch went to the lane, which decompressed it or skipped one the event loop took back
-  // (test/client/pooled-decompression.test.ts has both cases).
-  assert.ok(pool.completed - tasksBefore >= batches, `every batch handed to the pool (${pool.completed - tasksBefore} tasks)`);
-  assert.ok(mostInFlight >= 1 && mostInFlight <= DECOMPRESSIONS_AHEAD, `at most ${DECOMPRESSIONS_AHEAD} decompressions handed out at once, saw ${mostInFlight}`);
+  // Each batch went to the lane at most once; the lane decompressed it, or skipped one the event
+  // loop took back, or the loop did it without handing it out while taken-back batches filled
+  // the window (test/client/pooled-decompression.test.ts has those cases with a held lane).
+  await within(10_000, (async () => {
+    while (pool.running + pool.queued > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  })());
+  assert.ok(pool.completed - tasksBefore <= batches, `no batch handed to the pool twice (${pool.completed - tasksBefore} tasks for ${batches} batches)`);
+  // (None may be out when a delivery runs, if the loop took them all back on a starved lane.)
+  assert.ok(mostInFlight <= DECOMPRESSIONS_AHEAD, `at most ${DECOMPRESSIONS_AHEAD} decompressions handed out at once, saw ${mostInFlight}`);
   await skein.close();
 });
 
