@@ -12,10 +12,11 @@
  * the old content or the new. Synchronous, event loop only; called at open and create, never
  * per record.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromSystemError } from '../errors.js';
 import { TEMP_SUFFIX } from './file-names.js';
+import { syncDir, syncFile } from './fsync-path.js';
 
 export const PARTITION_METADATA_FILE = 'partition.metadata';
 
@@ -37,19 +38,10 @@ export function writeOwnerId(dir: string, ownerId: string): void {
   const temp = path + TEMP_SUFFIX;
   try {
     writeFileSync(temp, `version: 0\nowner_id: ${ownerId}\n`);
-    fsyncPath(temp, 'r+');
+    syncFile(temp);
     renameSync(temp, path);
-    fsyncPath(dir, 'r');
+    syncDir(dir);
   } catch (err) {
     throw fromSystemError(err as NodeJS.ErrnoException, `cannot write ${path}`, { path });
-  }
-}
-
-function fsyncPath(path: string, flags: string): void {
-  const fd = openSync(path, flags);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -106,7 +106,7 @@ export class Delivery {
         if (batchLast < cursor.position) continue;
         batchesEnd = Math.max(batchesEnd, batchLast + 1);
         // A turn first if the slice is used up: taking a batch may decompress one or two on the
-        // loop (inline, or taken back from the lane). Results of the lane arrive many to a turn
+        // loop (inline, or taken back from the lane), and the one before may have been too. Results of the lane arrive many to a turn
         // (it is handed 32 tasks ahead), each resuming a delivery: unchecked, those
         // decompressions added up to 10-15 ms between two timer runs.
         if (this.turns.dueNow()) {
@@ -127,8 +127,6 @@ export class Delivery {
             slice = [];
             sliceCount = 0;
           }
-          // Also before taking the next batch: a batch decompressed inline is work too.
-          if (this.turns.dueNow()) await this.turns.yield();
           slice.push(entry);
           sliceCount += count;
           recordsEnd = lastRecordOffset(entry) + 1;
