@@ -6,7 +6,7 @@
 import { dispatcher } from './dispatch.js';
 import { summarize } from './tasks/summarize.js';
 import { validateCompressed } from './tasks/validate-compressed.js';
-import { decompress } from './tasks/decompress.js';
+import { decompress, decompressBlocks } from './tasks/decompress.js';
 import { compress } from './tasks/compress.js';
 import { recoverSegment } from './tasks/recover-segment.js';
 import { producerHeaders } from './tasks/producer-headers.js';
@@ -16,4 +16,4 @@ function ready(): boolean {
   return true;
 }
 
-export const dispatch = dispatcher({ summarize, validateCompressed, decompress, compress, recoverSegment, producerHeaders, ready });
+export const dispatch = dispatcher({ summarize, validateCompressed, decompress, decompressBlocks, compress, recoverSegment, producerHeaders, ready });

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WorkerPool } from '../../src/workers/pool.js';
-import { PooledDecompressions } from '../../src/client/pooled-decompression.js';
+import { DECOMPRESSIONS_AHEAD, PooledDecompressions } from '../../src/client/pooled-decompression.js';
 import { recordsOf } from '../../src/records/decode-record-batch.js';
 import { compressedBatch } from '../helpers/compressed-batches.js';
 import { within } from '../helpers/timeout.js';
@@ -149,6 +149,42 @@ test('with a free lane every batch comes from the lane, whole', async () => {
       assert.is(section.count, 1500);
       assert.ok(section.bytes.subarray(section.start, section.end).equals(recordsOf(batches[i]!).bytes));
     }
+  } finally {
+    await pool.close();
+  }
+});
+
+/** `n` 1500-record gzip batches, each with values of its own, at consecutive offsets, in one view. */
+function manyBatches(n: number): { view: Buffer; bases: number[]; batches: Buffer[] } {
+  const bases = Array.from({ length: n }, (_, i) => i * 1500);
+  const batches = bases.map((base) => {
+    const batch = compressedBatch(Array.from({ length: 1500 }, (_, i) => ({ value: `batch ${base / 1500} record ${i}` })), 1);
+    batch.writeBigInt64BE(BigInt(base), 0);
+    return batch;
+  });
+  return { view: Buffer.concat(batches), bases, batches };
+}
+
+test("the lane's output blocks are reused, and records already taken keep their bytes", async () => {
+  // The real worker module (no fixture): its decompress writes into shared blocks it reuses.
+  const pool = new WorkerPool({ size: 1 });
+  try {
+    await pool.warmUp();
+    const { view, bases, batches } = manyBatches(24);
+    const work = PooledDecompressions.of(pool, KEY, [view], 0)!;
+    const kept: Buffer[] = [];
+    for (const base of bases) {
+      // Wait until the lane has answered the batch, so that it comes from the lane (a block), not the loop.
+      await within(10_000, until(() => pool.running === 0));
+      const taken = work.take(base);
+      assert.ok(taken instanceof Promise, `batch at ${base} comes from the lane`);
+      const section = await within(10_000, taken);
+      kept.push(section.bytes.subarray(section.start, section.end));
+    }
+    // Every batch's records as taken, after the blocks they came through were reused for later batches.
+    for (const [i, bytes] of kept.entries()) assert.ok(bytes.equals(recordsOf(batches[i]!).bytes), `batch ${i} kept its bytes`);
+    const blocks = await pool.run<{ allocated: number; kept: number }>(KEY, 'decompressBlocks', null);
+    assert.ok(blocks.allocated <= DECOMPRESSIONS_AHEAD + 2, `24 batches through ${blocks.allocated} output blocks`);
   } finally {
     await pool.close();
   }

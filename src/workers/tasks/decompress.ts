@@ -1,8 +1,11 @@
 /**
  * Worker task: the records section of a compressed batch, decompressed (capped), for the
- * embedded consumer's large batches. The result is handed back without a copy when it owns
- * its memory; a view into shared memory (Node's small-buffer pool) is copied first, since
- * moving it would detach memory other buffers use.
+ * embedded consumer's large batches. The result is written into a block of shared memory from
+ * this thread's free list (workers/shared-blocks.ts: moved ArrayBuffers cost the event loop
+ * mark-compacts), which the event loop gives back with a later task (`returned`) once it has
+ * copied the records out. A result over the largest block is moved instead, without a copy
+ * when it owns its memory; a view into Node's small-buffer pool is copied first, since moving
+ * it would detach memory other buffers use.
  *
  * With a claim slot (client/pooled-decompression.ts) the task first claims the batch, and
  * answers null without work when the event loop claimed it first (it decompressed it itself).
@@ -10,22 +13,57 @@
 import { move } from 'piscina';
 import { decompress as decompressCodec } from '../../records/compression/index.js';
 import { taskFailure, type TaskOutcome } from './task-errors.js';
+import { SharedBlocks } from '../shared-blocks.js';
 
 /** Claim slot states: nobody yet, this task, the event loop (client/pooled-decompression.ts). */
 export const UNCLAIMED = 0;
 export const CLAIMED_BY_WORKER = 1;
 export const CLAIMED_BY_LOOP = 2;
 
-/** The decompressed bytes (moved, not copied, to the caller), or the failure as a TaskOutcome. */
-export function decompress(input: { codec: number; data: Uint8Array; maxBytes: number; claims?: Int32Array; slot?: number }): Uint8Array | null | TaskOutcome<never> {
+/** Output blocks of this thread (one lane: tasks run one at a time). */
+const blocks = new SharedBlocks();
+
+export interface DecompressInput {
+  codec: number;
+  /** The compressed records (a view of a shared block, or a moved buffer of its own). */
+  data: Uint8Array;
+  maxBytes: number;
+  claims?: Int32Array;
+  slot?: number;
+  /** Output blocks the event loop is done with, for reuse. */
+  returned?: SharedArrayBuffer[];
+}
+
+/** Decompressed bytes in a shared block: the first `length` bytes of `block`. */
+export interface BlockResult {
+  block: SharedArrayBuffer;
+  length: number;
+}
+
+/**
+ * The decompressed bytes (in a shared block, or moved to the caller when too large for one),
+ * null when the event loop claimed the batch first, or the failure as a TaskOutcome.
+ */
+export function decompress(input: DecompressInput): BlockResult | Uint8Array | null | TaskOutcome<never> {
+  if (input.returned !== undefined) for (const block of input.returned) blocks.give(block);
   if (input.claims !== undefined && Atomics.compareExchange(input.claims, input.slot!, UNCLAIMED, CLAIMED_BY_WORKER) !== UNCLAIMED) return null;
   try {
     const out = decompressCodec(input.codec, input.data, { maxBytes: input.maxBytes });
+    const block = blocks.take(out.length);
+    if (block !== undefined) {
+      new Uint8Array(block, 0, out.length).set(out);
+      return { block, length: out.length };
+    }
     const owned = ownsItsMemory(out) ? out : new Uint8Array(out);
     return move(owned) as unknown as Uint8Array;
   } catch (err) {
     return taskFailure(err);
   }
+}
+
+/** Output blocks this thread made and keeps free (for tests: reuse means few are made). */
+export function decompressBlocks(): { allocated: number; kept: number } {
+  return { allocated: blocks.allocated, kept: blocks.kept };
 }
 
 /**
