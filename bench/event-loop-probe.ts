@@ -6,8 +6,13 @@
  */
 import * as hdr from 'hdr-histogram-js';
 
+/** A histogram of lateness in microseconds, as DelayProbe records it (merge several with `add`). */
+export function delayHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+}
+
 export class DelayProbe {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = delayHistogram();
   private last = process.hrtime.bigint();
   private readonly timer: NodeJS.Timeout;
 
@@ -22,10 +27,10 @@ export class DelayProbe {
     this.last = now;
   }
 
-  /** Stops; p99 and max lateness in ms. */
-  stop(): { p99: number; max: number } {
+  /** Stops; p99 and max lateness in ms, and the histogram (µs) to merge with other windows'. */
+  stop(): { p99: number; max: number; histogram: hdr.Histogram } {
     clearInterval(this.timer);
     this.tick();
-    return { p99: this.histogram.getValueAtPercentile(99) / 1000, max: this.histogram.maxValue / 1000 };
+    return { p99: this.histogram.getValueAtPercentile(99) / 1000, max: this.histogram.maxValue / 1000, histogram: this.histogram };
   }
 }

@@ -45,7 +45,7 @@ export interface BrokerOptions {
    * Worker threads for partitions' CPU work (large compressed batches, scans at open), each
    * partition's work on one thread in order (src/workers/pool.ts). A pool to share,
    * { size, tasksInFlight } for a new one (default size: the cores less one; threads start on
-   * first use; tasksInFlight: tasks handed ahead to a thread, default 8), or false for none:
+   * first use; tasksInFlight: tasks handed ahead to a thread, default 32), or false for none:
    * all work inline on the event loop.
    */
   workerPool?: WorkerPool | { size?: number; tasksInFlight?: number } | false;

@@ -30,7 +30,7 @@ export interface WorkerPoolOptions {
   filename?: string | URL;
   /**
    * Tasks handed to a lane's thread before it finishes the first of them (it still runs them
-   * one at a time, in order). Default 4: see DEFAULT_TASKS_IN_FLIGHT.
+   * one at a time, in order). Default 32: see DEFAULT_TASKS_IN_FLIGHT.
    */
   tasksInFlight?: number;
 }
@@ -39,18 +39,19 @@ export interface WorkerPoolOptions {
  * Tasks handed to a lane's thread ahead. With one, the thread sat idle between tasks until
  * the event loop got round to the finished task's message and posted the next one; under
  * compressed load (the event loop appending, other threads on the same cores) that gap was
- * as long as the task itself, and pooled produce fell below inline (snappy 0.83x). With 4 the
- * thread still ran dry whenever the event loop held on for a delivery slice (2 ms, ~10 gzip
- * batches of the lane's work). The 8-partition pool bench, gzip consume, quiet machine, pool /
- * inline records/s and the pooled event-loop delay p99 over 2-4 runs each: 4 in flight
- * 0.77-0.88x, 6.6-10.6 ms; 8: 0.85-1.01x, 8.3-12.1 ms; 16: 0.87-1.00x, 9.2-13.2 ms; 32:
- * 0.96-0.99x, 11.3-15.0 ms. Deeper queues keep the thread busy but let more finished
- * results (a decompressed batch each) pile up for the event loop to settle and collect at once;
- * 8 is where throughput reached inline within the noise. They still run one at a time in
- * submission order (the worker takes its messages in order, and our tasks are synchronous).
- * The price: a thread that dies fails the tasks it was handed, not only the one it died in.
+ * as long as the task itself, and pooled produce fell below inline (snappy 0.83x). With 4 or
+ * 8 the thread still ran dry whenever the event loop held on for a delivery slice (2 ms, ~14
+ * gzip batches of the lane's work), and the loop then decompressed the batches the lane had
+ * not begun itself. The 8-partition pool bench (144 batches a partition, 5 rounds), pool /
+ * inline records/s and the pooled consume delay p99, two runs each: 8 in flight, gzip
+ * 0.98x / 0.92x, lz4 1.23x / 1.32x, 5.6-7.5 ms; 32: gzip 1.21x / 1.08x, lz4 1.42x / 1.44x,
+ * 6.2-8.8 ms. (Before results came back in shared blocks, workers/shared-blocks.ts, deeper
+ * queues cost delay: 32 measured 11-15 ms, as each moved result added to the mark-compacts.)
+ * They still run one at a time in submission order (the worker takes its messages in order,
+ * and our tasks are synchronous). The price: a thread that dies fails the tasks it was
+ * handed, not only the one it died in.
  */
-export const DEFAULT_TASKS_IN_FLIGHT = 8;
+export const DEFAULT_TASKS_IN_FLIGHT = 32;
 
 /** Default lanes: the cores the machine offers, one left to the event loop. */
 export function defaultPoolSize(): number {
