@@ -280,7 +280,10 @@ export class Segment implements ReadableSegment, CuttableSegment {
     // The first batch of the segment (summaries start at position 0) sets the segment.ms clock.
     if (position === 0) this.firstBatchTimestamp = summaries.fields[S.MAX_TIMESTAMP]!;
     this.size = end;
-    if (mapping) this.prefault.advance(file, end, this.extents.allocated);
+    if (mapping) {
+      this.extents.reserveAhead(file, end, capacity, this.prefault.lead);
+      this.prefault.advance(file, end, this.extents.allocated);
+    }
     this.checked.end = end;
     this.nextOffset = appended.lastOffset + 1;
     return appended;
