@@ -44,11 +44,12 @@ export interface BrokerOptions {
   /**
    * Worker threads for partitions' CPU work (large compressed batches, scans at open), each
    * partition's work on one thread in order (src/workers/pool.ts). A pool to share,
-   * { size, tasksInFlight } for a new one (default size: the cores less one; threads start on
-   * first use; tasksInFlight: tasks handed ahead to a thread, default 32), or false for none:
-   * all work inline on the event loop.
+   * { size, tasksInFlight, niceness } for a new one (default size: the cores less one; threads
+   * start on first use; tasksInFlight: tasks handed ahead to a thread, default 32; niceness:
+   * the threads' nice value on Linux, default 10, below the event loop), or false for none: all
+   * work inline on the event loop.
    */
-  workerPool?: WorkerPool | { size?: number; tasksInFlight?: number } | false;
+  workerPool?: WorkerPool | { size?: number; tasksInFlight?: number; niceness?: number } | false;
   /** Told of each topic created or deleted, partitions added and configs changed (one log line each). */
   onTopicChange?: (change: TopicChange) => void;
 }

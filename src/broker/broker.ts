@@ -84,7 +84,7 @@ export class Broker {
     this.coordination = coordination;
     this.groups = coordination.groups;
     const pool = options.workerPool ?? {};
-    this.pool = pool === false ? undefined : pool instanceof WorkerPool ? pool : new WorkerPool({ size: pool.size, tasksInFlight: pool.tasksInFlight });
+    this.pool = pool === false ? undefined : pool instanceof WorkerPool ? pool : new WorkerPool({ size: pool.size, tasksInFlight: pool.tasksInFlight, niceness: pool.niceness });
     this.ownsPool = pool !== false && !(pool instanceof WorkerPool);
     this.autoCreate = options.autoCreateTopics ?? true;
     const numPartitions = options.numPartitions ?? 1;

@@ -97,6 +97,30 @@ test('tasksInFlight is checked', () => {
   }
 });
 
+test('lanes run at a lower priority than the event loop (Linux): niceness 10 by default, as asked, or left alone with 0', async () => {
+  if (process.platform !== 'linux') return;
+  const { getPriority } = await import('node:os');
+  const loopBefore = getPriority(0);
+  for (const [options, expected] of [[{}, Math.max(10, loopBefore)], [{ niceness: 15 }, Math.max(15, loopBefore)], [{ niceness: 0 }, loopBefore]] as const) {
+    const pool = new WorkerPool({ size: 1, ...options });
+    try {
+      const lane = await within(10_000, pool.run<number>('k', 'threadPriority', null));
+      assert.is(lane, expected, `lane with ${JSON.stringify(options)}`);
+    } finally {
+      await pool.close();
+    }
+  }
+  assert.is(getPriority(0), loopBefore, "the event loop's thread keeps its priority");
+  for (const bad of [-1, 20, 2.5]) {
+    try {
+      new WorkerPool({ niceness: bad });
+      assert.unreachable(`${bad} accepted`);
+    } catch (err) {
+      assert.ok(err instanceof SkeinError && err.code === 'SKEIN_INVALID_ARGUMENT', String(err));
+    }
+  }
+});
+
 // The stall bound: one lane spinning for 1.5 s (a long compressed burst) must not hold back
 // another lane's tasks or the event loop for more than 500 ms. Measured figures (bench) are a
 // few ms; the bound is loose because the machine is shared.
