@@ -38,7 +38,7 @@ import { checkCountFits, recordsOf } from '../records/decode-record-batch.js';
 import { iterateBatches } from '../records/record-iterator.js';
 import type { RecordBytes } from '../records/record-cursor.js';
 import type { WorkerPool } from '../workers/pool.js';
-import { SharedBlocks } from '../workers/shared-blocks.js';
+import { giveBack, poolBlocks, takeReturned, taskInput, type PoolBlocks } from './pool-blocks.js';
 import { CLAIMED_BY_LOOP, UNCLAIMED, type BlockResult, type DecompressInput } from '../workers/tasks/decompress.js';
 import { unwrapOutcome, type TaskOutcome } from '../workers/tasks/task-errors.js';
 
@@ -101,25 +101,6 @@ interface Submitted {
 
 
 /**
- * Shared memory per pool (workers/shared-blocks.ts): blocks for the compressed bytes handed to
- * a lane (free again once the task answered), and the output blocks the loop has copied out,
- * given back to a lane with its next task (any lane: they are shared memory).
- */
-interface PoolBlocks {
-  inputs: SharedBlocks;
-  returned: SharedArrayBuffer[];
-}
-const blocksByPool = new WeakMap<WorkerPool, PoolBlocks>();
-/** Output blocks waiting to go back to a lane; more are dropped (a lane makes new ones). */
-const MAX_RETURNED = 64;
-
-function poolBlocks(pool: WorkerPool): PoolBlocks {
-  let blocks = blocksByPool.get(pool);
-  if (blocks === undefined) blocksByPool.set(pool, (blocks = { inputs: new SharedBlocks(), returned: [] }));
-  return blocks;
-}
-
-/**
  * The records of a lane's answer as delivery gets them: out of their shared block into memory
  * of their own (the block goes back for reuse, the messages made from these bytes may be kept
  * by the application), checked against the batch's record count.
@@ -128,7 +109,7 @@ function owned(out: LaneOutput, blocks: PoolBlocks): RecordBytes {
   if (!('block' in out)) return out;
   const bytes = Buffer.allocUnsafeSlow(out.length);
   bytes.set(new Uint8Array(out.block, 0, out.length));
-  if (blocks.returned.length < MAX_RETURNED) blocks.returned.push(out.block);
+  giveBack(blocks, out.block);
   checkCountFits(out.count, out.length);
   return { bytes, start: 0, end: out.length, count: out.count };
 }
@@ -271,26 +252,12 @@ export class PooledDecompressions {
 
   private submit(candidate: PoolCandidate): Submitted {
     const { batch, codec, count, slot } = candidate;
-    const length = batch.length - HEADER_SIZE;
-    const inputs = this.blocks.inputs;
-    const block = inputs.take(length);
-    let data: Uint8Array;
-    let transfer: ArrayBuffer[] | undefined;
-    if (block !== undefined) {
-      data = new Uint8Array(block, 0, length);
-      data.set(batch.subarray(HEADER_SIZE));
-    } else {
-      data = new Uint8Array(batch.subarray(HEADER_SIZE));
-      transfer = [data.buffer as ArrayBuffer];
-    }
-    const returned = this.blocks.returned;
-    const input: DecompressInput = { codec, data, maxBytes: MAX_DECOMPRESSED, claims: this.claims, slot, returned: returned.length > 0 ? returned.splice(0) : undefined };
+    const { data, transfer, answered: inputFree } = taskInput(this.blocks, batch.subarray(HEADER_SIZE));
+    const input: DecompressInput = { codec, data, maxBytes: MAX_DECOMPRESSED, claims: this.claims, slot, returned: takeReturned(this.blocks) };
     const submitted: Submitted = { candidate, work: undefined!, settled: false };
-    // The input block is free again once the task answered (or its thread died): the worker
-    // reads it only while the task runs.
     const answered = () => {
       submitted.settled = true;
-      if (block !== undefined) inputs.give(block);
+      inputFree();
     };
     submitted.work = this.pool.run<BlockResult | Uint8Array | null | TaskOutcome<never>>(this.key, 'decompress', input, transfer).then(
       (out): LaneOutput => {

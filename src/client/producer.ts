@@ -339,7 +339,7 @@ export class Producer {
     const baseSequence = this.producerId >= 0 ? this.sequences.get(sequenceKey) ?? 0 : -1;
     try {
       encoded = compressed
-        ? sealCompressedBatch(compressed.header, compressed.codec, compressed.records, baseSequence)
+        ? sealed(compressed, baseSequence)
         : encodeRecordBatch(batch.records, {
             producerId: this.producerId,
             producerEpoch: this.producerEpoch,
@@ -416,4 +416,13 @@ function withTimestamps(batch: OpenBatch): RecordInput[] {
     headers: record.headers,
     timestamp: record.timestamp ?? batch.sentAts?.[i] ?? batch.sentAt,
   }));
+}
+
+/** The batch of records compressed on the pool, sealed into bytes of its own; their block goes back for reuse. */
+function sealed(compressed: CompressedRecords, baseSequence: number): Buffer {
+  try {
+    return sealCompressedBatch(compressed.header, compressed.codec, compressed.records, baseSequence);
+  } finally {
+    compressed.release();
+  }
 }

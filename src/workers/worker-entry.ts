@@ -8,7 +8,8 @@ import { dispatcher } from './dispatch.js';
 import { applyLanePriority, threadPriority } from './lane-priority.js';
 import { summarize } from './tasks/summarize.js';
 import { validateCompressed } from './tasks/validate-compressed.js';
-import { decompress, decompressBlocks } from './tasks/decompress.js';
+import { decompress } from './tasks/decompress.js';
+import { outputBlocks } from './tasks/output-blocks.js';
 import { compress } from './tasks/compress.js';
 import { recoverSegment } from './tasks/recover-segment.js';
 import { producerHeaders } from './tasks/producer-headers.js';
@@ -20,4 +21,4 @@ function ready(): boolean {
   return true;
 }
 
-export const dispatch = dispatcher({ summarize, validateCompressed, decompress, decompressBlocks, compress, recoverSegment, producerHeaders, threadPriority, ready });
+export const dispatch = dispatcher({ summarize, validateCompressed, decompress, outputBlocks, compress, recoverSegment, producerHeaders, threadPriority, ready });

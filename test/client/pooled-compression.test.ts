@@ -49,4 +49,24 @@ test('large compressed sends go through the pool; order, codecs and sequences ho
   await skein.close();
 });
 
+test("the lane's output blocks are reused: a batch is sealed from its block before the block goes back", async () => {
+  const skein = await Skein.open({ dir: join(tempDir(), 'd'), workerPool: { size: 1 } });
+  await skein.admin.createTopics({ topics: [{ topic: 't' }] });
+  const producer = skein.producer({ batchSize: 1 << 20 });
+  const expected: string[] = [];
+  // One at a time: each batch is sealed and its block given back before the next is compressed.
+  for (let n = 0; n < 12; n++) {
+    const large = Array.from({ length: 1500 }, (_, i) => ({ value: `send ${n} record ${i} ${'q'.repeat(30 + (n % 5))}` }));
+    await within(30_000, producer.send({ topic: 't', messages: large, compression: n % 2 === 0 ? 'gzip' : 'lz4' }));
+    expected.push(...large.map((m) => m.value));
+  }
+  await producer.disconnect();
+  const blocks = await skein.broker.workerPool!.run<{ allocated: number }>('t\u00000', 'outputBlocks', null);
+  assert.ok(blocks.allocated <= 2, `12 pooled compressions through ${blocks.allocated} output blocks`);
+  const read = skein.broker.partitionFor('t', 0).read(0, 1 << 30, true);
+  const values = read.records.flatMap((v) => [...iterateBatches(v)]).flatMap((b) => [...iterateRecords(b)].map((r) => r.value!.toString()));
+  assert.equal(values, expected);
+  await skein.close();
+});
+
 test.run();

@@ -183,7 +183,7 @@ test("the lane's output blocks are reused, and records already taken keep their 
     }
     // Every batch's records as taken, after the blocks they came through were reused for later batches.
     for (const [i, bytes] of kept.entries()) assert.ok(bytes.equals(recordsOf(batches[i]!).bytes), `batch ${i} kept its bytes`);
-    const blocks = await pool.run<{ allocated: number; kept: number }>(KEY, 'decompressBlocks', null);
+    const blocks = await pool.run<{ allocated: number; kept: number }>(KEY, 'outputBlocks', null);
     assert.ok(blocks.allocated <= DECOMPRESSIONS_AHEAD + 2, `24 batches through ${blocks.allocated} output blocks`);
   } finally {
     await pool.close();

@@ -13,15 +13,12 @@
 import { move } from 'piscina';
 import { decompress as decompressCodec } from '../../records/compression/index.js';
 import { taskFailure, type TaskOutcome } from './task-errors.js';
-import { SharedBlocks } from '../shared-blocks.js';
+import { acceptReturned, intoBlock, type BlockResult } from './output-blocks.js';
 
 /** Claim slot states: nobody yet, this task, the event loop (client/pooled-decompression.ts). */
 export const UNCLAIMED = 0;
 export const CLAIMED_BY_WORKER = 1;
 export const CLAIMED_BY_LOOP = 2;
-
-/** Output blocks of this thread (one lane: tasks run one at a time). */
-const blocks = new SharedBlocks();
 
 export interface DecompressInput {
   codec: number;
@@ -34,36 +31,24 @@ export interface DecompressInput {
   returned?: SharedArrayBuffer[];
 }
 
-/** Decompressed bytes in a shared block: the first `length` bytes of `block`. */
-export interface BlockResult {
-  block: SharedArrayBuffer;
-  length: number;
-}
+export type { BlockResult };
 
 /**
  * The decompressed bytes (in a shared block, or moved to the caller when too large for one),
  * null when the event loop claimed the batch first, or the failure as a TaskOutcome.
  */
 export function decompress(input: DecompressInput): BlockResult | Uint8Array | null | TaskOutcome<never> {
-  if (input.returned !== undefined) for (const block of input.returned) blocks.give(block);
+  acceptReturned(input.returned);
   if (input.claims !== undefined && Atomics.compareExchange(input.claims, input.slot!, UNCLAIMED, CLAIMED_BY_WORKER) !== UNCLAIMED) return null;
   try {
     const out = decompressCodec(input.codec, input.data, { maxBytes: input.maxBytes });
-    const block = blocks.take(out.length);
-    if (block !== undefined) {
-      new Uint8Array(block, 0, out.length).set(out);
-      return { block, length: out.length };
-    }
+    const inBlock = intoBlock(out);
+    if (inBlock !== undefined) return inBlock;
     const owned = ownsItsMemory(out) ? out : new Uint8Array(out);
     return move(owned) as unknown as Uint8Array;
   } catch (err) {
     return taskFailure(err);
   }
-}
-
-/** Output blocks this thread made and keeps free (for tests: reuse means few are made). */
-export function decompressBlocks(): { allocated: number; kept: number } {
-  return { allocated: blocks.allocated, kept: blocks.kept };
 }
 
 /**
