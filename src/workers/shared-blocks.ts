@@ -1,6 +1,6 @@
 /**
  * Reused blocks of shared memory (SharedArrayBuffer) for bytes that cross between the event
- * loop and a worker: a pooled decompression's compressed input and its decompressed output.
+ * loop and a worker: a pooled decompression's (or compression's) input and its output.
  *
  * Why not ArrayBuffers moved with postMessage, as before: the thread that receives moved
  * ArrayBuffers gets their memory back in mark-compacts, not in scavenges (measured here: 2000
