@@ -81,7 +81,8 @@ async function openBroker(codec: string, pool: WorkerPool | false): Promise<Skei
 let runs = 0;
 
 /** One round on `skein`: a fresh 8-partition topic produced (measured), then consumed by a fresh group (measured). */
-async function run(skein: Skein, codec: 'gzip' | 'snappy' | 'lz4' | 'zstd', batches = BATCHES_PER_PARTITION): Promise<Figures> {
+async function run(skein: Skein, codec: 'gzip' | 'snappy' | 'lz4' | 'zstd'): Promise<Figures> {
+  const batches = BATCHES_PER_PARTITION;
   const topic = `t${runs++}`;
   await skein.admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
   // Each partition takes its first append (which writes its leader epoch checkpoint with an

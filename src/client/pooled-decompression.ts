@@ -99,18 +99,21 @@ interface Submitted {
   taken?: { section: RecordBytes } | { error: unknown };
 }
 
-
 /**
  * The records of a lane's answer as delivery gets them: out of their shared block into memory
  * of their own (the block goes back for reuse, the messages made from these bytes may be kept
  * by the application), checked against the batch's record count.
  */
 function owned(out: LaneOutput, blocks: PoolBlocks): RecordBytes {
-  if (!('block' in out)) return out;
+  const section = 'block' in out ? copiedOut(out, blocks) : out;
+  checkCountFits(section.count, section.end - section.start);
+  return section;
+}
+
+function copiedOut(out: BlockResult & { count: number }, blocks: PoolBlocks): RecordBytes {
   const bytes = Buffer.allocUnsafeSlow(out.length);
   bytes.set(new Uint8Array(out.block, 0, out.length));
   giveBack(blocks, out.block);
-  checkCountFits(out.count, out.length);
   return { bytes, start: 0, end: out.length, count: out.count };
 }
 
@@ -264,11 +267,7 @@ export class PooledDecompressions {
         answered();
         // null: the loop claimed the batch first and decompressed it itself; nobody awaits this.
         if (out === null) return { bytes: EMPTY, start: 0, end: 0, count: 0 };
-        if (out instanceof Uint8Array) {
-          const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-          checkCountFits(count, bytes.length);
-          return { bytes, start: 0, end: bytes.length, count };
-        }
+        if (out instanceof Uint8Array) return { bytes: Buffer.from(out.buffer, out.byteOffset, out.byteLength), start: 0, end: out.byteLength, count };
         if ('block' in out) return { block: out.block, length: out.length, count };
         return unwrapOutcome(out);
       },

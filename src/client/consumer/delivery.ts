@@ -106,9 +106,9 @@ export class Delivery {
         if (batchLast < cursor.position) continue;
         batchesEnd = Math.max(batchesEnd, batchLast + 1);
         // A turn first if the slice is used up: taking a batch may decompress one or two on the
-        // loop (inline, or taken back from the lane), and the one before may have been too. Results of the lane arrive many to a turn
-        // (it is handed 32 tasks ahead), each resuming a delivery: unchecked, those
-        // decompressions added up to 10-15 ms between two timer runs.
+        // loop (inline, or taken back from the lane), and the one before may have been too.
+        // Results of the lane arrive many to a turn (it is handed 32 tasks ahead), each resuming
+        // a delivery: unchecked, those decompressions added up to 10-15 ms between two timer runs.
         if (this.turns.dueNow()) {
           await this.turns.yield();
           if (!stillOwned()) return;

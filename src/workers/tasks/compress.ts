@@ -3,14 +3,12 @@
  * producer's large batches. The result is written into a block of shared memory from this
  * thread's free list (output-blocks.ts; moved ArrayBuffers cost the event loop mark-compacts,
  * workers/shared-blocks.ts), which the event loop gives back with a later task once it has
- * sealed the batch. A result over the largest block is moved instead, without a copy when it
- * owns its memory (a view into Node's shared small-buffer pool is copied first: moving it
- * would detach memory other buffers use).
+ * sealed the batch. A result over the largest block is moved instead (output-blocks.ts,
+ * handBack).
  */
-import { move } from 'piscina';
 import { compress as compressCodec } from '../../records/compression/index.js';
 import { taskFailure, type TaskOutcome } from './task-errors.js';
-import { acceptReturned, intoBlock, type BlockResult } from './output-blocks.js';
+import { acceptReturned, handBack, type BlockResult } from './output-blocks.js';
 
 export interface CompressInput {
   codec: number;
@@ -25,10 +23,7 @@ export function compress(input: CompressInput): BlockResult | Uint8Array | TaskO
   acceptReturned(input.returned);
   try {
     const out = compressCodec(input.codec, input.data);
-    const inBlock = intoBlock(out);
-    if (inBlock !== undefined) return inBlock;
-    const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
-    return move(owned) as unknown as Uint8Array;
+    return handBack(out);
   } catch (err) {
     return taskFailure(err);
   }
